@@ -37,6 +37,8 @@ HOST_HEADER = "TRAFFICGATE_HOST_HEADER"
 TLS_VERIFY = "TRAFFICGATE_TLS_VERIFY"
 CA_BUNDLE = "TRAFFICGATE_CA_BUNDLE"
 AUTH_SECRET_ARN = "TRAFFICGATE_AUTH_SECRET_ARN"
+#: host=address pairs (like curl --resolve): connect there, keep Host and TLS name. For local runs.
+RESOLVE = "TRAFFICGATE_RESOLVE"
 
 #: Every Trafficgate variable, for documentation and for the local runner's pass-through.
 ALL = (
@@ -58,4 +60,5 @@ ALL = (
     TLS_VERIFY,
     CA_BUNDLE,
     AUTH_SECRET_ARN,
+    RESOLVE,
 )

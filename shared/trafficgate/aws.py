@@ -1,0 +1,62 @@
+"""boto3 clients, created lazily and kept for the life of a warm container.
+
+Region and endpoint come from the environment (``AWS_REGION``, ``AWS_ENDPOINT_URL``):
+nothing is hard-coded, so the same code talks to AWS, to moto_server or to the local
+stand-in.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_codedeploy import CodeDeployClient
+
+# Short socket timeouts: a hook has minutes, not the 60 s botocore default, to spend on one call.
+_BASE_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
+
+
+class AwsClients:
+    """A small factory of boto3 clients sharing one session.
+
+    Parameters
+    ----------
+    session
+        The boto3 session to use; a new default session when omitted.
+    report_max_attempts
+        Attempts for the CodeDeploy client that reports the verdict (standard retry mode
+        retries throttling and 5xx with exponential backoff and jitter).
+    """
+
+    def __init__(self, *, session: boto3.session.Session | None = None, report_max_attempts: int = 5) -> None:
+        self._session = session
+        self._report_config = _BASE_CONFIG.merge(
+            Config(retries={"mode": "standard", "max_attempts": report_max_attempts})
+        )
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def session(self) -> boto3.session.Session:
+        if self._session is None:
+            self._session = boto3.session.Session()
+        return self._session
+
+    def client(self, service: str) -> Any:
+        """Return the cached client for ``service`` (``"ecs"``, ``"elbv2"``, ...)."""
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self.session.client(service, config=_BASE_CONFIG)  # type: ignore[call-overload]
+            return self._clients[service]
+
+    def reporting_client(self) -> CodeDeployClient:
+        """The CodeDeploy client used for the one verdict report, with its own retry budget."""
+        with self._lock:
+            if "codedeploy:report" not in self._clients:
+                self._clients["codedeploy:report"] = self.session.client("codedeploy", config=self._report_config)
+            client: CodeDeployClient = self._clients["codedeploy:report"]
+            return client

@@ -1,0 +1,222 @@
+"""Operator configuration: environment variables parsed and validated once, at start-up.
+
+Precedence is written out once here: explicit argument → environment variable → default.
+Every variable name lives in :mod:`trafficgate.constants`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
+
+from trafficgate import constants as env
+from trafficgate.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from trafficgate.probe import ProbeSpec
+
+NoListenerPolicy = Literal["pass", "fail"]
+
+DEFAULT_DEADLINE_MARGIN_MS = 3000
+DEFAULT_REPORT_MAX_ATTEMPTS = 5
+DEFAULT_METRICS_NAMESPACE = "Trafficgate"
+DEFAULT_SERVICE_NAME = "trafficgate"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything an operator can set, validated.
+
+    Parameters
+    ----------
+    deadline_margin_ms
+        Time kept in reserve before the Lambda deadline for the report to CodeDeploy.
+    report_max_attempts
+        Attempts, first call included, for PutLifecycleEventHookExecutionStatus.
+    tracing
+        Whether the Powertools Tracer (X-Ray) wraps the handler.
+    metrics_namespace, service_name
+        CloudWatch EMF namespace and the service name on logs and metrics.
+    test_url, prod_url
+        Override the discovered base URL of the test or production listener.
+    no_test_listener_policy
+        What AfterAllowTestTraffic does when the group has no test listener.
+    probe_env
+        The raw probe variables; :meth:`probe_spec` turns them into a ProbeSpec.
+    auth_secret_arn
+        Secrets Manager secret whose JSON object holds probe request headers.
+    resolve
+        Host name → IP address to connect to (like ``curl --resolve``), for local runs.
+    """
+
+    deadline_margin_ms: int = DEFAULT_DEADLINE_MARGIN_MS
+    report_max_attempts: int = DEFAULT_REPORT_MAX_ATTEMPTS
+    tracing: bool = False
+    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    service_name: str = DEFAULT_SERVICE_NAME
+    test_url: str | None = None
+    prod_url: str | None = None
+    no_test_listener_policy: NoListenerPolicy = "pass"
+    auth_secret_arn: str | None = None
+    resolve: Mapping[str, str] = field(default_factory=dict)
+    probe: ProbeSpec | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate every variable; raise :class:`ConfigError` naming the first bad one."""
+        e = os.environ if environ is None else environ
+        return cls(
+            deadline_margin_ms=_int(e, env.DEADLINE_MARGIN_MS, DEFAULT_DEADLINE_MARGIN_MS, minimum=0),
+            report_max_attempts=_int(e, env.REPORT_MAX_ATTEMPTS, DEFAULT_REPORT_MAX_ATTEMPTS, minimum=1),
+            tracing=_bool(e, env.TRACING, False),
+            metrics_namespace=_str(e, env.METRICS_NAMESPACE) or DEFAULT_METRICS_NAMESPACE,
+            service_name=_str(e, env.SERVICE_NAME) or DEFAULT_SERVICE_NAME,
+            test_url=_url(e, env.TEST_URL),
+            prod_url=_url(e, env.PROD_URL),
+            no_test_listener_policy=_choice(e, env.NO_TEST_LISTENER_POLICY, ("pass", "fail"), "pass"),
+            auth_secret_arn=_arn(e, env.AUTH_SECRET_ARN),
+            resolve=_resolve(e, env.RESOLVE),
+            probe=_probe_spec(e),
+        )
+
+
+# --- parsers: each names the variable and the accepted form ---------------------------------
+
+
+def _str(e: Mapping[str, str], name: str) -> str | None:
+    value = e.get(name, "").strip()
+    return value or None
+
+
+def _int(e: Mapping[str, str], name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = _str(e, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected an integer") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name}={raw!r}: expected an integer >= {minimum}")
+    return value
+
+
+def _float(
+    e: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0, maximum: float = math.inf
+) -> float:
+    raw = _str(e, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a number") from None
+    if not (minimum <= value <= maximum) or math.isnan(value):
+        upper = "" if maximum == math.inf else f" and <= {maximum:g}"
+        raise ConfigError(f"{name}={raw!r}: expected a number >= {minimum:g}{upper}")
+    return value
+
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def _bool(e: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _str(e, name)
+    if raw is None:
+        return default
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise ConfigError(f"{name}={raw!r}: expected true or false")
+
+
+def _choice(e: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> NoListenerPolicy:
+    raw = _str(e, name)
+    value = default if raw is None else raw.lower()
+    if value not in choices:
+        raise ConfigError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
+    return value  # type: ignore[return-value]
+
+
+def _url(e: Mapping[str, str], name: str) -> str | None:
+    raw = _str(e, name)
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(f"{name}={raw!r}: expected an absolute http:// or https:// URL")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: the port is not a number in 0-65535") from None
+    return raw.rstrip("/")
+
+
+def _arn(e: Mapping[str, str], name: str) -> str | None:
+    raw = _str(e, name)
+    if raw is not None and not raw.startswith("arn:"):
+        raise ConfigError(f"{name}={raw!r}: expected an ARN (arn:partition:service:region:account:...)")
+    return raw
+
+
+def _resolve(e: Mapping[str, str], name: str) -> dict[str, str]:
+    raw = _str(e, name)
+    if raw is None:
+        return {}
+    mapping: dict[str, str] = {}
+    for item in raw.split(","):
+        host, sep, address = item.strip().partition("=")
+        if not sep or not host or not address:
+            raise ConfigError(f"{name}={raw!r}: expected host=address[,host=address...]")
+        mapping[host.strip().lower()] = address.strip()
+    return mapping
+
+
+def _probe_spec(e: Mapping[str, str]) -> ProbeSpec:
+    # Imported here so that config stays importable while the probe package loads lazily.
+    from trafficgate.probe import ProbeSpec, StatusSet
+
+    accepted_raw = _str(e, env.ACCEPTED_STATUS) or "200-399"
+    try:
+        accepted = StatusSet.parse(accepted_raw)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{env.ACCEPTED_STATUS}={accepted_raw!r}: expected codes and ranges such as 200-399,404 ({exc})"
+        ) from None
+    body_regex = _str(e, env.BODY_REGEX)
+    if body_regex is not None:
+        import re
+
+        try:
+            re.compile(body_regex)
+        except re.error as exc:
+            raise ConfigError(f"{env.BODY_REGEX}={body_regex!r}: not a valid regular expression ({exc})") from None
+    ca_bundle = _str(e, env.CA_BUNDLE)
+    if ca_bundle is not None and not os.path.isfile(ca_bundle):
+        raise ConfigError(f"{env.CA_BUNDLE}={ca_bundle!r}: expected the path of a PEM file that exists")
+    path = _str(e, env.PROBE_PATH) or "/"
+    if not path.startswith("/"):
+        raise ConfigError(f"{env.PROBE_PATH}={path!r}: expected a path starting with /")
+    try:
+        return ProbeSpec(
+            path=path,
+            requests=_int(e, env.PROBE_REQUESTS, 50, minimum=1),
+            concurrency=_int(e, env.PROBE_CONCURRENCY, 5, minimum=1),
+            timeout_s=_float(e, env.REQUEST_TIMEOUT_S, 5.0, minimum=0.001),
+            accepted_status=accepted,
+            min_success_rate=_float(e, env.MIN_SUCCESS_RATE, 0.99, minimum=0.0, maximum=1.0),
+            max_p95_ms=_float(e, env.MAX_P95_MS, 1000.0, minimum=0.0),
+            body_regex=body_regex,
+            host_header=_str(e, env.HOST_HEADER),
+            tls_verify=_bool(e, env.TLS_VERIFY, True),
+            ca_bundle=ca_bundle,
+            resolve=_resolve(e, env.RESOLVE),
+        )
+    except ValueError as exc:  # ProbeSpec's own cross-field validation
+        raise ConfigError(f"probe settings: {exc}") from None

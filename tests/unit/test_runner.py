@@ -1,0 +1,259 @@
+"""The hook runner's logic, with an in-memory reporter: verdicts, one report, the deadline guard."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from trafficgate.checks.base import Check, CheckError, CheckResult, Outcome
+from trafficgate.config import Settings
+from trafficgate.context import CheckContext
+from trafficgate.exceptions import ConfigError, InvalidEventError, ReportError
+from trafficgate.hooks import Hook
+from trafficgate.reporting import ReportOutcome, Status
+from trafficgate.runner import HookRunner
+
+EVENT = {"DeploymentId": "d-ABCDEFGH1", "LifecycleEventHookExecutionId": "exec-1"}
+
+
+@dataclass
+class FakeReporter:
+    outcome: ReportOutcome = ReportOutcome.REPORTED
+    error: Exception | None = None
+    calls: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def report(self, *, deployment_id: str, execution_id: str, status: Status) -> ReportOutcome:
+        self.calls.append((deployment_id, execution_id, status))
+        if self.error is not None:
+            raise self.error
+        return self.outcome
+
+
+@dataclass
+class FixedContext:
+    remaining_ms: int = 60_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+@dataclass(kw_only=True)
+class Fixed(Check):
+    result: CheckResult
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        return self.result
+
+
+@dataclass(kw_only=True)
+class Raises(Check):
+    error: Exception
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        raise self.error
+
+
+@dataclass(kw_only=True)
+class Hangs(Check):
+    release: threading.Event
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        self.release.wait(30)
+        return CheckResult.passed("released")
+
+
+def runner(reporter: FakeReporter, **settings: Any) -> HookRunner:
+    return HookRunner(settings=Settings(**settings), reporter=reporter)
+
+
+def ok(check_id: str = "demo.ok") -> Check:
+    return Fixed(check_id=check_id, result=CheckResult.passed("fine", value=1, threshold=1))
+
+
+def bad(check_id: str = "demo.bad", enforce: bool = True) -> Check:
+    return Fixed(check_id=check_id, enforce=enforce, result=CheckResult.failed("broken", value=0, threshold=1))
+
+
+@pytest.mark.parametrize(
+    ("event", "named"),
+    [
+        ({"LifecycleEventHookExecutionId": "x"}, "'DeploymentId'"),
+        ({"DeploymentId": "d-ABCDEFGH1"}, "'LifecycleEventHookExecutionId'"),
+        ({"DeploymentId": "", "LifecycleEventHookExecutionId": "x"}, "'DeploymentId'"),
+        ({"DeploymentId": "d-ABCDEFGH1", "LifecycleEventHookExecutionId": "  "}, "'LifecycleEventHookExecutionId'"),
+        ({}, "'DeploymentId' and 'LifecycleEventHookExecutionId'"),
+    ],
+)
+def test_malformed_event_names_the_key_and_reports_nothing(event: dict[str, Any], named: str) -> None:
+    reporter = FakeReporter()
+    with pytest.raises(InvalidEventError, match=named):
+        runner(reporter).run(Hook.BEFORE_INSTALL, event, FixedContext(), plan=[ok()])
+    assert reporter.calls == []
+
+
+def test_event_that_is_not_an_object_is_rejected() -> None:
+    reporter = FakeReporter()
+    with pytest.raises(InvalidEventError, match="JSON object"):
+        runner(reporter).run(Hook.BEFORE_INSTALL, ["not", "a", "dict"], FixedContext(), plan=[])
+    assert reporter.calls == []
+
+
+def test_all_checks_pass_reports_succeeded_once() -> None:
+    reporter = FakeReporter()
+    summary = runner(reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=[ok("a.one"), ok("a.two")])
+    assert reporter.calls == [("d-ABCDEFGH1", "exec-1", "Succeeded")]
+    assert summary["status"] == "Succeeded"
+    assert summary["reason"] == "2/2 checks passed"
+    assert [c["id"] for c in summary["checks"]] == ["a.one", "a.two"]
+    assert summary["report"] == "reported"
+    json.dumps(summary)  # the summary is JSON-serialisable as returned
+
+
+def test_empty_plan_succeeds() -> None:
+    reporter = FakeReporter()
+    summary = runner(reporter).run(Hook.BEFORE_INSTALL, EVENT, FixedContext(), plan=[])
+    assert summary["status"] == "Succeeded" and summary["reason"] == "no checks in plan"
+    assert len(reporter.calls) == 1
+
+
+def test_summary_carries_each_check_field() -> None:
+    reporter = FakeReporter()
+    summary = runner(reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=[bad("x.fail")])
+    check = summary["checks"][0]
+    assert {k: check[k] for k in ("id", "outcome", "value", "threshold", "reason")} == {
+        "id": "x.fail",
+        "outcome": "fail",
+        "value": 0,
+        "threshold": 1,
+        "reason": "broken",
+    }
+    assert check["duration_ms"] >= 0
+    assert summary["hook"] == "AfterInstall"
+    assert summary["deployment_id"] == "d-ABCDEFGH1" and summary["execution_id"] == "exec-1"
+
+
+def test_one_failing_enforced_check_fails_and_names_its_id() -> None:
+    reporter = FakeReporter()
+    summary = runner(reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=[ok(), bad("x.fail")])
+    assert reporter.calls == [("d-ABCDEFGH1", "exec-1", "Failed")]
+    assert summary["reason"] == "x.fail: broken"
+
+
+def test_non_enforcing_failure_does_not_fail_the_verdict() -> None:
+    reporter = FakeReporter()
+    summary = runner(reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=[ok(), bad("x.soft", enforce=False)])
+    assert summary["status"] == "Succeeded"
+    assert "not enforced: x.soft fail" in summary["reason"]
+
+
+@pytest.mark.parametrize("outcome", [Outcome.INCONCLUSIVE, Outcome.ERROR])
+def test_inconclusive_and_error_fail_closed(outcome: Outcome) -> None:
+    reporter = FakeReporter()
+    check = Fixed(check_id="x.unsure", result=CheckResult(outcome=outcome, reason="no data"))
+    summary = runner(reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=[check])
+    assert summary["status"] == "Failed" and reporter.calls[0][2] == "Failed"
+
+
+def test_check_that_raises_fails_with_id_and_generic_reason() -> None:
+    reporter = FakeReporter()
+    boom = Raises(check_id="x.boom", error=KeyError("secret-token-value"))
+    summary = runner(reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=[boom, ok("after.boom")])
+    assert reporter.calls == [("d-ABCDEFGH1", "exec-1", "Failed")]
+    assert summary["reason"] == "x.boom: check raised KeyError"
+    assert "secret-token-value" not in json.dumps(summary)
+    # The plan goes on after an erroring check: the summary shows every check's state.
+    assert [c["id"] for c in summary["checks"]] == ["x.boom", "after.boom"]
+
+
+def test_check_error_message_becomes_the_reason() -> None:
+    reporter = FakeReporter()
+    boom = Raises(check_id="x.typed", error=CheckError("target group tg-1 not found"))
+    summary = runner(reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=[boom])
+    assert summary["checks"][0]["outcome"] == "error"
+    assert summary["reason"] == "x.typed: target group tg-1 not found"
+
+
+def test_check_returning_wrong_type_is_an_error() -> None:
+    @dataclass(kw_only=True)
+    class Wrong(Check):
+        def run(self, ctx: CheckContext) -> CheckResult:
+            return "ok"  # type: ignore[return-value]
+
+    reporter = FakeReporter()
+    summary = runner(reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=[Wrong(check_id="x.wrong")])
+    assert summary["status"] == "Failed"
+    assert "expected CheckResult" in summary["reason"]
+
+
+def test_plan_factory_that_raises_fails_once() -> None:
+    def factory(hook: Hook, ctx: CheckContext) -> list[Check]:
+        raise RuntimeError("plan store unavailable")
+
+    reporter = FakeReporter()
+    summary = runner(reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=factory)
+    assert reporter.calls[0][2] == "Failed"
+    assert summary["reason"].startswith("trafficgate.runner: could not build the plan")
+
+
+def test_config_error_reports_failed_naming_the_variable() -> None:
+    reporter = FakeReporter()
+    error = ConfigError("TRAFFICGATE_PROBE_REQUESTS='many': expected an integer")
+    summary = HookRunner(settings=error, reporter=reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=[ok()])
+    assert reporter.calls[0][2] == "Failed"
+    assert "TRAFFICGATE_PROBE_REQUESTS" in summary["reason"]
+    assert summary["checks"][0]["id"] == "trafficgate.config"
+
+
+def test_deadline_guard_reports_failed_while_a_check_hangs() -> None:
+    reporter = FakeReporter()
+    release = threading.Event()
+    plan = [ok("a.first"), Hangs(check_id="x.stuck", release=release), ok("z.never")]
+    started = time.monotonic()
+    # 1.5 s left, 1 s margin: the runner must give up on the stuck check after about 0.5 s.
+    summary = runner(reporter, deadline_margin_ms=1000).run(
+        Hook.AFTER_ALLOW_TEST_TRAFFIC, EVENT, FixedContext(remaining_ms=1500), plan=plan
+    )
+    elapsed = time.monotonic() - started
+    release.set()
+    assert reporter.calls == [("d-ABCDEFGH1", "exec-1", "Failed")]
+    assert elapsed < 1.5
+    by_id = {c["id"]: c for c in summary["checks"]}
+    assert by_id["a.first"]["outcome"] == "pass"
+    assert by_id["x.stuck"]["outcome"] == "error" and by_id["x.stuck"]["reason"].startswith("deadline")
+    assert by_id["z.never"]["outcome"] == "inconclusive" and by_id["z.never"]["reason"] == "deadline: not run"
+    assert summary["reason"].startswith("x.stuck: deadline")
+
+
+def test_checks_see_a_deadline_before_the_margin() -> None:
+    seen: list[float] = []
+
+    @dataclass(kw_only=True)
+    class Peek(Check):
+        def run(self, ctx: CheckContext) -> CheckResult:
+            seen.append(ctx.remaining_s())
+            return CheckResult.passed("peeked")
+
+    runner(FakeReporter(), deadline_margin_ms=2000).run(
+        Hook.AFTER_INSTALL, EVENT, FixedContext(remaining_ms=10_000), plan=[Peek(check_id="x.peek")]
+    )
+    assert 7.0 < seen[0] <= 8.0
+
+
+@pytest.mark.parametrize("outcome", [ReportOutcome.ALREADY_COMPLETED, ReportOutcome.REJECTED])
+def test_duplicate_or_rejected_report_returns_normally(outcome: ReportOutcome) -> None:
+    reporter = FakeReporter(outcome=outcome)
+    summary = runner(reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=[ok()])
+    assert summary["report"] == outcome.value
+    assert len(reporter.calls) == 1
+
+
+def test_report_failure_after_retries_raises() -> None:
+    reporter = FakeReporter(error=ReportError("PutLifecycleEventHookExecutionStatus failed after retries: X"))
+    with pytest.raises(ReportError):
+        runner(reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=[ok()])
+    assert len(reporter.calls) == 1
