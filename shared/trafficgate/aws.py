@@ -8,7 +8,8 @@ stand-in.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -16,8 +17,10 @@ from botocore.config import Config
 if TYPE_CHECKING:
     from mypy_boto3_codedeploy import CodeDeployClient
 
+T = TypeVar("T")
+
 # Short socket timeouts: a hook has minutes, not the 60 s botocore default, to spend on one call.
-_BASE_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
+_BASE_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 3})
 
 
 class AwsClients:
@@ -35,7 +38,7 @@ class AwsClients:
     def __init__(self, *, session: boto3.session.Session | None = None, report_max_attempts: int = 5) -> None:
         self._session = session
         self._report_config = _BASE_CONFIG.merge(
-            Config(retries={"mode": "standard", "max_attempts": report_max_attempts})
+            Config(retries={"mode": "standard", "total_max_attempts": report_max_attempts})
         )
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -52,6 +55,14 @@ class AwsClients:
             if service not in self._clients:
                 self._clients[service] = self.session.client(service, config=_BASE_CONFIG)  # type: ignore[call-overload]
             return self._clients[service]
+
+    def cached(self, key: str, factory: Callable[[], T]) -> T:
+        """A per-container object built once from these clients (e.g. a Powertools provider)."""
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = factory()
+            value: T = self._clients[key]
+            return value
 
     def reporting_client(self) -> CodeDeployClient:
         """The CodeDeploy client used for the one verdict report, with its own retry budget."""

@@ -1,0 +1,55 @@
+"""Embedded AWS stand-in: moto, extended with the CodeDeploy calls a lifecycle hook makes.
+
+Entry points
+------------
+install()
+    Extend moto's CodeDeploy in place (idempotent; nothing happens at import time).
+StandIn(region_name)
+    In-process control API for one (account, region): seed deployments, register hook executions,
+    read reports, inject faults, set task sets, reset.
+StandInServer(port=0)
+    moto server plus the admin endpoints (``/_trafficgate/...``) in a background thread.
+StandInAdmin(endpoint_url, region_name=...)
+    HTTP client for the admin endpoints of a server in another process.
+"""
+
+from __future__ import annotations
+
+from .admin import ADMIN_PREFIX, AdminMiddleware
+from .client import StandInAdmin
+from .codedeploy import HOOK_EVENTS, PUT_STATUS_OPERATION, StandIn, install, is_installed
+from .exceptions import CodeDeployError, StandInAdminError, StandInError
+from .model import (
+    ECS_LIFECYCLE_EVENTS,
+    Fault,
+    ReportCall,
+    StatusRecord,
+    TaskSet,
+    new_deployment_id,
+    new_hook_execution_id,
+)
+from .server import StandInServer, build_app, main
+
+__all__ = [
+    "ADMIN_PREFIX",
+    "ECS_LIFECYCLE_EVENTS",
+    "HOOK_EVENTS",
+    "PUT_STATUS_OPERATION",
+    "AdminMiddleware",
+    "CodeDeployError",
+    "Fault",
+    "ReportCall",
+    "StandIn",
+    "StandInAdmin",
+    "StandInAdminError",
+    "StandInError",
+    "StandInServer",
+    "StatusRecord",
+    "TaskSet",
+    "build_app",
+    "install",
+    "is_installed",
+    "main",
+    "new_deployment_id",
+    "new_hook_execution_id",
+]
