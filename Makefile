@@ -1,0 +1,68 @@
+# Trafficgate developer and CI entry points.
+#
+# Two virtual environments, both made with `python3` from PATH:
+#   .venv      the project with its dev extras (pytest, ruff, mypy, moto, ...)
+#   .venv-sam  aws-sam-cli alone: it pins its own boto3/botocore, which must not
+#              decide the versions the tests run against.
+
+PYTHON   ?= python3
+VENV     := .venv
+SAM_VENV := .venv-sam
+PY       := $(VENV)/bin/python
+SAM      := $(SAM_VENV)/bin/sam
+# Re-install only when pyproject.toml changes.
+STAMP    := $(VENV)/.installed
+SAM_CLI_SPEC ?= aws-sam-cli>=1.170,<2
+# sam build needs python3.12 on PATH for the python3.12 runtime; pyenv provides it here.
+SAM_PYENV ?= 3.11.7:3.12.1
+
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: test lint sam-validate sam-build rehearse bench ci clean distclean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(SAM):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet '$(SAM_CLI_SPEC)'
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# No `ruff format --check`: the code base is not held to ruff's formatter.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+# `--lint` runs cfn-lint locally: no region, credentials or AWS network needed.
+sam-validate: $(SAM)
+	$(SAM) validate --lint
+
+sam-build: $(SAM)
+	PYENV_VERSION=$(SAM_PYENV) $(SAM) build
+
+rehearse: $(STAMP)
+	$(VENV)/bin/trafficgate rehearse
+
+bench: $(STAMP)
+	@set -e; for script in bench/*.py; do \
+		[ -e "$$script" ] || continue; \
+		echo "== $$script"; \
+		$(PY) "$$script"; \
+	done
+
+ci: test lint sam-validate
+
+clean:
+	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache *.egg-info shared/*.egg-info support/*.egg-info
+	find . -path ./$(VENV) -prune -o -path ./$(SAM_VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) $(SAM_VENV)
