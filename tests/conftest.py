@@ -6,11 +6,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.support.lambda_env import REGION
 from trafficgate import constants
 from trafficgate.runner import reset_runner
 from trafficgate_local.lambda_context import LocalLambdaContext
-
-from tests.support.lambda_env import REGION
 
 
 @pytest.fixture(autouse=True)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from trafficgate.aws import AwsClients
     from trafficgate.config import Settings
+    from trafficgate.discovery import Deployment
     from trafficgate.hooks import Hook
 
 
@@ -35,7 +37,23 @@ class CheckContext:
     settings: Settings
     aws: AwsClients
     deadline: float
-    cache: dict[str, Any] = field(default_factory=dict)
+    on_progress: Callable[[str, int, int], None] | None = None
+    _deployment: Deployment | None = field(default=None, repr=False)
+
+    def deployment(self) -> Deployment:
+        """The deployment discovered from its id (topology cached per container, task sets fresh)."""
+        if self._deployment is None:
+            from trafficgate.discovery import discover
+
+            self._deployment = discover(self.deployment_id, self.aws)
+        return self._deployment
+
+    def progress(self, check_id: str) -> Callable[[int, int], None] | None:
+        """A ``(done, total)`` callback for long-running checks, when someone is watching."""
+        callback = self.on_progress
+        if callback is None:
+            return None
+        return lambda done, total: callback(check_id, done, total)
 
     def remaining_s(self) -> float:
         """Seconds left before :attr:`deadline` (never negative)."""

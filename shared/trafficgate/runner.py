@@ -64,12 +64,11 @@ class HookEvent:
         missing = [
             key
             for key in ("DeploymentId", "LifecycleEventHookExecutionId")
-            if not isinstance(parsed.get(key), str) or not parsed.get(key, "").strip()
+            if not isinstance(parsed.get(key), str) or not str(parsed.get(key)).strip()
         ]
         if missing:
             raise InvalidEventError(
-                "not a CodeDeploy lifecycle hook event: missing or empty "
-                + " and ".join(repr(k) for k in missing)
+                "not a CodeDeploy lifecycle hook event: missing or empty " + " and ".join(repr(k) for k in missing)
             )
         return cls(
             deployment_id=parsed.deployment_id.strip(),
@@ -91,6 +90,8 @@ class HookRunner:
         Where the verdict goes; :class:`CodeDeployReporter` by default.
     plan_factory
         Builds the list of checks for a hook; :func:`trafficgate.plans.default_plan` by default.
+    on_progress
+        ``(check_id, done, total)`` callback for long checks (the local CLI draws progress).
     """
 
     def __init__(
@@ -100,12 +101,14 @@ class HookRunner:
         clients: AwsClients | None = None,
         reporter: Reporter | None = None,
         plan_factory: PlanFactory | None = None,
+        on_progress: Callable[[str, int, int], None] | None = None,
     ) -> None:
         self.settings = settings
         attempts = settings.report_max_attempts if isinstance(settings, Settings) else 5
         self.clients = clients or AwsClients(report_max_attempts=attempts)
         self._reporter = reporter
         self._plan_factory = plan_factory
+        self._on_progress = on_progress
 
     @property
     def reporter(self) -> Reporter:
@@ -151,7 +154,7 @@ class HookRunner:
         logger.append_keys(hook=hook.value, deployment_id=ids.deployment_id, execution_id=ids.execution_id)
         try:
             verdict = self._judge(hook, ids, context, plan, started)
-        except Exception:  # noqa: BLE001 - the last line of defence: a bug here must still be answered
+        except Exception:
             logger.exception("runner error; reporting Failed")
             record = _error_record(RUNNER_CHECK_ID, "runner error (see logs)")
             status, reason = decide([record])
@@ -182,6 +185,7 @@ class HookRunner:
             settings=self.settings,
             aws=self.clients,
             deadline=deadline,
+            on_progress=self._on_progress,
         )
         chosen = plan if plan is not None else (self._plan_factory or _default_plan_factory)
         records = _PlanRun(hook, ctx, chosen).wait(deadline)
@@ -265,7 +269,7 @@ class _PlanRun:
     def _work(self) -> None:
         try:
             checks = list(self._plan(self._hook, self._ctx) if callable(self._plan) else self._plan)
-        except Exception as exc:  # noqa: BLE001 - a plan that cannot be built is a Failed verdict
+        except Exception as exc:
             logger.exception("could not build the check plan")
             with self._lock:
                 self._records.append(_error_record(RUNNER_CHECK_ID, f"could not build the plan: {_describe(exc)}"))
@@ -297,7 +301,7 @@ def _run_check(check: Check, ctx: CheckContext) -> CheckRecord:
             result = CheckResult.errored(f"check returned {type(result).__name__}, expected CheckResult")
     except CheckError as exc:
         result = CheckResult.errored(str(exc))
-    except Exception as exc:  # noqa: BLE001 - turned into a typed reason; traceback goes to the log
+    except Exception as exc:
         logger.exception("check raised", extra={"check": check.check_id})
         result = CheckResult.errored(_describe(exc))
     duration_ms = (time.perf_counter() - started) * 1000.0
@@ -340,7 +344,7 @@ def _verdict(
 def _safe_metrics(verdict: Verdict) -> None:
     try:
         record_verdict_metrics(verdict)
-    except Exception:  # noqa: BLE001 - metrics must never change or block the verdict
+    except Exception:
         logger.exception("could not record verdict metrics")
 
 
@@ -372,10 +376,20 @@ def get_runner() -> HookRunner:
     return _runner
 
 
-def reset_runner() -> None:
-    """Forget the container-wide runner (tests, and the local runner between invocations)."""
+def configure_runner(**options: Any) -> HookRunner:
+    """Create the container-wide runner with extra options (e.g. ``on_progress`` for a local CLI)."""
     global _runner
+    _runner = HookRunner(settings=load_settings(), **options)
+    return _runner
+
+
+def reset_runner() -> None:
+    """Forget the container-wide runner and discovery cache (as a new container would)."""
+    global _runner
+    from trafficgate.discovery import clear_cache
+
     _runner = None
+    clear_cache()
 
 
 def run_hook(

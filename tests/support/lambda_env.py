@@ -13,7 +13,13 @@ ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 FUNCTIONS = ROOT / "functions"
 REGION = "us-east-1"
-HOOK_MODULES = ("before_install", "after_install", "after_allow_test_traffic", "before_allow_traffic", "after_allow_traffic")
+HOOK_MODULES = (
+    "before_install",
+    "after_install",
+    "after_allow_test_traffic",
+    "before_allow_traffic",
+    "after_allow_traffic",
+)
 
 
 def load_event(name: str) -> dict[str, Any]:

@@ -99,9 +99,7 @@ def parse(path: str) -> tuple[Step, ...]:
 
 
 def _syntax_error(path: str, pos: int) -> ProbeConfigError:
-    return ProbeConfigError(
-        f"invalid JSON path {path!r} at position {pos}; supported: $.a.b[0].c, a.b[0], $['a.b']"
-    )
+    return ProbeConfigError(f"invalid JSON path {path!r} at position {pos}; supported: $.a.b[0].c, a.b[0], $['a.b']")
 
 
 def resolve(document: Any, path: str | tuple[Step, ...]) -> Any:
@@ -131,7 +129,5 @@ def json_equal(actual: Any, expected: Any) -> bool:
     if isinstance(actual, dict) and isinstance(expected, dict):
         return actual.keys() == expected.keys() and all(json_equal(actual[k], expected[k]) for k in actual)
     if isinstance(actual, list) and isinstance(expected, list | tuple):
-        return len(actual) == len(expected) and all(
-            json_equal(a, e) for a, e in zip(actual, expected, strict=True)
-        )
+        return len(actual) == len(expected) and all(json_equal(a, e) for a, e in zip(actual, expected, strict=True))
     return bool(actual == expected)

@@ -197,9 +197,7 @@ class AdminMiddleware:
         if handler is None:
             allowed = sorted(method for method, path in ROUTES if path == route.rstrip("/"))
             if allowed:
-                return _json_response(
-                    405, {"error": "MethodNotAllowed", "message": f"use {', '.join(allowed)}"}
-                )
+                return _json_response(405, {"error": "MethodNotAllowed", "message": f"use {', '.join(allowed)}"})
             return _json_response(404, {"error": "NotFound", "message": f"no admin endpoint {route}"})
         try:
             args = self._arguments(request)

@@ -64,9 +64,7 @@ class StandInAdmin:
         except ValueError:
             payload = {"error": "InvalidResponse", "message": response.text[:200]}
         if response.status_code >= 400:
-            raise StandInAdminError(
-                response.status_code, payload.get("error", "Unknown"), payload.get("message", "")
-            )
+            raise StandInAdminError(response.status_code, payload.get("error", "Unknown"), payload.get("message", ""))
         return payload
 
     def health(self) -> dict[str, Any]:

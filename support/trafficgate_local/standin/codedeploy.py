@@ -151,9 +151,7 @@ def _require_deployment(backend: CodeDeployBackend, deployment_id: str | None) -
     if not deployment_id:
         raise DeploymentIdRequiredException("Deployment ID is required.")
     if not DEPLOYMENT_ID_PATTERN.match(deployment_id):
-        raise InvalidDeploymentIdException(
-            f"Specified DeploymentId is not in the valid format: {deployment_id}"
-        )
+        raise InvalidDeploymentIdException(f"Specified DeploymentId is not in the valid format: {deployment_id}")
     if deployment_id not in backend.deployments:
         raise DeploymentDoesNotExistException(f"The deployment {deployment_id} could not be found.")
     return backend.deployments[deployment_id]
@@ -177,9 +175,7 @@ def _touch_targets(state: ExtensionState, deployment: DeploymentInfo, when: date
         _target_state(state, deployment, target_id).last_updated_at = when
 
 
-def _deployment_target_api(
-    backend: CodeDeployBackend, deployment: DeploymentInfo, target_id: str
-) -> dict[str, Any]:
+def _deployment_target_api(backend: CodeDeployBackend, deployment: DeploymentInfo, target_id: str) -> dict[str, Any]:
     state = _state(backend)
     with state.lock:
         target = _target_state(state, deployment, target_id)
@@ -259,9 +255,7 @@ def _backend_put_lifecycle_event_hook_execution_status(
                 )
             deployment_state = state.deployments.get(deployment.deployment_id)
             execution = (
-                deployment_state.executions.get(lifecycle_event_hook_execution_id or "")
-                if deployment_state
-                else None
+                deployment_state.executions.get(lifecycle_event_hook_execution_id or "") if deployment_state else None
             )
             if execution is None or deployment_state is None:
                 raise InvalidLifecycleEventHookExecutionIdException(
@@ -272,8 +266,7 @@ def _backend_put_lifecycle_event_hook_execution_status(
             if execution.status is not None:
                 # The first report wins; the service refuses to change a completed hook.
                 raise LifecycleEventAlreadyCompletedException(
-                    f"The lifecycle event {event_name} has already been completed with status "
-                    f"{execution.status}."
+                    f"The lifecycle event {event_name} has already been completed with status {execution.status}."
                 )
             now = utc_now()
             execution.status = status
@@ -316,9 +309,7 @@ def _backend_list_deployment_targets(
     if wanted_statuses:
         state = _state(self)
         with state.lock:
-            target_ids = [
-                tid for tid in target_ids if _target_state(state, deployment, tid).status in wanted_statuses
-            ]
+            target_ids = [tid for tid in target_ids if _target_state(state, deployment, tid).status in wanted_statuses]
     return target_ids
 
 
@@ -362,18 +353,14 @@ def _backend_update_deployment_group(
     changes: Mapping[str, Any],
 ) -> list[dict[str, Any]]:
     if not application_name:
-        raise ApplicationNameRequiredException(
-            "The minimum number of required application names was not specified."
-        )
+        raise ApplicationNameRequiredException("The minimum number of required application names was not specified.")
     if not current_deployment_group_name:
         raise DeploymentGroupNameRequiredException("The deployment group name was not specified.")
     group = self.get_deployment_group(application_name, current_deployment_group_name)
     groups = self.deployment_groups[application_name]
     if new_deployment_group_name and new_deployment_group_name != current_deployment_group_name:
         if new_deployment_group_name in groups:
-            raise DeploymentGroupAlreadyExistsException(
-                f"Deployment group {new_deployment_group_name} already exists."
-            )
+            raise DeploymentGroupAlreadyExistsException(f"Deployment group {new_deployment_group_name} already exists.")
         groups[new_deployment_group_name] = groups.pop(current_deployment_group_name)
         group.deployment_group_name = new_deployment_group_name
     for attribute, value in changes.items():
@@ -386,9 +373,7 @@ def _backend_batch_get_deployment_groups(
     self: CodeDeployBackend, application_name: str | None, deployment_group_names: Sequence[str] | None
 ) -> tuple[list[Any], str | None]:
     if not application_name:
-        raise ApplicationNameRequiredException(
-            "The minimum number of required application names was not specified."
-        )
+        raise ApplicationNameRequiredException("The minimum number of required application names was not specified.")
     self.get_application(application_name)
     if not deployment_group_names:
         raise DeploymentGroupNameRequiredException("The deployment group name was not specified.")
@@ -706,9 +691,7 @@ class StandIn:
             The execution id.
         """
         if lifecycle_event_name not in HOOK_EVENTS:
-            raise StandInError(
-                f"lifecycle event {lifecycle_event_name!r} is not one of {', '.join(HOOK_EVENTS)}"
-            )
+            raise StandInError(f"lifecycle event {lifecycle_event_name!r} is not one of {', '.join(HOOK_EVENTS)}")
         deployment = self._deployment(deployment_id)
         state = self._state
         with state.lock:
@@ -717,8 +700,7 @@ class StandIn:
                 existing = deployment_state.executions[execution_id]
                 if existing.lifecycle_event_name != lifecycle_event_name:
                     raise StandInError(
-                        f"execution id already registered for {existing.lifecycle_event_name} "
-                        f"of {deployment_id}"
+                        f"execution id already registered for {existing.lifecycle_event_name} of {deployment_id}"
                     )
                 return execution_id
             execution_id = execution_id or new_hook_execution_id()

@@ -91,9 +91,7 @@ class _ThreadedStandInServer(ThreadedMotoServer):
 
     def _server_entry(self) -> None:
         try:
-            self._server = make_server(
-                self._ip_address, self._port, self._app, True, request_handler=self._handler
-            )
+            self._server = make_server(self._ip_address, self._port, self._app, True, request_handler=self._handler)
         except BaseException as exc:
             # Without this, start() would wait forever on the ready event when the port is taken.
             self.startup_error = exc

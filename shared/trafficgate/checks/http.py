@@ -1,0 +1,95 @@
+"""HTTP probe of a listener: a burst of requests against the test or production listener."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from trafficgate.checks.base import Check, CheckError, CheckResult
+
+if TYPE_CHECKING:
+    from trafficgate.context import CheckContext
+    from trafficgate.discovery import ListenerRole
+    from trafficgate.probe import ProbeSpec
+
+TEST_LISTENER_CHECK_ID = "http.test_listener"
+PROD_LISTENER_CHECK_ID = "http.prod_listener"
+
+
+@dataclass(kw_only=True)
+class HttpProbe(Check):
+    """Probe the listener that now routes to green with a burst of HTTP requests.
+
+    Parameters
+    ----------
+    listener
+        ``"test"`` (AfterAllowTestTraffic, BeforeAllowTraffic) or ``"prod"`` (AfterAllowTraffic).
+    spec
+        The burst and its assertions; the operator's settings when omitted.
+    requests
+        Overrides the number of requests of the spec (a short extra burst, for example).
+    """
+
+    check_id: str = TEST_LISTENER_CHECK_ID
+    listener: ListenerRole = "test"
+    spec: ProbeSpec | None = None
+    requests: int | None = None
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        from trafficgate.probe import evaluate, run_burst
+
+        spec = self.spec or ctx.settings.probe
+        if spec is None:
+            raise CheckError("no probe settings")
+        if self.requests is not None:
+            spec = dataclasses.replace(spec, requests=self.requests)
+        base_url = self._base_url(ctx)
+        if base_url is None:
+            message = f"deployment group has no {self.listener} listener; HTTP probe skipped"
+            if ctx.settings.no_test_listener_policy == "fail":
+                return CheckResult.failed(message + f" (policy {ctx.settings.no_test_listener_policy}=fail)")
+            return CheckResult.passed(message, warnings=(message,))
+        headers = auth_headers(ctx)
+        if headers:
+            spec = dataclasses.replace(spec, headers={**spec.headers, **headers})
+        burst = run_burst(spec, base_url, deadline=ctx.deadline, on_progress=ctx.progress(self.check_id))
+        result = evaluate(spec, burst)
+        details: dict[str, Any] = {"url": base_url + spec.path, "listener": self.listener, **result.details}
+        return dataclasses.replace(result, details=details)
+
+    def _base_url(self, ctx: CheckContext) -> str | None:
+        override = ctx.settings.test_url if self.listener == "test" else ctx.settings.prod_url
+        if override:
+            return override
+        listener = ctx.deployment().listener(self.listener)
+        return None if listener is None else listener.base_url
+
+
+def auth_headers(ctx: CheckContext) -> Mapping[str, str]:
+    """Probe headers from the Secrets Manager secret named by ``TRAFFICGATE_AUTH_SECRET_ARN``.
+
+    The secret is a JSON object of header names to values. Values never reach logs or results.
+    Read through Powertools Parameters, cached for five minutes per warm container.
+    """
+    arn = ctx.settings.auth_secret_arn
+    if not arn:
+        return {}
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
+
+    provider: SecretsProvider = ctx.aws.cached(
+        "secrets-provider", lambda: SecretsProvider(boto3_client=ctx.aws.client("secretsmanager"))
+    )
+    try:
+        value = provider.get(arn, transform="json", max_age=300)
+    except TransformParameterError:
+        raise CheckError(f"auth secret {arn} is not a JSON object of header names to values") from None
+    except GetParameterError as exc:
+        cause = exc.__cause__
+        code = getattr(cause, "response", {}).get("Error", {}).get("Code", type(cause).__name__)
+        raise CheckError(f"could not read auth secret {arn}: {code}") from None
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise CheckError(f"auth secret {arn} is not a JSON object of header names to string values")
+    return value

@@ -1,0 +1,214 @@
+"""Discovery from the DeploymentId: CodeDeploy → AppSpec, listeners, target groups, task sets.
+
+The topology (application, group, listeners, target groups, AppSpec) does not change during a
+deployment, so it is cached for the life of a warm container. Task sets are live state and
+are read again on every call.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import replace
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from trafficgate.aws import AwsClients
+from trafficgate.discovery.exceptions import DiscoveryError
+from trafficgate.discovery.models import AppSpec, Deployment, Listener, TargetGroup, TaskSet
+
+_cache: dict[str, Deployment] = {}
+_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    """Forget every cached deployment (tests; a new container starts empty anyway)."""
+    with _lock:
+        _cache.clear()
+
+
+def discover(deployment_id: str, clients: AwsClients, *, with_task_sets: bool = True) -> Deployment:
+    """Everything Trafficgate needs to know about a deployment, from its id alone.
+
+    Raises
+    ------
+    DiscoveryError
+        Naming what could not be found (the deployment, its group, a listener, ...).
+    """
+    with _lock:
+        cached = _cache.get(deployment_id)
+    if cached is None:
+        cached = _read_topology(deployment_id, clients)
+        with _lock:
+            _cache[deployment_id] = cached
+    if not with_task_sets:
+        return cached
+    return replace(cached, task_sets=read_task_sets(deployment_id, clients))
+
+
+def _call(what: str, fn: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(**kwargs)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "unknown")
+        raise DiscoveryError(f"could not read {what}: AWS error {code}") from exc
+    except BotoCoreError as exc:
+        raise DiscoveryError(f"could not read {what}: {type(exc).__name__}") from exc
+
+
+def _read_topology(deployment_id: str, clients: AwsClients) -> Deployment:
+    codedeploy = clients.client("codedeploy")
+    info = _call(f"deployment {deployment_id}", codedeploy.get_deployment, deploymentId=deployment_id)["deploymentInfo"]
+    application = info.get("applicationName") or ""
+    group_name = info.get("deploymentGroupName") or ""
+    if not application or not group_name:
+        raise DiscoveryError(f"deployment {deployment_id} names no application or deployment group")
+    group = _call(
+        f"deployment group {application}/{group_name}",
+        codedeploy.get_deployment_group,
+        applicationName=application,
+        deploymentGroupName=group_name,
+    )["deploymentGroupInfo"]
+
+    pairs = (group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or []
+    if not pairs:
+        raise DiscoveryError(
+            f"deployment group {application}/{group_name} has no loadBalancerInfo.targetGroupPairInfoList"
+        )
+    pair = pairs[0]
+    prod_arns = list((pair.get("prodTrafficRoute") or {}).get("listenerArns") or [])
+    test_arns = list((pair.get("testTrafficRoute") or {}).get("listenerArns") or [])
+    if not prod_arns:
+        raise DiscoveryError(f"deployment group {application}/{group_name} has no production listener")
+    listeners = _read_listeners(clients, prod_arns + test_arns)
+    services = group.get("ecsServices") or []
+    return Deployment(
+        deployment_id=deployment_id,
+        application=application,
+        deployment_group=group_name,
+        deployment_config=info.get("deploymentConfigName") or group.get("deploymentConfigName") or "",
+        appspec=_parse_appspec(info.get("revision") or {}, deployment_id),
+        cluster=services[0].get("clusterName") if services else None,
+        service=services[0].get("serviceName") if services else None,
+        prod_listeners=tuple(listeners[a] for a in prod_arns),
+        test_listeners=tuple(listeners[a] for a in test_arns),
+        target_groups=_read_target_groups(clients, [tg.get("name", "") for tg in pair.get("targetGroups") or []]),
+        alarm_configuration=dict(group.get("alarmConfiguration") or {}),
+    )
+
+
+def _read_listeners(clients: AwsClients, arns: list[str]) -> dict[str, Listener]:
+    elbv2 = clients.client("elbv2")
+    found = {
+        item["ListenerArn"]: item
+        for item in _call("listeners " + ", ".join(arns), elbv2.describe_listeners, ListenerArns=arns)["Listeners"]
+    }
+    missing = [a for a in arns if a not in found]
+    if missing:
+        raise DiscoveryError("listener not found: " + ", ".join(missing))
+    lb_arns = sorted({item["LoadBalancerArn"] for item in found.values()})
+    dns = {
+        lb["LoadBalancerArn"]: lb.get("DNSName", "")
+        for lb in _call("load balancers", elbv2.describe_load_balancers, LoadBalancerArns=lb_arns)["LoadBalancers"]
+    }
+    listeners: dict[str, Listener] = {}
+    for arn, item in found.items():
+        lb_arn = item["LoadBalancerArn"]
+        if not dns.get(lb_arn):
+            raise DiscoveryError(f"load balancer {lb_arn} of listener {arn} has no DNS name")
+        listeners[arn] = Listener(
+            arn=arn,
+            protocol=item.get("Protocol", "HTTP"),
+            port=int(item["Port"]),
+            load_balancer_arn=lb_arn,
+            dns_name=dns[lb_arn],
+        )
+    return listeners
+
+
+def _read_target_groups(clients: AwsClients, names: list[str]) -> tuple[TargetGroup, ...]:
+    names = [n for n in names if n]
+    if not names:
+        return ()
+    groups = _call("target groups " + ", ".join(names), clients.client("elbv2").describe_target_groups, Names=names)[
+        "TargetGroups"
+    ]
+    arns = {g["TargetGroupName"]: g["TargetGroupArn"] for g in groups}
+    missing = [n for n in names if n not in arns]
+    if missing:
+        raise DiscoveryError("target group not found: " + ", ".join(missing))
+    return tuple(TargetGroup(name=n, arn=arns[n]) for n in names)
+
+
+def read_task_sets(deployment_id: str, clients: AwsClients) -> tuple[TaskSet, ...]:
+    """The ECS target's task sets as CodeDeploy reports them now (BLUE/GREEN, counts, weights)."""
+    codedeploy = clients.client("codedeploy")
+    ids = _call(
+        f"deployment targets of {deployment_id}", codedeploy.list_deployment_targets, deploymentId=deployment_id
+    ).get("targetIds", [])
+    if not ids:
+        return ()
+    targets = _call(
+        f"deployment targets of {deployment_id}",
+        codedeploy.batch_get_deployment_targets,
+        deploymentId=deployment_id,
+        targetIds=ids[:25],
+    ).get("deploymentTargets", [])
+    task_sets: list[TaskSet] = []
+    for target in targets:
+        for item in (target.get("ecsTarget") or {}).get("taskSetsInfo") or []:
+            task_sets.append(
+                TaskSet(
+                    identifier=item.get("identifer") or item.get("identifier") or "",
+                    label=item.get("taskSetLabel") or "",
+                    desired=int(item.get("desiredCount") or 0),
+                    pending=int(item.get("pendingCount") or 0),
+                    running=int(item.get("runningCount") or 0),
+                    status=item.get("status") or "",
+                    traffic_weight=float(item.get("trafficWeight") or 0.0),
+                    target_group=(item.get("targetGroup") or {}).get("name"),
+                )
+            )
+    return tuple(task_sets)
+
+
+def _parse_appspec(revision: dict[str, Any], deployment_id: str) -> AppSpec | None:
+    """Read the ECS AppSpec (YAML or JSON) carried in the revision; None for S3/GitHub revisions."""
+    kind = revision.get("revisionType")
+    holder = revision.get("appSpecContent") if kind == "AppSpecContent" else revision.get("string")
+    content = (holder or {}).get("content")
+    if not content:
+        return None
+    try:
+        doc = json.loads(content)
+    except ValueError:
+        import yaml  # the layer ships PyYAML; only needed for YAML AppSpecs
+
+        try:
+            doc = yaml.safe_load(content)
+        except yaml.YAMLError as exc:
+            raise DiscoveryError(f"AppSpec of {deployment_id} is neither JSON nor YAML: {exc}") from None
+    resources = doc.get("Resources") if isinstance(doc, dict) else None
+    for entry in resources or []:
+        for _name, resource in (entry or {}).items():
+            if (resource or {}).get("Type") != "AWS::ECS::Service":
+                continue
+            props = resource.get("Properties") or {}
+            lb = props.get("LoadBalancerInfo") or {}
+            try:
+                port = int(str(lb.get("ContainerPort")))
+            except (TypeError, ValueError):
+                raise DiscoveryError(
+                    f"AppSpec of {deployment_id} has no numeric LoadBalancerInfo.ContainerPort"
+                ) from None
+            if not props.get("TaskDefinition") or not lb.get("ContainerName"):
+                raise DiscoveryError(f"AppSpec of {deployment_id} lacks TaskDefinition or ContainerName")
+            return AppSpec(
+                task_definition_arn=str(props["TaskDefinition"]),
+                container_name=str(lb["ContainerName"]),
+                container_port=port,
+                platform_version=props.get("PlatformVersion"),
+                raw=doc,
+            )
+    raise DiscoveryError(f"AppSpec of {deployment_id} has no AWS::ECS::Service resource")

@@ -1,0 +1,165 @@
+"""Judge a burst: turn a :class:`BurstResult` into one :class:`CheckResult`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from trafficgate.checks.base import CheckResult
+from trafficgate.probe.engine import STATUS, BurstResult
+from trafficgate.probe.spec import ProbeSpec
+
+#: Assertion names, in the order they are evaluated (the first failed one is the reason).
+SUCCESS_RATE = "success_rate"
+LATENCY_P50 = "latency_p50_ms"
+LATENCY_P95 = "latency_p95_ms"
+LATENCY_P99 = "latency_p99_ms"
+CERT_DAYS = "cert_days_left"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Assertion:
+    """One comparison of a measured value with its limit.
+
+    ``ok`` is ``None`` when there was nothing to measure (no response came back).
+    """
+
+    name: str
+    value: Any
+    threshold: Any
+    ok: bool | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value, "threshold": self.threshold, "ok": self.ok}
+
+
+def assertions_for(spec: ProbeSpec, burst: BurstResult) -> list[Assertion]:
+    """Every assertion the spec asks for, evaluated against the burst."""
+    found = [_success_rate(spec, burst)]
+    for name, label, limit, measured in (
+        (LATENCY_P50, "p50", spec.max_p50_ms, burst.latency_p50_ms),
+        (LATENCY_P95, "p95", spec.max_p95_ms, burst.latency_p95_ms),
+        (LATENCY_P99, "p99", spec.max_p99_ms, burst.latency_p99_ms),
+    ):
+        if limit is None:
+            continue
+        if measured is None:
+            found.append(Assertion(name=name, value=None, threshold=limit, ok=None, reason=f"{label}: no responses"))
+            continue
+        ok = measured <= limit
+        sign = "<=" if ok else ">"
+        found.append(
+            Assertion(
+                name=name,
+                value=measured,
+                threshold=limit,
+                ok=ok,
+                reason=f"{label} {measured:.0f} ms {sign} {limit:.0f} ms ({burst.latency_count} responses)",
+            )
+        )
+    if spec.min_cert_days is not None and (burst.cert_days_left is not None or burst.cert_error is not None):
+        found.append(_cert_days(spec.min_cert_days, burst))
+    return found
+
+
+def _success_rate(spec: ProbeSpec, burst: BurstResult) -> Assertion:
+    rate = burst.success_rate
+    limit = spec.min_success_rate
+    if rate is None:
+        return Assertion(name=SUCCESS_RATE, value=None, threshold=limit, ok=None, reason="no request completed")
+    # Judged on the failure budget of the whole burst, so a burst cut short by the deadline
+    # fails only when the failures already seen could not have passed. For a complete burst
+    # this is the same as rate < min_success_rate.
+    ok = burst.failures <= burst.allowed_failures
+    shown, shown_limit = _rate(rate), _rate(limit)
+    if shown == shown_limit and rate != limit:
+        shown, shown_limit = f"{rate:.4f}", f"{limit:.4f}"
+    sign = ">=" if ok else "<"
+    reason = f"success rate {shown} {sign} {shown_limit} ({burst.successes}/{burst.completed} ok"
+    breakdown = failure_breakdown(burst)
+    reason += f"; {breakdown})" if breakdown else ")"
+    return Assertion(name=SUCCESS_RATE, value=round(rate, 4), threshold=limit, ok=ok, reason=reason)
+
+
+def _cert_days(min_days: int, burst: BurstResult) -> Assertion:
+    days = burst.cert_days_left
+    if days is None:
+        return Assertion(
+            name=CERT_DAYS,
+            value=None,
+            threshold=min_days,
+            ok=False,
+            reason=f"certificate expiry unknown ({burst.cert_error}); min_cert_days={min_days}",
+        )
+    ok = days >= min_days
+    sign = ">=" if ok else "<"
+    return Assertion(
+        name=CERT_DAYS,
+        value=days,
+        threshold=min_days,
+        ok=ok,
+        reason=f"certificate expires in {days:.1f} days {sign} {min_days} days",
+    )
+
+
+def failure_breakdown(burst: BurstResult, limit: int = 3) -> str:
+    """The commonest failure causes, e.g. ``"status 500 x4, connect_refused x2"``."""
+    parts = [(n, f"status {code}") for code, n in burst.failed_status_counts.items()]
+    parts += [(n, kind) for kind, n in burst.error_counts.items() if kind != STATUS]
+    parts.sort(key=lambda item: (-item[0], item[1]))
+    text = ", ".join(f"{label} x{n}" for n, label in parts[:limit])
+    return text + (", ..." if len(parts) > limit else "")
+
+
+def _rate(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def evaluate(spec: ProbeSpec, burst: BurstResult) -> CheckResult:
+    """One result for the burst.
+
+    FAIL names the first failed assertion (success rate, then p50/p95/p99, then certificate
+    days) with its numbers. INCONCLUSIVE when no request completed, or when the deadline
+    cut the burst short and nothing failed yet. PASS otherwise.
+
+    ``value``/``threshold`` are those of the deciding assertion (the success rate when
+    everything passed); ``details`` is ``burst.to_dict()`` plus ``assertions``: every
+    assertion with name, value, threshold and ok.
+    """
+    found = assertions_for(spec, burst)
+    details = {**burst.to_dict(), "assertions": [a.to_dict() for a in found]}
+    warnings = list(burst.warnings)
+    cut = burst.deadline_hit and burst.completed < burst.requests_planned
+    if cut:
+        warnings.append(
+            f"deadline reached after {burst.completed}/{burst.requests_planned} requests"
+            + (f" ({burst.aborted} aborted)" if burst.aborted else "")
+        )
+    common: dict[str, Any] = {"details": details, "warnings": tuple(warnings)}
+    failed = next((a for a in found if a.ok is False), None)
+    if failed is not None:
+        reason = failed.reason
+        if burst.stopped_early:
+            reason += "; stopped early"
+        elif cut:
+            reason += "; deadline reached"
+        return CheckResult.failed(reason, value=failed.value, threshold=failed.threshold, **common)
+    rate = found[0]
+    if burst.completed == 0:
+        return CheckResult.inconclusive(
+            f"no request completed before the deadline ({burst.requests_sent}/{burst.requests_planned} sent)",
+            value=None,
+            threshold=spec.min_success_rate,
+            **common,
+        )
+    if cut:
+        return CheckResult.inconclusive(
+            f"deadline reached after {burst.completed}/{burst.requests_planned} requests, too few to pass; "
+            + rate.reason,
+            value=rate.value,
+            threshold=rate.threshold,
+            **common,
+        )
+    passed = "; ".join(a.reason for a in found if a.ok)
+    return CheckResult.passed(passed, value=rate.value, threshold=rate.threshold, **common)

@@ -1,0 +1,265 @@
+"""What one probe burst does: :class:`ProbeSpec` and the accepted status codes."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from trafficgate.probe import jsonpath
+from trafficgate.probe.exceptions import ProbeConfigError
+from trafficgate.probe.stats import allowed_failures
+
+_MIN_STATUS = 100
+_MAX_STATUS = 599
+#: Upper bound on worker threads of one burst; more would only measure the Lambda's CPU.
+MAX_CONCURRENCY = 256
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_HOST = re.compile(r"^[A-Za-z0-9.\-_]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+
+
+@dataclass(frozen=True, slots=True)
+class StatusSet:
+    """A set of HTTP status codes written as ranges: ``"200-399"``, ``"200,204,300-302"``.
+
+    Use :meth:`parse` to build one from text; ``str()`` gives the canonical text back.
+    """
+
+    ranges: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def parse(cls, text: str) -> StatusSet:
+        """Parse comma-separated codes and inclusive ranges.
+
+        Raises
+        ------
+        ProbeConfigError
+            (a ``ValueError``) naming the offending item and the accepted syntax.
+        """
+        items = [item.strip() for item in str(text).split(",")]
+        if not any(items):
+            raise ProbeConfigError(
+                f"accepted status {text!r} is empty; expected codes and ranges like '200-399' or '200,204'"
+            )
+        ranges: list[tuple[int, int]] = []
+        for item in items:
+            if not item:
+                raise ProbeConfigError(f"accepted status {text!r} has an empty item between commas")
+            lo_text, sep, hi_text = item.partition("-")
+            try:
+                lo = int(lo_text.strip())
+                hi = int(hi_text.strip()) if sep else lo
+            except ValueError:
+                raise ProbeConfigError(
+                    f"accepted status item {item!r} is not a code or range; expected e.g. '200' or '200-399'"
+                ) from None
+            for code in (lo, hi):
+                if not _MIN_STATUS <= code <= _MAX_STATUS:
+                    raise ProbeConfigError(
+                        f"accepted status code {code} in {text!r} is outside {_MIN_STATUS}-{_MAX_STATUS}"
+                    )
+            if lo > hi:
+                raise ProbeConfigError(f"accepted status range {item!r} runs backwards; write '{hi}-{lo}'")
+            ranges.append((lo, hi))
+        return cls(ranges=_merge(ranges))
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, int) and any(lo <= code <= hi for lo, hi in self.ranges)
+
+    def __iter__(self) -> Iterator[int]:
+        for lo, hi in self.ranges:
+            yield from range(lo, hi + 1)
+
+    def __str__(self) -> str:
+        return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.ranges)
+
+
+def _merge(ranges: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return tuple(merged)
+
+
+#: 2xx and 3xx: redirects are not followed by default, so a redirecting health page passes.
+DEFAULT_ACCEPTED_STATUS = StatusSet.parse("200-399")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProbeSpec:
+    """One burst of HTTP requests against a listener, and what each response must satisfy.
+
+    Parameters
+    ----------
+    path
+        Request path (and optional query), starting with ``/``; appended to the base URL.
+    method
+        HTTP method, upper case.
+    requests, concurrency
+        Requests in the burst and how many run at once (at most 256).
+    timeout_s
+        Connect timeout, read timeout and cap on the total time of one request.
+    accepted_status
+        Status codes that count as success (default ``200-399``).
+    min_success_rate
+        Share of requests that must succeed, in [0, 1]. The burst stops early as soon as
+        the failures exceed what this allows.
+    max_p50_ms, max_p95_ms, max_p99_ms
+        Latency limits in milliseconds (``None``: not checked).
+    body_regex
+        Regular expression searched for in the (possibly truncated) response body.
+    json_equals
+        JSON path -> expected value, e.g. ``{"$.status": "ok"}``.
+    json_exists
+        JSON paths that must be present.
+    header_matches
+        Response header name -> regular expression searched for in its value.
+    min_cert_days
+        HTTPS only: fail when the server certificate expires in fewer days.
+    host_header
+        Host header to send; on HTTPS it is also the SNI name and the name the certificate
+        is verified against (any ``:port`` suffix is stripped for those).
+    tls_verify, ca_bundle
+        Certificate verification (on by default) and an optional CA bundle path.
+    headers
+        Extra request headers. They may hold credentials: never shown in reprs, results
+        or logs.
+    follow_redirects
+        Follow at most 5 redirects to the same scheme, host and port. Redirects elsewhere
+        are never followed.
+    max_body_bytes
+        Bytes of each body read at most; the rest is discarded with the connection.
+    failure_samples
+        How many failed requests are described in the result.
+    resolve
+        Hostname -> IP address to connect to instead (like ``curl --resolve``); the Host
+        header and TLS name stay the URL's hostname.
+    """
+
+    path: str = "/"
+    method: str = "GET"
+    requests: int = 50
+    concurrency: int = 5
+    timeout_s: float = 5.0
+    accepted_status: StatusSet = DEFAULT_ACCEPTED_STATUS
+    min_success_rate: float = 0.99
+    max_p50_ms: float | None = None
+    max_p95_ms: float | None = 1000.0
+    max_p99_ms: float | None = None
+    body_regex: str | None = None
+    json_equals: Mapping[str, Any] = field(default_factory=dict)
+    json_exists: tuple[str, ...] = ()
+    header_matches: Mapping[str, str] = field(default_factory=dict)
+    min_cert_days: int | None = None
+    host_header: str | None = None
+    tls_verify: bool = True
+    ca_bundle: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    follow_redirects: bool = False
+    max_body_bytes: int = 1_048_576
+    failure_samples: int = 5
+    resolve: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Private copies: a caller mutating its dict later must not change a spec that
+        # worker threads share. (Plain dicts, not MappingProxyType: copy.deepcopy, pickle
+        # and dataclasses.asdict keep working.)
+        object.__setattr__(self, "json_equals", dict(self.json_equals))
+        object.__setattr__(self, "json_exists", tuple(self.json_exists))
+        object.__setattr__(self, "header_matches", dict(self.header_matches))
+        object.__setattr__(self, "headers", dict(self.headers))
+        object.__setattr__(self, "resolve", {k.lower(): v for k, v in dict(self.resolve).items()})
+        self._validate()
+
+    @property
+    def allowed_failures(self) -> int:
+        """Failed requests the burst may have and still pass."""
+        return allowed_failures(self.requests, self.min_success_rate)
+
+    @property
+    def has_body_assertions(self) -> bool:
+        return self.body_regex is not None or bool(self.json_equals) or bool(self.json_exists)
+
+    def _validate(self) -> None:
+        if not isinstance(self.path, str) or not self.path.startswith("/") or _has_space_or_ctl(self.path):
+            raise ProbeConfigError(
+                f"path {self.path!r} must start with '/' and contain no spaces or control characters"
+            )
+        if not _TOKEN.match(self.method) or self.method != self.method.upper():
+            raise ProbeConfigError(f"method {self.method!r} must be an upper-case HTTP method such as GET")
+        _require_int("requests", self.requests, 1, None)
+        _require_int("concurrency", self.concurrency, 1, MAX_CONCURRENCY)
+        _require_positive("timeout_s", self.timeout_s)
+        if not isinstance(self.accepted_status, StatusSet):
+            raise ProbeConfigError("accepted_status must be a StatusSet; use StatusSet.parse('200-399')")
+        rate = self.min_success_rate
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.0 <= rate <= 1.0:
+            raise ProbeConfigError(f"min_success_rate {rate!r} must be a number within [0, 1], e.g. 0.99")
+        for name in ("max_p50_ms", "max_p95_ms", "max_p99_ms"):
+            value = getattr(self, name)
+            if value is not None:
+                _require_positive(name, value)
+        if self.body_regex is not None:
+            _require_regex("body_regex", self.body_regex)
+        for path in (*self.json_equals, *self.json_exists):
+            jsonpath.parse(path)
+        for name, pattern in self.header_matches.items():
+            _require_header_name("header_matches", name)
+            _require_regex(f"header_matches[{name!r}]", pattern)
+        if self.min_cert_days is not None:
+            _require_int("min_cert_days", self.min_cert_days, 0, None)
+        if self.host_header is not None and not _HOST.match(self.host_header):
+            raise ProbeConfigError(f"host_header {self.host_header!r} must be a host name with an optional :port")
+        if self.ca_bundle is not None and not self.ca_bundle.strip():
+            raise ProbeConfigError("ca_bundle must be a file path or None")
+        for name, value in self.headers.items():
+            _require_header_name("headers", name)
+            # Never echo the value: it may be a credential.
+            if not isinstance(value, str) or "\r" in value or "\n" in value:
+                raise ProbeConfigError(f"header {name!r} value must be a string without line breaks")
+        _require_int("max_body_bytes", self.max_body_bytes, 0, None)
+        if self.max_body_bytes == 0 and self.has_body_assertions:
+            raise ProbeConfigError("max_body_bytes is 0 but body_regex/json assertions need the body")
+        _require_int("failure_samples", self.failure_samples, 0, None)
+        for host, address in self.resolve.items():
+            if not host or not _HOST.match(host) or ":" in host:
+                raise ProbeConfigError(f"resolve key {host!r} must be a host name without port")
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise ProbeConfigError(f"resolve[{host!r}] = {address!r} must be an IPv4 or IPv6 address") from None
+
+
+def _has_space_or_ctl(text: str) -> bool:
+    return any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text)
+
+
+def _require_int(name: str, value: Any, lo: int, hi: int | None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi is not None and value > hi):
+        bound = f">= {lo}" if hi is None else f"within [{lo}, {hi}]"
+        raise ProbeConfigError(f"{name} {value!r} must be an integer {bound}")
+
+
+def _require_positive(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise ProbeConfigError(f"{name} {value!r} must be a positive number")
+
+
+def _require_regex(name: str, pattern: Any) -> None:
+    if not isinstance(pattern, str):
+        raise ProbeConfigError(f"{name} must be a regular expression string")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ProbeConfigError(f"{name} {pattern!r} is not a valid regular expression: {exc}") from None
+
+
+def _require_header_name(where: str, name: Any) -> None:
+    if not isinstance(name, str) or not _TOKEN.match(name):
+        raise ProbeConfigError(f"{where}: {name!r} is not a valid HTTP header name")

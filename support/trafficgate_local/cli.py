@@ -1,0 +1,198 @@
+"""``trafficgate``: the Docker-free local runner and the embedded AWS stand-in.
+
+trafficgate invoke AfterAllowTestTraffic --event events/after_allow_test_traffic.json --timeout 60
+trafficgate standin --port 5000
+trafficgate rehearse --scenario errors
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from trafficgate.hooks import Hook
+
+EXIT_SUCCEEDED = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _default_template() -> Path:
+    return Path.cwd() / "template.yaml"
+
+
+def _read_json(path: str, what: str) -> Any:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text()
+    except OSError as exc:
+        raise SystemExit(f"trafficgate: cannot read {what} {path}: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"trafficgate: {what} {path} is not valid JSON: {exc}") from None
+
+
+def _parse_overrides(items: list[str]) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for item in items:
+        for pair in item.split():
+            key, sep, value = pair.partition("=")
+            if not sep:
+                raise SystemExit(f"trafficgate: --parameter-overrides expects Key=Value, got {pair!r}")
+            overrides[key.removeprefix("ParameterKey=")] = value
+    return overrides
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    from trafficgate_local.invoke import invoke
+    from trafficgate_local.render import print_verdict
+    from trafficgate_local.template import TemplateError
+
+    try:
+        hook = Hook.parse(args.hook)
+    except ValueError as exc:
+        print(f"trafficgate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    event_path = args.event or str(Path(args.template).parent / "events" / f"{hook.module_name}.json")
+    event = _read_json(event_path, "event")
+    env_vars = _read_json(args.env_vars, "--env-vars file") if args.env_vars else None
+    try:
+        result = invoke(
+            hook,
+            event,
+            template=Path(args.template),
+            timeout_s=args.timeout,
+            region=args.region,
+            parameter_overrides=_parse_overrides(args.parameter_overrides or []),
+            env_vars_file=env_vars,
+        )
+    except TemplateError as exc:
+        print(f"trafficgate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if result.error is not None:
+        if args.json:
+            print(json.dumps({"error": result.error}, indent=2))
+        print(
+            f"trafficgate: {result.function.function_name} failed: "
+            f"{result.error.get('errorType')}: {result.error.get('errorMessage')}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE if result.error.get("errorType") == "InvalidEventError" else EXIT_FAILED
+    summary = result.returned
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print_verdict(summary)
+    return EXIT_SUCCEEDED if summary.get("status") == "Succeeded" else EXIT_FAILED
+
+
+def cmd_standin(args: argparse.Namespace) -> int:
+    from trafficgate_local.standin.__main__ import main as standin_main
+
+    return int(standin_main(["--host", args.host, "--port", str(args.port)]) or 0)
+
+
+def cmd_rehearse(args: argparse.Namespace) -> int:
+    from trafficgate_local.rehearsal.apps import SCENARIOS
+    from trafficgate_local.rehearsal.conductor import RehearsalOptions, rehearse
+
+    if args.list_scenarios:
+        for name, text in SCENARIOS.items():
+            print(f"{name:12} {text}")
+        return EXIT_SUCCEEDED
+    env: dict[str, str] = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            print(f"trafficgate: --set expects NAME=VALUE, got {item!r}", file=sys.stderr)
+            return EXIT_USAGE
+        env[key] = value
+    options = RehearsalOptions(
+        scenario=args.scenario,
+        deployment_config=args.config,
+        time_scale=args.time_scale,
+        blue_url=args.blue_url,
+        green_url=args.green_url,
+        blue_command=args.blue_cmd,
+        green_command=args.green_cmd,
+        template=Path(args.template),
+        region=args.region,
+        hook_timeout_s=args.hook_timeout,
+        probe_requests=args.requests,
+        env=env,
+    )
+    try:
+        options.validate()
+    except ValueError as exc:
+        print(f"trafficgate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    out = sys.stderr if args.json else sys.stdout
+    print(f"Trafficgate rehearsal: scenario {args.scenario}, {args.config}, time scale {args.time_scale:g}", file=out)
+    result = rehearse(options, out=out)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        where = ", ".join(f"{name} {weight}%" for name, weight in result.production_target_groups.items())
+        verdict = "SUCCEEDED" if result.succeeded else "ROLLED BACK"
+        print(f"\nDeployment {result.deployment_id} {verdict} in {result.duration_s:.1f} s: {result.reason}", file=out)
+        print(f"Production listener: {where}", file=out)
+    return EXIT_SUCCEEDED if result.succeeded else EXIT_FAILED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trafficgate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("invoke", help="run one hook's real handler locally, like `sam local invoke`, without Docker")
+    p.add_argument(
+        "hook", help="BeforeInstall, AfterInstall, AfterAllowTestTraffic, BeforeAllowTraffic or AfterAllowTraffic"
+    )
+    p.add_argument("-e", "--event", help="event JSON file, or - for stdin (default: events/<hook>.json)")
+    p.add_argument("-t", "--template", default=str(_default_template()), help="SAM template (default: ./template.yaml)")
+    p.add_argument("--timeout", type=float, help="function timeout in seconds (default: the template's)")
+    p.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or us-east-1)")
+    p.add_argument("-n", "--env-vars", help="JSON file of environment overrides, as sam local invoke --env-vars")
+    p.add_argument("--parameter-overrides", nargs="*", help="Key=Value template parameters")
+    p.add_argument("--json", action="store_true", help="print the raw verdict summary as JSON")
+    p.set_defaults(func=cmd_invoke)
+
+    p = sub.add_parser("standin", help="run the embedded AWS stand-in (moto + CodeDeploy hook APIs) on 127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    p.set_defaults(func=cmd_standin)
+
+    p = sub.add_parser(
+        "rehearse",
+        help="rehearse a whole ECS blue/green deployment locally: stand-in AWS, real apps, the real hooks",
+    )
+    p.add_argument("-s", "--scenario", default="healthy", help="green's behaviour (see --list-scenarios)")
+    p.add_argument("--list-scenarios", action="store_true", help="list the scenarios and exit")
+    p.add_argument("-c", "--config", default="CodeDeployDefault.ECSAllAtOnce", help="deployment config")
+    p.add_argument("--time-scale", type=float, default=0.01, help="multiplier for the config's waits (default 0.01)")
+    p.add_argument("--blue-url", help="your running blue app, http://host:port")
+    p.add_argument("--green-url", help="your running green app, http://host:port")
+    p.add_argument("--blue-cmd", help="command that starts your blue app on $PORT")
+    p.add_argument("--green-cmd", help="command that starts your green app on $PORT")
+    p.add_argument("--requests", type=int, help="probe requests per burst (TRAFFICGATE_PROBE_REQUESTS)")
+    p.add_argument("--hook-timeout", type=float, help="function timeout in seconds (default: the template's)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="extra function environment variable")
+    p.add_argument("--region", default="us-east-1", help="region of the stand-in (default us-east-1)")
+    p.add_argument("-t", "--template", default=str(_default_template()))
+    p.add_argument("--json", action="store_true", help="print the whole run as JSON on stdout (timeline on stderr)")
+    p.set_defaults(func=cmd_rehearse)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

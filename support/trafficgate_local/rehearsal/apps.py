@@ -1,0 +1,119 @@
+"""The two demo apps, blue and green: real HTTP servers on 127.0.0.1 whose behaviour is a scenario."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+#: Green behaviours a rehearsal can choose, with what each does.
+SCENARIOS: dict[str, str] = {
+    "healthy": "answers 200 with the expected JSON body",
+    "errors": "answers 500 to one request in five",
+    "slow": "answers correctly, but after 1.5 s",
+    "down": "nothing listens: connections are refused",
+    "bad-body": "answers 200 with the wrong content",
+    "flaky-start": "answers 503 for the first 10 s after it starts, then healthy",
+}
+
+#: What a healthy app answers; the rehearsal's probe asserts on it with a body regex.
+HEALTHY_BODY_REGEX = r'"status":\s*"ok"'
+
+
+@dataclass
+class AppBehaviour:
+    """How an app answers. ``version`` shows in every body so a probe can tell blue from green."""
+
+    version: str
+    scenario: str = "healthy"
+    error_every: int = 5
+    slow_s: float = 1.5
+    flaky_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.scenario not in SCENARIOS:
+            raise ValueError(f"unknown scenario {self.scenario!r}; expected one of: {', '.join(SCENARIOS)}")
+
+
+class DemoApp:
+    """A threaded HTTP app on 127.0.0.1. ``down`` binds nothing, so its port refuses connections."""
+
+    def __init__(self, behaviour: AppBehaviour, *, port: int = 0) -> None:
+        self.behaviour = behaviour
+        self.requests = 0
+        self._lock = threading.Lock()
+        self._started = time.monotonic()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.port = port
+        if behaviour.scenario == "down":
+            self.port = port or _free_port()
+            return
+        app = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def do_GET(self) -> None:
+                status, body = app.answer(self.path)
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.send_header("X-App-Version", app.behaviour.version)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *_args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> DemoApp:
+        self._started = time.monotonic()
+        if self._server is not None:
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, name=f"app-{self.behaviour.version}", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def answer(self, path: str) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            self.requests += 1
+            n = self.requests
+        b = self.behaviour
+        ok = {"status": "ok", "version": b.version, "path": path}
+        if b.scenario == "errors" and n % b.error_every == 0:
+            return 500, {"status": "error", "version": b.version}
+        if b.scenario == "slow":
+            time.sleep(b.slow_s)
+        if b.scenario == "bad-body":
+            return 200, {"status": "maintenance", "version": b.version}
+        if b.scenario == "flaky-start" and time.monotonic() - self._started < b.flaky_s:
+            return 503, {"status": "starting", "version": b.version}
+        return 200, ok
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port

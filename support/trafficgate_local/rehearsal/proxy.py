@@ -1,0 +1,153 @@
+"""A local stand-in for the Application Load Balancer: real listeners on 127.0.0.1 ports that
+forward each request to a target group chosen from the listener's rules in the AWS stand-in.
+
+The routing table is read from ELBv2 (DescribeListeners, DescribeTargetHealth) whenever the
+conductor shifts traffic, so what the probes see is exactly what the stand-in says.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization"}
+
+
+@dataclass
+class Route:
+    """The weighted target groups behind one listener, resolved to target addresses."""
+
+    targets: list[tuple[str, int, int]] = field(default_factory=list)  # (host, port, weight)
+    counter: int = 0
+
+    def pick(self) -> tuple[str, int] | None:
+        """Deterministic weighted round robin (no randomness: rehearsals are repeatable)."""
+        total = sum(w for _, _, w in self.targets)
+        if total <= 0:
+            return None
+        slot = self.counter % total
+        self.counter += 1
+        for host, port, weight in self.targets:
+            if slot < weight:
+                return host, port
+            slot -= weight
+        return None
+
+
+class LocalLoadBalancer:
+    """Listeners on 127.0.0.1 for the stand-in's listener ARNs.
+
+    Parameters
+    ----------
+    elbv2
+        A boto3 ELBv2 client pointed at the stand-in.
+    listeners
+        Listener ARN → local port to serve it on (the listener's own port in the stand-in).
+    """
+
+    def __init__(self, elbv2: Any, listeners: dict[str, int]) -> None:
+        self._elbv2 = elbv2
+        self._listeners = dict(listeners)
+        self._routes: dict[str, Route] = {arn: Route() for arn in listeners}
+        self._lock = threading.Lock()
+        self._servers: list[ThreadingHTTPServer] = []
+        self.counts: dict[str, dict[str, int]] = {arn: {} for arn in listeners}
+
+    def start(self) -> LocalLoadBalancer:
+        for arn, port in self._listeners.items():
+            server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_for(arn))
+            server.daemon_threads = True
+            threading.Thread(target=server.serve_forever, name=f"lb-{port}", daemon=True).start()
+            self._servers.append(server)
+        self.refresh()
+        return self
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+
+    def refresh(self) -> None:
+        """Re-read every listener's forward action and target groups from the stand-in."""
+        described = self._elbv2.describe_listeners(ListenerArns=list(self._listeners))["Listeners"]
+        routes: dict[str, Route] = {}
+        for listener in described:
+            route = Route()
+            for action in listener.get("DefaultActions", []):
+                if action.get("Type") != "forward":
+                    continue
+                groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or []
+                if not groups and action.get("TargetGroupArn"):
+                    groups = [{"TargetGroupArn": action["TargetGroupArn"], "Weight": 1}]
+                for group in groups:
+                    weight = int(group.get("Weight", 1))
+                    for host, port in self._targets(group["TargetGroupArn"]):
+                        route.targets.append((host, port, weight))
+            routes[listener["ListenerArn"]] = route
+        with self._lock:
+            self._routes = routes
+
+    def _targets(self, target_group_arn: str) -> list[tuple[str, int]]:
+        health = self._elbv2.describe_target_health(TargetGroupArn=target_group_arn)["TargetHealthDescriptions"]
+        return [(d["Target"]["Id"], int(d["Target"]["Port"])) for d in health]
+
+    def _choose(self, arn: str) -> tuple[str, int] | None:
+        with self._lock:
+            return self._routes[arn].pick()
+
+    def _handler_for(self, arn: str) -> type[BaseHTTPRequestHandler]:
+        lb = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def do_GET(self) -> None:
+                self._forward()
+
+            def do_HEAD(self) -> None:
+                self._forward()
+
+            def _forward(self) -> None:
+                target = lb._choose(arn)
+                if target is None:
+                    self._reply(503, b'{"message": "no targets"}')
+                    return
+                host, port = target
+                key = f"{host}:{port}"
+                with lb._lock:
+                    lb.counts[arn][key] = lb.counts[arn].get(key, 0) + 1
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+                conn = http.client.HTTPConnection(host, port, timeout=30)
+                try:
+                    conn.request(self.command, self.path, headers=headers)
+                    response = conn.getresponse()
+                    body = response.read()
+                except OSError:
+                    self._reply(502, b'{"message": "bad gateway"}')
+                    return
+                finally:
+                    conn.close()
+                self.send_response(response.status)
+                for name, value in response.getheaders():
+                    if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _reply(self, status: int, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: Any) -> None:
+                return
+
+        return Handler
