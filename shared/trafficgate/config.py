@@ -211,7 +211,7 @@ def _probe_spec(e: Mapping[str, str]) -> ProbeSpec:
             timeout_s=_float(e, env.REQUEST_TIMEOUT_S, 5.0, minimum=0.001),
             accepted_status=accepted,
             min_success_rate=_float(e, env.MIN_SUCCESS_RATE, 0.99, minimum=0.0, maximum=1.0),
-            max_p95_ms=_float(e, env.MAX_P95_MS, 1000.0, minimum=0.0),
+            max_p95_ms=_float(e, env.MAX_P95_MS, 1000.0, minimum=0.001),
             body_regex=body_regex,
             host_header=_str(e, env.HOST_HEADER),
             tls_verify=_bool(e, env.TLS_VERIFY, True),
