@@ -96,6 +96,31 @@ def test_ten_percent_errors_fail_at_default_rate_and_pass_at_090() -> None:
     assert (burst.successes, burst.failures, burst.allowed_failures) == (45, 5, 5)
 
 
+def test_latency_fails_fast_once_p95_is_certain_to_exceed() -> None:
+    # 40 requests at 0.4 s, 5 at a time, would take 3.2 s. p95 over 40 tolerates 2 slow responses,
+    # so the third one decides: the burst stops after the first round.
+    with serve(HttpApp(default=Route(delay_s=0.4))) as server:
+        s = spec(requests=40, concurrency=5, max_p95_ms=200.0)
+        started = time.monotonic()
+        burst = run_burst(s, server.url)
+        elapsed = time.monotonic() - started
+    result = evaluate(s, burst)
+    assert result.outcome is Outcome.FAIL
+    assert result.reason.startswith("p95 ")
+    assert burst.stopped_early and burst.requests_sent < 40
+    assert elapsed < 1.5
+
+
+def test_a_few_slow_responses_within_the_p95_budget_do_not_stop_the_burst() -> None:
+    # One request in 20 is slow (the server's 20th): p95 over 20 tolerates exactly one.
+    with serve(HttpApp(default=Route(slow_every=20, slow_delay_s=0.4))) as server:
+        s = spec(requests=20, concurrency=1, max_p95_ms=200.0)
+        burst = run_burst(s, server.url)
+    result = evaluate(s, burst)
+    assert not burst.stopped_early and burst.requests_sent == 20
+    assert result.outcome is Outcome.PASS, result.reason
+
+
 def test_slow_p95_fails_default_limit() -> None:
     with serve(HttpApp(default=Route(delay_s=2.0))) as server:
         s = ProbeSpec(requests=4, concurrency=4)

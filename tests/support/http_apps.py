@@ -38,6 +38,8 @@ class Route:
         The normal answer.
     delay_s
         Sleep before answering.
+    slow_every, slow_delay_s
+        Every ``slow_every``-th request to this route sleeps ``slow_delay_s`` first.
     error_every, error_status
         Every ``error_every``-th request to this route (k, 2k, ...) answers ``error_status``
         instead: deterministic error shares (10 = 10 %).
@@ -53,6 +55,8 @@ class Route:
     body: bytes = b"ok"
     headers: Mapping[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    slow_every: int = 0
+    slow_delay_s: float = 0.0
     error_every: int = 0
     error_status: int = 500
     stream_bytes: int | None = None
@@ -136,6 +140,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if route.delay_s:
             time.sleep(route.delay_s)
+        if route.slow_every and count % route.slow_every == 0:
+            time.sleep(route.slow_delay_s)
         status = route.status
         if route.error_every and count % route.error_every == 0:
             status = route.error_status

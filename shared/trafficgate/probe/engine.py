@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import queue
 import re
@@ -680,11 +681,20 @@ def _redirect_method(method: str, status: int) -> str:
 class _Control:
     """Shared between workers: which request is next and whether to stop (under a lock)."""
 
-    def __init__(self, planned: int, allowed_failures: int, deadline: float | None) -> None:
+    def __init__(
+        self,
+        planned: int,
+        allowed_failures: int,
+        deadline: float | None,
+        latency_limits: Sequence[tuple[float, int]] = (),
+    ) -> None:
         self.lock = threading.Lock()
         self.planned = planned
         self.allowed_failures = allowed_failures
         self.deadline = deadline
+        # (limit_ms, how many responses may be slower than it before the percentile must exceed it)
+        self.latency_limits = tuple(latency_limits)
+        self.slow = [0] * len(self.latency_limits)
         self.next_index = 0
         self.failures = 0
         self.stop_reason: str | None = None
@@ -702,9 +712,19 @@ class _Control:
             return index
 
     def record(self, outcome: _Outcome) -> None:
-        if outcome.ok or outcome.aborted:
+        if outcome.aborted:
             return
         with self.lock:
+            if outcome.latency_ms is not None:
+                # Fail fast on latency too: once more responses are slower than a limit than the
+                # percentile can absorb over the whole burst, that percentile is certain to exceed it.
+                for i, (limit_ms, budget) in enumerate(self.latency_limits):
+                    if outcome.latency_ms > limit_ms:
+                        self.slow[i] += 1
+                        if self.slow[i] > budget and self.stop_reason is None:
+                            self.stop_reason = "latency"
+            if outcome.ok:
+                return
             self.failures += 1
             if self.failures > self.allowed_failures and self.stop_reason is None:
                 self.stop_reason = "failures"
@@ -864,7 +884,7 @@ def run_burst(
         adapter = current
     mask = _Masker(spec.headers)
     tally = _Tally(spec, mask)
-    control = _Control(spec.requests, spec.allowed_failures, deadline)
+    control = _Control(spec.requests, spec.allowed_failures, deadline, latency_budgets(spec))
     try:
         prober = _Prober(spec, target, active, adapter, deadline)
         _run_workers(prober, control, tally, spec, on_progress)
@@ -899,7 +919,7 @@ def run_burst(
         latency_p99_ms=_pct(lat, 99),
         latency_max_ms=_pct(lat, 100),
         duration_s=round(time.monotonic() - started, 4),
-        stopped_early=control.stop_reason == "failures" and control.next_index < spec.requests,
+        stopped_early=control.stop_reason in {"failures", "latency"} and control.next_index < spec.requests,
         deadline_hit=control.stop_reason == "deadline" or tally.aborted > 0,
         failure_samples=tuple(tally.samples),
         cert_days_left=cert_days,
@@ -921,6 +941,22 @@ def run_burst(
         },
     )
     return result
+
+
+def latency_budgets(spec: ProbeSpec) -> list[tuple[float, int]]:
+    """For each latency limit: how many responses may exceed it before its percentile must.
+
+    With nearest-rank percentiles over ``n`` responses, the p-th percentile is the value at rank
+    ``ceil(p/100 * n)``; it exceeds a limit once more than ``n - ceil(p/100 * n)`` responses do.
+    That budget only shrinks when fewer responses arrive, so counting against the planned ``n``
+    never stops a burst that could still pass.
+    """
+    budgets = []
+    for pct, limit in ((50, spec.max_p50_ms), (95, spec.max_p95_ms), (99, spec.max_p99_ms)):
+        if limit is not None:
+            n = spec.requests
+            budgets.append((float(limit), n - math.ceil(pct * n / 100 - 1e-9)))
+    return budgets
 
 
 def _run_workers(
