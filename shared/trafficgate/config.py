@@ -10,7 +10,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from trafficgate import constants as env
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from trafficgate.probe import ProbeSpec
 
 NoListenerPolicy = Literal["pass", "fail"]
+ScanNoData = Literal["warn", "pass", "fail"]
+MetricsNoData = Literal["pass", "fail", "inconclusive"]
+SEVERITIES = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 
 DEFAULT_DEADLINE_MARGIN_MS = 3000
 DEFAULT_REPORT_MAX_ATTEMPTS = 5
@@ -51,6 +54,18 @@ class Settings:
         Secrets Manager secret whose JSON object holds probe request headers.
     resolve
         Host name → IP address to connect to (like ``curl --resolve``), for local runs.
+    disabled_checks
+        Check ids switched off in the default plans.
+    required_env
+        Environment variable names every container of the new task definition must set.
+    scan_severity, scan_no_data
+        Lowest ECR finding severity that fails, and what an unscanned image means.
+    steady_timeout_s
+        How long AfterInstall polls for a steady green task set.
+    alarms
+        Extra CloudWatch alarm names (``prefix*`` allowed) on top of the group's alarms.
+    bake_seconds, max_5xx_rate, max_target_p95_ms, max_unhealthy_hosts, min_samples, metrics_no_data
+        AfterAllowTraffic's CloudWatch window, thresholds and no-data rule.
     """
 
     deadline_margin_ms: int = DEFAULT_DEADLINE_MARGIN_MS
@@ -64,6 +79,18 @@ class Settings:
     auth_secret_arn: str | None = None
     resolve: Mapping[str, str] = field(default_factory=dict)
     probe: ProbeSpec | None = None
+    disabled_checks: frozenset[str] = frozenset()
+    required_env: tuple[str, ...] = ()
+    scan_severity: str = "CRITICAL"
+    scan_no_data: ScanNoData = "warn"
+    steady_timeout_s: float = 60.0
+    alarms: tuple[str, ...] = ()
+    bake_seconds: float = 60.0
+    max_5xx_rate: float = 0.01
+    max_target_p95_ms: float = 1000.0
+    max_unhealthy_hosts: float = 0.0
+    min_samples: int = 10
+    metrics_no_data: MetricsNoData = "pass"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -81,6 +108,18 @@ class Settings:
             auth_secret_arn=_arn(e, env.AUTH_SECRET_ARN),
             resolve=_resolve(e, env.RESOLVE),
             probe=_probe_spec(e),
+            disabled_checks=frozenset(_names(e, env.DISABLED_CHECKS)),
+            required_env=_names(e, env.REQUIRED_ENV),
+            scan_severity=_choice(e, env.SCAN_SEVERITY, SEVERITIES, "CRITICAL", upper=True),
+            scan_no_data=_choice(e, env.SCAN_NO_DATA, ("warn", "pass", "fail"), "warn"),
+            steady_timeout_s=_float(e, env.STEADY_TIMEOUT_S, 60.0, minimum=0.0),
+            alarms=_names(e, env.ALARMS),
+            bake_seconds=_float(e, env.BAKE_SECONDS, 60.0, minimum=0.0),
+            max_5xx_rate=_float(e, env.MAX_5XX_RATE, 0.01, minimum=0.0, maximum=1.0),
+            max_target_p95_ms=_float(e, env.MAX_TARGET_P95_MS, 1000.0, minimum=0.001),
+            max_unhealthy_hosts=_float(e, env.MAX_UNHEALTHY_HOSTS, 0.0, minimum=0.0),
+            min_samples=_int(e, env.MIN_SAMPLES, 10, minimum=0),
+            metrics_no_data=_choice(e, env.METRICS_NO_DATA, ("pass", "fail", "inconclusive"), "pass"),
         )
 
 
@@ -136,12 +175,22 @@ def _bool(e: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name}={raw!r}: expected true or false")
 
 
-def _choice(e: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> NoListenerPolicy:
+def _choice(e: Mapping[str, str], name: str, choices: tuple[str, ...], default: str, *, upper: bool = False) -> Any:
     raw = _str(e, name)
-    value = default if raw is None else raw.lower()
+    value = default if raw is None else (raw.upper() if upper else raw.lower())
     if value not in choices:
         raise ConfigError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
-    return value  # type: ignore[return-value]
+    return value
+
+
+def _names(e: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = _str(e, name)
+    if raw is None:
+        return ()
+    names = tuple(part.strip() for part in raw.split(",") if part.strip())
+    if any(" " in n for n in names):
+        raise ConfigError(f"{name}={raw!r}: expected comma-separated names without spaces")
+    return names
 
 
 def _url(e: Mapping[str, str], name: str) -> str | None:

@@ -40,6 +40,32 @@ AUTH_SECRET_ARN = "TRAFFICGATE_AUTH_SECRET_ARN"
 #: host=address pairs (like curl --resolve): connect there, keep Host and TLS name. For local runs.
 RESOLVE = "TRAFFICGATE_RESOLVE"
 
+# --- AWS-side checks -------------------------------------------------------------------
+#: Comma-separated check ids to switch off, e.g. "ecr.scan_findings,cloudwatch.unhealthy_hosts".
+DISABLED_CHECKS = "TRAFFICGATE_DISABLED_CHECKS"
+#: Comma-separated environment variable names every container of the new task definition must set.
+REQUIRED_ENV = "TRAFFICGATE_REQUIRED_ENV"
+#: Lowest ECR scan finding severity that fails BeforeInstall (default CRITICAL).
+SCAN_SEVERITY = "TRAFFICGATE_SCAN_SEVERITY"
+#: What an image without scan findings means: warn (pass with a warning), pass or fail.
+SCAN_NO_DATA = "TRAFFICGATE_SCAN_NO_DATA"
+#: How long AfterInstall waits for the green task set to become steady.
+STEADY_TIMEOUT_S = "TRAFFICGATE_STEADY_TIMEOUT_S"
+#: Comma-separated CloudWatch alarm names (``prefix*`` allowed) checked with the group's alarms.
+ALARMS = "TRAFFICGATE_ALARMS"
+#: Bake window of AfterAllowTraffic's metric checks, in seconds.
+BAKE_SECONDS = "TRAFFICGATE_BAKE_SECONDS"
+#: Highest acceptable HTTPCode_Target_5XX_Count / RequestCount over the bake window.
+MAX_5XX_RATE = "TRAFFICGATE_MAX_5XX_RATE"
+#: Highest acceptable TargetResponseTime p95 over the bake window, in ms.
+MAX_TARGET_P95_MS = "TRAFFICGATE_MAX_TARGET_P95_MS"
+#: Highest acceptable UnHealthyHostCount (maximum over the bake window).
+MAX_UNHEALTHY_HOSTS = "TRAFFICGATE_MAX_UNHEALTHY_HOSTS"
+#: Fewest requests in the bake window for the metric checks to judge.
+MIN_SAMPLES = "TRAFFICGATE_MIN_SAMPLES"
+#: What too few samples mean for the metric checks: pass (with a warning), fail or inconclusive.
+METRICS_NO_DATA = "TRAFFICGATE_METRICS_NO_DATA"
+
 #: Every Trafficgate variable, for documentation and for the local runner's pass-through.
 ALL = (
     DEADLINE_MARGIN_MS,
@@ -61,4 +87,16 @@ ALL = (
     CA_BUNDLE,
     AUTH_SECRET_ARN,
     RESOLVE,
+    DISABLED_CHECKS,
+    REQUIRED_ENV,
+    SCAN_SEVERITY,
+    SCAN_NO_DATA,
+    STEADY_TIMEOUT_S,
+    ALARMS,
+    BAKE_SECONDS,
+    MAX_5XX_RATE,
+    MAX_TARGET_P95_MS,
+    MAX_UNHEALTHY_HOSTS,
+    MIN_SAMPLES,
+    METRICS_NO_DATA,
 )
