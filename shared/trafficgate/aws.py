@@ -41,7 +41,8 @@ class AwsClients:
             Config(retries={"mode": "standard", "total_max_attempts": report_max_attempts})
         )
         self._clients: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        # Re-entrant: a cached() factory may itself ask for a client (the secrets provider does).
+        self._lock = threading.RLock()
 
     @property
     def session(self) -> boto3.session.Session:

@@ -28,6 +28,7 @@ DEFAULT_DEADLINE_MARGIN_MS = 3000
 DEFAULT_REPORT_MAX_ATTEMPTS = 5
 DEFAULT_METRICS_NAMESPACE = "Trafficgate"
 DEFAULT_SERVICE_NAME = "trafficgate"
+DEFAULT_PLAN_SSM_PREFIX = "/trafficgate"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +67,8 @@ class Settings:
         Extra CloudWatch alarm names (``prefix*`` allowed) on top of the group's alarms.
     bake_seconds, max_5xx_rate, max_target_p95_ms, max_unhealthy_hosts, min_samples, metrics_no_data
         AfterAllowTraffic's CloudWatch window, thresholds and no-data rule.
+    plan_file, plan_ssm_prefix
+        Where a check plan comes from: ``<prefix>/<application>/<group>`` in SSM first, then the file.
     """
 
     deadline_margin_ms: int = DEFAULT_DEADLINE_MARGIN_MS
@@ -91,6 +94,8 @@ class Settings:
     max_unhealthy_hosts: float = 0.0
     min_samples: int = 10
     metrics_no_data: MetricsNoData = "pass"
+    plan_file: str | None = None
+    plan_ssm_prefix: str | None = DEFAULT_PLAN_SSM_PREFIX
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -120,6 +125,8 @@ class Settings:
             max_unhealthy_hosts=_float(e, env.MAX_UNHEALTHY_HOSTS, 0.0, minimum=0.0),
             min_samples=_int(e, env.MIN_SAMPLES, 10, minimum=0),
             metrics_no_data=_choice(e, env.METRICS_NO_DATA, ("pass", "fail", "inconclusive"), "pass"),
+            plan_file=_str(e, env.PLAN_FILE),
+            plan_ssm_prefix=_ssm_prefix(e, env.PLAN_SSM_PREFIX),
         )
 
 
@@ -181,6 +188,17 @@ def _choice(e: Mapping[str, str], name: str, choices: tuple[str, ...], default: 
     if value not in choices:
         raise ConfigError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
     return value
+
+
+def _ssm_prefix(e: Mapping[str, str], name: str) -> str | None:
+    raw = _str(e, name)
+    if raw is None:
+        return DEFAULT_PLAN_SSM_PREFIX
+    if raw.lower() in {"off", "none", "false"}:
+        return None
+    if not raw.startswith("/") or raw.endswith("/") or " " in raw:
+        raise ConfigError(f"{name}={raw!r}: expected an SSM path such as /trafficgate, or off")
+    return raw
 
 
 def _names(e: Mapping[str, str], name: str) -> tuple[str, ...]:

@@ -66,6 +66,12 @@ MIN_SAMPLES = "TRAFFICGATE_MIN_SAMPLES"
 #: What too few samples mean for the metric checks: pass (with a warning), fail or inconclusive.
 METRICS_NO_DATA = "TRAFFICGATE_METRICS_NO_DATA"
 
+# --- check plans -------------------------------------------------------------------------
+#: A plan file bundled with the functions (YAML or JSON); relative paths start at the function root.
+PLAN_FILE = "TRAFFICGATE_PLAN_FILE"
+#: SSM parameter prefix of per-group plans: <prefix>/<application>/<deployment-group>. "off" disables.
+PLAN_SSM_PREFIX = "TRAFFICGATE_PLAN_SSM_PREFIX"
+
 #: Every Trafficgate variable, for documentation and for the local runner's pass-through.
 ALL = (
     DEADLINE_MARGIN_MS,
@@ -99,4 +105,6 @@ ALL = (
     MAX_UNHEALTHY_HOSTS,
     MIN_SAMPLES,
     METRICS_NO_DATA,
+    PLAN_FILE,
+    PLAN_SSM_PREFIX,
 )

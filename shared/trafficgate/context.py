@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from trafficgate.aws import AwsClients
@@ -29,6 +29,9 @@ class CheckContext:
     deadline
         ``time.monotonic()`` value by which every check must have returned; checks that wait
         (probes, polls, bakes) stop there.
+    cache
+        Results shared by the checks of this invocation (e.g. the task definition they all judge);
+        one invocation, one cache: nothing here outlives the hook.
     """
 
     hook: Hook
@@ -38,6 +41,7 @@ class CheckContext:
     aws: AwsClients
     deadline: float
     on_progress: Callable[[str, int, int], None] | None = None
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _deployment: Deployment | None = field(default=None, repr=False)
 
     def deployment(self) -> Deployment:

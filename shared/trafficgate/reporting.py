@@ -29,6 +29,8 @@ class ReportOutcome(enum.StrEnum):
     ALREADY_COMPLETED = "already-completed"
     #: CodeDeploy does not know the deployment or execution; nothing can be recorded.
     REJECTED = "rejected"
+    #: A dry run: the verdict was computed and deliberately not sent.
+    DRY_RUN = "dry-run"
 
 
 class Reporter(Protocol):
@@ -47,6 +49,17 @@ _REJECTED_CODES = frozenset(
         "UnsupportedActionForDeploymentTypeException",
     }
 )
+
+
+class DryRunReporter:
+    """Sends nothing: ``trafficgate check`` computes the verdict a hook would report."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, Status]] = []
+
+    def report(self, *, deployment_id: str, execution_id: str, status: Status) -> ReportOutcome:
+        self.calls.append((deployment_id, execution_id, status))
+        return ReportOutcome.DRY_RUN
 
 
 class CodeDeployReporter:

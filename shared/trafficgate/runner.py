@@ -9,6 +9,7 @@ doubt ends in Failed.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -18,17 +19,19 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from trafficgate.aws import AwsClients
-from trafficgate.checks.base import Check, CheckError, CheckResult, Outcome
+from trafficgate.checks.base import Check, CheckError, CheckResult, Outcome, Policy
 from trafficgate.config import Settings
 from trafficgate.context import CheckContext
-from trafficgate.exceptions import ConfigError, InvalidEventError, ReportError
+from trafficgate.exceptions import ConfigError, InvalidEventError, ReportError, TrafficgateError
 from trafficgate.hooks import Hook
 from trafficgate.observability import logger, record_verdict_metrics
+from trafficgate.plan.exceptions import PlanError
 from trafficgate.reporting import CodeDeployReporter, Reporter, ReportOutcome
 from trafficgate.verdict import FAILED, CheckRecord, Verdict, decide
 
 RUNNER_CHECK_ID = "trafficgate.runner"
 CONFIG_CHECK_ID = "trafficgate.config"
+PLAN_CHECK_ID = "trafficgate.plan"
 DEADLINE_CHECK_ID = "trafficgate.deadline"
 
 PlanFactory = Callable[[Hook, CheckContext], Sequence[Check]]
@@ -272,7 +275,8 @@ class _PlanRun:
         except Exception as exc:
             logger.exception("could not build the check plan")
             with self._lock:
-                self._records.append(_error_record(RUNNER_CHECK_ID, f"could not build the plan: {_describe(exc)}"))
+                reason = str(exc) if isinstance(exc, PlanError) else f"could not build the plan: {_describe(exc)}"
+                self._records.append(_error_record(PLAN_CHECK_ID, reason))
             self._done.set()
             return
         with self._lock:
@@ -293,19 +297,45 @@ class _PlanRun:
 
 
 def _run_check(check: Check, ctx: CheckContext) -> CheckRecord:
-    """Run and time one check; an exception becomes an ``error`` result with a safe reason."""
+    """Run one check under its policy: retries, consecutive failures, the no-data rule.
+
+    Each attempt is timed; an exception becomes an ``error`` result with a safe reason. Pauses
+    between attempts never run past the hook's deadline.
+    """
+    policy = check.policy
     started = time.perf_counter()
-    try:
-        result = check.run(ctx)
-        if not isinstance(result, CheckResult):
-            result = CheckResult.errored(f"check returned {type(result).__name__}, expected CheckResult")
-    except CheckError as exc:
-        result = CheckResult.errored(str(exc))
-    except Exception as exc:
-        logger.exception("check raised", extra={"check": check.check_id})
-        result = CheckResult.errored(_describe(exc))
+    attempts = 0
+    failures_in_a_row = 0
+    retries_left = policy.retries
+    while True:
+        attempts += 1
+        result = _apply_no_data(_attempt(check, ctx), policy)
+        if result.outcome is Outcome.PASS:
+            break
+        if result.outcome is Outcome.FAIL:
+            failures_in_a_row += 1
+            if failures_in_a_row >= policy.consecutive_failures:
+                break
+        elif retries_left <= 0:
+            break
+        else:
+            retries_left -= 1
+        if ctx.remaining_s() <= policy.pause_s:
+            result = dataclasses.replace(
+                result, warnings=(*result.warnings, f"no time left for attempt {attempts + 1} before the deadline")
+            )
+            break
+        logger.info(
+            f"check {check.check_id}: attempt {attempts} {result.outcome.value}; trying again",
+            extra={"check": check.check_id, "pause_s": policy.pause_s},
+        )
+        time.sleep(policy.pause_s)
     duration_ms = (time.perf_counter() - started) * 1000.0
-    record = CheckRecord.from_result(check.check_id, check.enforce, result, duration_ms)
+    if attempts > 1:
+        result = dataclasses.replace(result, reason=f"{result.reason} (after {attempts} attempts)")
+    record = CheckRecord.from_result(
+        check.check_id, check.enforce, result, duration_ms, policy=policy, attempts=attempts
+    )
     logger.info(
         f"check {record.check_id}: {record.outcome.value}: {record.reason}",
         extra={"check": record.check_id, "outcome": record.outcome.value, "duration_ms": round(duration_ms, 1)},
@@ -313,12 +343,38 @@ def _run_check(check: Check, ctx: CheckContext) -> CheckRecord:
     return record
 
 
+def _attempt(check: Check, ctx: CheckContext) -> CheckResult:
+    try:
+        result = check.run(ctx)
+    except CheckError as exc:
+        return CheckResult.errored(str(exc))
+    except Exception as exc:  # turned into a typed reason; the traceback goes to the log
+        logger.exception("check raised", extra={"check": check.check_id})
+        return CheckResult.errored(_describe(exc))
+    if not isinstance(result, CheckResult):
+        return CheckResult.errored(f"check returned {type(result).__name__}, expected CheckResult")
+    return result
+
+
+def _apply_no_data(result: CheckResult, policy: Policy) -> CheckResult:
+    """Judge a result that rests on too few samples by the policy's no-data rule."""
+    if policy.min_samples is None or result.samples is None or result.samples >= policy.min_samples:
+        return result
+    note = f"{result.samples} samples < {policy.min_samples} minimum"
+    if policy.no_data == "pass":
+        return dataclasses.replace(
+            result, outcome=Outcome.PASS, reason=f"{note}: not judged", warnings=(*result.warnings, note)
+        )
+    outcome = Outcome.FAIL if policy.no_data == "fail" else Outcome.INCONCLUSIVE
+    return dataclasses.replace(result, outcome=outcome, reason=f"{note} ({result.reason})")
+
+
 def _describe(exc: BaseException) -> str:
     """A reason that says what failed without echoing messages that may carry secrets."""
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         return f"AWS error {error.get('Code', 'unknown')} calling {exc.operation_name}"
-    if isinstance(exc, CheckError):
+    if isinstance(exc, CheckError | TrafficgateError):
         return str(exc)
     return f"check raised {type(exc).__name__}"
 
@@ -349,9 +405,9 @@ def _safe_metrics(verdict: Verdict) -> None:
 
 
 def _default_plan_factory(hook: Hook, ctx: CheckContext) -> Sequence[Check]:
-    from trafficgate.plans import default_plan
+    from trafficgate.plans import plan_for
 
-    return default_plan(hook, ctx)
+    return plan_for(hook, ctx)
 
 
 # --- the container-wide runner ---------------------------------------------------------------

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from trafficgate.checks.base import CheckResult, Outcome
+from trafficgate.checks.base import DEFAULT_POLICY, CheckResult, Outcome, Policy
 
 SUCCEEDED = "Succeeded"
 FAILED = "Failed"
@@ -26,9 +26,22 @@ class CheckRecord:
     duration_ms: float = 0.0
     warnings: tuple[str, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
+    dry_run: bool = False
+    attempts: int = 1
+    #: Whether the outcome counts against the deployment under the check's policy.
+    counts: bool = True
 
     @classmethod
-    def from_result(cls, check_id: str, enforce: bool, result: CheckResult, duration_ms: float) -> CheckRecord:
+    def from_result(
+        cls,
+        check_id: str,
+        enforce: bool,
+        result: CheckResult,
+        duration_ms: float,
+        *,
+        policy: Policy = DEFAULT_POLICY,
+        attempts: int = 1,
+    ) -> CheckRecord:
         return cls(
             check_id=check_id,
             enforce=enforce,
@@ -39,12 +52,15 @@ class CheckRecord:
             duration_ms=duration_ms,
             warnings=tuple(result.warnings),
             details=result.details,
+            dry_run=policy.dry_run,
+            attempts=attempts,
+            counts=policy.blocks(result.outcome),
         )
 
     @property
     def blocks(self) -> bool:
         """True when this record alone makes the verdict Failed (fail closed on error/inconclusive)."""
-        return self.enforce and self.outcome is not Outcome.PASS
+        return self.enforce and not self.dry_run and self.counts and self.outcome is not Outcome.PASS
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +72,8 @@ class CheckRecord:
             "reason": self.reason,
             "duration_ms": round(self.duration_ms, 1),
             "warnings": list(self.warnings),
+            "dry_run": self.dry_run,
+            "attempts": self.attempts,
             "details": _jsonable(dict(self.details)),
         }
 
@@ -100,7 +118,9 @@ def decide(records: Sequence[CheckRecord]) -> tuple[str, str]:
     passed = len(records) - len(advisory)
     reason = f"{passed}/{len(records)} checks passed"
     if advisory:
-        reason += "; not enforced: " + "; ".join(f"{r.check_id} {r.outcome.value}" for r in advisory)
+        reason += "; not enforced: " + "; ".join(
+            f"{r.check_id} {r.outcome.value}{' (dry run)' if r.dry_run else ''}" for r in advisory
+        )
     warned = sum(1 for r in records if r.warnings)
     if warned:
         reason += f"; {warned} with warnings"

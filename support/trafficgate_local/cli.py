@@ -8,7 +8,9 @@ trafficgate rehearse --scenario errors
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -89,6 +91,88 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     return EXIT_SUCCEEDED if summary.get("status") == "Succeeded" else EXIT_FAILED
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Dry run: the verdict a hook would report, against live URLs or a deployment, reporting nothing."""
+    import os
+
+    from trafficgate import constants
+    from trafficgate.exceptions import ConfigError
+    from trafficgate.reporting import DryRunReporter
+    from trafficgate.runner import HookRunner
+    from trafficgate_local.lambda_context import LocalLambdaContext
+    from trafficgate_local.render import print_verdict
+
+    try:
+        hook = Hook.parse(args.hook)
+    except ValueError as exc:
+        print(f"trafficgate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    env: dict[str, str] = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            print(f"trafficgate: --set expects NAME=VALUE, got {item!r}", file=sys.stderr)
+            return EXIT_USAGE
+        env[key] = value
+    if args.test_url:
+        env[constants.TEST_URL] = args.test_url
+    if args.prod_url:
+        env[constants.PROD_URL] = args.prod_url
+    if args.plan:
+        plan = Path(args.plan).resolve()
+        if not plan.is_file():
+            print(f"trafficgate: plan file {args.plan} not found", file=sys.stderr)
+            return EXIT_USAGE
+        env[constants.PLAN_FILE] = str(plan)
+        env.setdefault(constants.PLAN_SSM_PREFIX, "off")
+    if not args.deployment_id:
+        # Without a deployment there is no group to look a plan up for.
+        env.setdefault(constants.PLAN_SSM_PREFIX, "off")
+    os.environ.update(env)
+    for path in args.check_path or []:
+        sys.path.insert(0, str(Path(path).resolve()))
+    from trafficgate.config import Settings
+
+    try:
+        settings: Settings | ConfigError = Settings.from_env()
+    except ConfigError as exc:
+        print(f"trafficgate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    import contextlib
+
+    from trafficgate.observability import send_logs_to
+
+    # The verdict goes to stdout; function logs and EMF lines to stderr with --verbose, else nowhere.
+    log_stream = sys.stderr if args.verbose else open(os.devnull, "w")  # noqa: SIM115
+    send_logs_to(log_stream)
+    progress = _progress_printer() if not args.json and sys.stderr.isatty() else None
+    runner = HookRunner(settings=settings, reporter=DryRunReporter(), on_progress=progress)
+    event = {
+        "DeploymentId": args.deployment_id or "d-DRYRUN000",
+        "LifecycleEventHookExecutionId": "dry-run",
+    }
+    context = LocalLambdaContext(function_name=f"trafficgate-check-{hook.value}", timeout_s=args.timeout)
+    with contextlib.redirect_stdout(log_stream):
+        summary = runner.run(hook, event, context)
+    if progress is not None:
+        sys.stderr.write("\r" + " " * 72 + "\r")
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print_verdict(summary)
+    return EXIT_SUCCEEDED if summary.get("status") == "Succeeded" else EXIT_FAILED
+
+
+def _progress_printer() -> Any:
+    def show(check_id: str, done: int, total: int) -> None:
+        width = 24
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(f"\r  {check_id} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} ")
+        sys.stderr.flush()
+
+    return show
+
+
 def cmd_standin(args: argparse.Namespace) -> int:
     from trafficgate_local.standin.__main__ import main as standin_main
 
@@ -161,6 +245,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the raw verdict summary as JSON")
     p.set_defaults(func=cmd_invoke)
 
+    p = sub.add_parser(
+        "check",
+        help="dry run: compute the verdict a hook would report, against live URLs or a deployment, report nothing",
+    )
+    p.add_argument("--hook", required=True, help="the hook whose plan to run, e.g. AfterAllowTestTraffic")
+    p.add_argument("--plan", help="plan file (YAML or JSON); default: the built-in plan")
+    p.add_argument("--test-url", help="base URL of the test listener (TRAFFICGATE_TEST_URL)")
+    p.add_argument("--prod-url", help="base URL of the production listener (TRAFFICGATE_PROD_URL)")
+    p.add_argument("--deployment-id", help="judge a real deployment (discovery via AWS, AWS_ENDPOINT_URL honoured)")
+    p.add_argument("--check-path", action="append", metavar="DIR", help="directory holding custom check modules")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="any TRAFFICGATE_* setting")
+    p.add_argument("--timeout", type=float, default=300.0, help="time budget in seconds, as a Lambda timeout")
+    p.add_argument("-v", "--verbose", action="store_true", help="show the function's log lines on stderr")
+    p.add_argument("--json", action="store_true", help="print the raw verdict summary as JSON")
+    p.set_defaults(func=cmd_check)
+
     p = sub.add_parser("standin", help="run the embedded AWS stand-in (moto + CodeDeploy hook APIs) on 127.0.0.1")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5000)
@@ -189,6 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if hasattr(signal, "SIGUSR1"):
+        # `kill -USR1 <pid>` prints every thread's stack: a stuck rehearsal can say where it is.
+        faulthandler.register(signal.SIGUSR1)
     args = build_parser().parse_args(argv)
     result: int = args.func(args)
     return result

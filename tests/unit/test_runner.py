@@ -197,7 +197,7 @@ def test_plan_factory_that_raises_fails_once() -> None:
     reporter = FakeReporter()
     summary = runner(reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=factory)
     assert reporter.calls[0][2] == "Failed"
-    assert summary["reason"].startswith("trafficgate.runner: could not build the plan")
+    assert summary["reason"] == "trafficgate.plan: could not build the plan: check raised RuntimeError"
 
 
 def test_config_error_reports_failed_naming_the_variable() -> None:

@@ -12,7 +12,7 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from trafficgate.context import CheckContext
@@ -45,6 +45,9 @@ class CheckResult:
         Extra JSON-serialisable data (status counts, failure samples, ...).
     warnings
         Things the operator should know even when the check passed.
+    samples
+        How many observations the verdict rests on (requests, datapoints), when that applies;
+        a plan's ``min_samples`` / ``no_data`` policy judges it.
     """
 
     outcome: Outcome
@@ -53,6 +56,7 @@ class CheckResult:
     threshold: Any = None
     details: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    samples: int | None = None
 
     @classmethod
     def passed(cls, reason: str, **kwargs: Any) -> CheckResult:
@@ -80,6 +84,59 @@ class CheckError(Exception):
     """
 
 
+NoDataPolicy = Literal["pass", "fail", "inconclusive"]
+Meaning = Literal["fail", "pass"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Policy:
+    """How the runner treats one check's results (Argo Rollouts analysis, made explicit).
+
+    Parameters
+    ----------
+    retries
+        Re-run the check after an ``error`` or ``inconclusive`` result, up to this many times.
+    consecutive_failures
+        A ``fail`` is final only after this many attempts in a row failed; a pass ends the series.
+    pause_s
+        Pause between attempts (never past the hook's deadline).
+    min_samples
+        Fewest samples (requests, datapoints) a result must rest on; fewer applies ``no_data``.
+    no_data
+        What too few samples mean: ``pass`` (with a warning), ``fail`` or ``inconclusive``.
+    on_inconclusive, on_error
+        Whether an inconclusive or error result fails the verdict (default: fail closed).
+    dry_run
+        Evaluate and report the check, but never let it fail the deployment.
+    """
+
+    retries: int = 0
+    consecutive_failures: int = 1
+    pause_s: float = 0.0
+    min_samples: int | None = None
+    no_data: NoDataPolicy = "inconclusive"
+    on_inconclusive: Meaning = "fail"
+    on_error: Meaning = "fail"
+    dry_run: bool = False
+
+    def __post_init__(self) -> None:
+        if self.retries < 0 or self.consecutive_failures < 1 or self.pause_s < 0:
+            raise ValueError("retries >= 0, consecutive_failures >= 1 and pause_s >= 0 are required")
+
+    def blocks(self, outcome: Outcome) -> bool:
+        """Whether a final ``outcome`` fails the verdict under this policy (dry-run aside)."""
+        if outcome is Outcome.PASS:
+            return False
+        if outcome is Outcome.ERROR:
+            return self.on_error == "fail"
+        if outcome is Outcome.INCONCLUSIVE:
+            return self.on_inconclusive == "fail"
+        return True
+
+
+DEFAULT_POLICY = Policy()
+
+
 @dataclass(kw_only=True)
 class Check(ABC):
     """Base class of every check.
@@ -93,10 +150,13 @@ class Check(ABC):
         Stable id shown in logs, metrics, the verdict and the failure reason.
     enforce
         When False the check is evaluated and reported but never fails the verdict.
+    policy
+        Retries, consecutive failures, no-data rule and dry-run (see :class:`Policy`).
     """
 
     check_id: str
     enforce: bool = True
+    policy: Policy = DEFAULT_POLICY
 
     @abstractmethod
     def run(self, ctx: CheckContext) -> CheckResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from trafficgate.checks.base import Check, CheckError, CheckResult
 
@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from trafficgate.context import CheckContext
     from trafficgate.discovery import ListenerRole
     from trafficgate.probe import ProbeSpec
+
+ListenerRoleType = Literal["test", "prod"]
 
 TEST_LISTENER_CHECK_ID = "http.test_listener"
 PROD_LISTENER_CHECK_ID = "http.prod_listener"
@@ -36,6 +38,26 @@ class HttpProbe(Check):
     listener: ListenerRole = "test"
     spec: ProbeSpec | None = None
     requests: int | None = None
+    overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    #: Probe settings a plan may not set: headers come only from the auth secret.
+    _NOT_IN_PLAN = frozenset({"headers", "resolve"})
+
+    @classmethod
+    def plan_fields(cls) -> dict[str, Any]:
+        """Parameters a plan entry may give: the listener, and any ProbeSpec field."""
+        from trafficgate.plan.schema import dataclass_fields
+        from trafficgate.probe import ProbeSpec
+
+        fields = dataclass_fields(ProbeSpec, exclude=cls._NOT_IN_PLAN)
+        fields["listener"] = ListenerRoleType
+        return fields
+
+    @classmethod
+    def from_plan(cls, check_id: str, params: Mapping[str, Any], **common: Any) -> HttpProbe:
+        """Build from validated plan parameters (ProbeSpec fields override the operator's settings)."""
+        probe = {k: v for k, v in params.items() if k != "listener"}
+        return cls(check_id=check_id, listener=params.get("listener", "test"), overrides=probe, **common)
 
     def run(self, ctx: CheckContext) -> CheckResult:
         from trafficgate.probe import evaluate, run_burst
@@ -45,6 +67,11 @@ class HttpProbe(Check):
             raise CheckError("no probe settings")
         if self.requests is not None:
             spec = dataclasses.replace(spec, requests=self.requests)
+        if self.overrides:
+            try:
+                spec = dataclasses.replace(spec, **self.overrides)
+            except ValueError as exc:
+                raise CheckError(f"probe parameters: {exc}") from None
         base_url = self._base_url(ctx)
         if base_url is None:
             message = f"deployment group has no {self.listener} listener; HTTP probe skipped"
@@ -57,7 +84,7 @@ class HttpProbe(Check):
         burst = run_burst(spec, base_url, deadline=ctx.deadline, on_progress=ctx.progress(self.check_id))
         result = evaluate(spec, burst)
         details: dict[str, Any] = {"url": base_url + spec.path, "listener": self.listener, **result.details}
-        return dataclasses.replace(result, details=details)
+        return dataclasses.replace(result, details=details, samples=burst.completed)
 
     def _base_url(self, ctx: CheckContext) -> str | None:
         override = ctx.settings.test_url if self.listener == "test" else ctx.settings.prod_url
@@ -87,7 +114,7 @@ def auth_headers(ctx: CheckContext) -> Mapping[str, str]:
     except TransformParameterError:
         raise CheckError(f"auth secret {arn} is not a JSON object of header names to values") from None
     except GetParameterError as exc:
-        cause = exc.__cause__
+        cause = exc.__cause__ or exc.__context__  # Powertools raises without "from"
         code = getattr(cause, "response", {}).get("Error", {}).get("Code", type(cause).__name__)
         raise CheckError(f"could not read auth secret {arn}: {code}") from None
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from trafficgate.discovery.exceptions import DiscoveryError
 from trafficgate.discovery.models import AppSpec, Deployment, Listener, ListenerRole, TargetGroup, TaskSet
-from trafficgate.discovery.reader import clear_cache, discover, read_task_sets
+from trafficgate.discovery.reader import clear_cache, deployment_info, discover, read_task_sets
 
 __all__ = [
     "AppSpec",
@@ -15,6 +15,7 @@ __all__ = [
     "TargetGroup",
     "TaskSet",
     "clear_cache",
+    "deployment_info",
     "discover",
     "read_task_sets",
 ]

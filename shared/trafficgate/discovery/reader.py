@@ -26,6 +26,7 @@ def clear_cache() -> None:
     """Forget every cached deployment (tests; a new container starts empty anyway)."""
     with _lock:
         _cache.clear()
+        _info_cache.clear()
 
 
 def discover(deployment_id: str, clients: AwsClients, *, with_task_sets: bool = True) -> Deployment:
@@ -57,13 +58,30 @@ def _call(what: str, fn: Any, **kwargs: Any) -> Any:
         raise DiscoveryError(f"could not read {what}: {type(exc).__name__}") from exc
 
 
+_info_cache: dict[str, dict[str, Any]] = {}
+
+
+def deployment_info(deployment_id: str, clients: AwsClients) -> dict[str, Any]:
+    """``GetDeployment``'s deploymentInfo, cached per container (it does not change)."""
+    with _lock:
+        cached = _info_cache.get(deployment_id)
+    if cached is not None:
+        return cached
+    codedeploy = clients.client("codedeploy")
+    what = f"deployment {deployment_id}"
+    info: dict[str, Any] = _call(what, codedeploy.get_deployment, deploymentId=deployment_id)["deploymentInfo"]
+    if not info.get("applicationName") or not info.get("deploymentGroupName"):
+        raise DiscoveryError(f"deployment {deployment_id} names no application or deployment group")
+    with _lock:
+        _info_cache[deployment_id] = info
+    return info
+
+
 def _read_topology(deployment_id: str, clients: AwsClients) -> Deployment:
     codedeploy = clients.client("codedeploy")
-    info = _call(f"deployment {deployment_id}", codedeploy.get_deployment, deploymentId=deployment_id)["deploymentInfo"]
-    application = info.get("applicationName") or ""
-    group_name = info.get("deploymentGroupName") or ""
-    if not application or not group_name:
-        raise DiscoveryError(f"deployment {deployment_id} names no application or deployment group")
+    info = deployment_info(deployment_id, clients)
+    application = info["applicationName"]
+    group_name = info["deploymentGroupName"]
     group = _call(
         f"deployment group {application}/{group_name}",
         codedeploy.get_deployment_group,

@@ -1,0 +1,204 @@
+"""Check plans: parse, validate and build the checks of each hook.
+
+A plan (YAML or JSON) says, per hook, which checks run::
+
+    version: 1
+    hooks:
+      AfterAllowTestTraffic:
+        - id: http.test_listener          # a built-in check, by id
+          path: /health
+          max_p95_ms: 500
+          consecutive_failures: 3         # policy: fail only after 3 failing bursts in a row
+          pause_s: 5
+        - id: orders.schema
+          check: mychecks.orders:schema_version   # a custom check, by dotted path
+          expected: 2
+          dry_run: true
+
+A hook the plan does not name keeps its built-in defaults; a hook with an empty list runs no
+checks. Every error names the exact field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from trafficgate.checks.base import Check, CheckResult, Policy
+from trafficgate.hooks import Hook
+from trafficgate.plan.exceptions import PlanError
+from trafficgate.plan.schema import convert, convert_fields, dataclass_fields
+
+if TYPE_CHECKING:
+    from trafficgate.context import CheckContext
+
+#: Keys of a plan entry that are not check parameters.
+_COMMON = {"id": str, "check": str, "enforce": bool}
+_POLICY_FIELDS = dataclass_fields(Policy)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated plan: for each hook it names, the list of checks to run."""
+
+    hooks: Mapping[Hook, tuple[Check, ...]]
+    source: str
+
+    def checks_for(self, hook: Hook) -> list[Check] | None:
+        """The hook's checks, or None when the plan leaves the hook to the built-in defaults."""
+        checks = self.hooks.get(hook)
+        return None if checks is None else list(checks)
+
+
+def parse_plan_text(text: str, *, source: str, types: Mapping[str, tuple[type[Check], dict[str, Any]]]) -> Plan:
+    """Parse YAML or JSON plan text and validate it (see :func:`parse_plan`)."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        import yaml
+
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise PlanError(f"plan {source}: not valid YAML or JSON{where}") from None
+    return parse_plan(document, source=source, types=types)
+
+
+def parse_plan(document: Any, *, source: str, types: Mapping[str, tuple[type[Check], dict[str, Any]]]) -> Plan:
+    """Validate a plan document and build its checks.
+
+    Parameters
+    ----------
+    document
+        The parsed YAML/JSON.
+    source
+        Where it came from, for messages (a file path or an SSM parameter name).
+    types
+        Built-in check types by name (see :mod:`trafficgate.plan.builtins`).
+
+    Raises
+    ------
+    PlanError
+        Naming the exact field, e.g. ``hooks.AfterAllowTestTraffic[2].max_p95_ms: expected a number``.
+    """
+    if not isinstance(document, Mapping):
+        raise PlanError(f"plan {source}: expected a mapping with 'hooks'")
+    unknown = set(document) - {"version", "hooks"}
+    if unknown:
+        raise PlanError(f"{sorted(unknown)[0]}: unknown key; expected version and hooks")
+    if document.get("version", 1) != 1:
+        raise PlanError("version: expected 1")
+    hooks_doc = document.get("hooks")
+    if not isinstance(hooks_doc, Mapping):
+        raise PlanError("hooks: expected a mapping of hook names to lists of checks")
+    hooks: dict[Hook, tuple[Check, ...]] = {}
+    for name, entries in hooks_doc.items():
+        where = f"hooks.{name}"
+        try:
+            hook = Hook(name)
+        except ValueError:
+            raise PlanError(f"{where}: unknown hook; expected one of: {', '.join(h.value for h in Hook)}") from None
+        if entries is None:
+            entries = []
+        if not isinstance(entries, list):
+            raise PlanError(f"{where}: expected a list of checks")
+        checks = [_build_entry(entry, f"{where}[{i}]", types) for i, entry in enumerate(entries)]
+        seen: set[str] = set()
+        for i, check in enumerate(checks):
+            if check.check_id in seen:
+                raise PlanError(f"{where}[{i}].id: duplicate check id {check.check_id!r}")
+            seen.add(check.check_id)
+        hooks[hook] = tuple(checks)
+    return Plan(hooks=hooks, source=source)
+
+
+def _build_entry(entry: Any, where: str, types: Mapping[str, tuple[type[Check], dict[str, Any]]]) -> Check:
+    if not isinstance(entry, Mapping):
+        raise PlanError(f"{where}: expected a mapping with at least an id")
+    if "id" not in entry:
+        raise PlanError(f"{where}.id: required")
+    common = {k: convert(entry[k], t, f"{where}.{k}") for k, t in _COMMON.items() if k in entry}
+    check_id: str = common["id"]
+    if not check_id.strip():
+        raise PlanError(f"{where}.id: must not be empty")
+    policy_values = {k: convert(entry[k], t, f"{where}.{k}") for k, t in _POLICY_FIELDS.items() if k in entry}
+    try:
+        policy = Policy(**policy_values)
+    except ValueError as exc:
+        raise PlanError(f"{where}: {exc}") from None
+    params = {k: v for k, v in entry.items() if k not in _COMMON and k not in _POLICY_FIELDS}
+    kind = common.get("check", check_id)
+    extra = {"policy": policy, "enforce": common.get("enforce", True)}
+    if kind in types:
+        cls, fixed = types[kind]
+        return _from_class(cls, check_id, {**fixed, **params}, where, extra)
+    if ":" in kind:
+        return _custom(kind, check_id, params, where, extra)
+    known = ", ".join(sorted(types))
+    field = "check" if "check" in entry else "id"
+    raise PlanError(
+        f"{where}.{field}: unknown check {kind!r}; expected a built-in ({known}) "
+        "or a dotted path such as mychecks.orders:schema_version"
+    )
+
+
+def _from_class(
+    cls: type[Check], check_id: str, params: Mapping[str, Any], where: str, extra: Mapping[str, Any]
+) -> Check:
+    plan_fields = getattr(cls, "plan_fields", None)
+    fields = plan_fields() if callable(plan_fields) else dataclass_fields(
+        cls, exclude=frozenset({"check_id", "enforce", "policy"})
+    )
+    values = convert_fields(params, fields, where)
+    from_plan = getattr(cls, "from_plan", None)
+    try:
+        if callable(from_plan):
+            check: Check = from_plan(check_id, values, **extra)
+        else:
+            check = cls(check_id=check_id, **values, **extra)
+    except (TypeError, ValueError) as exc:
+        raise PlanError(f"{where}: {exc}") from None
+    return check
+
+
+def _custom(path: str, check_id: str, params: Mapping[str, Any], where: str, extra: Mapping[str, Any]) -> Check:
+    module_name, _, attr = path.partition(":")
+    try:
+        target = getattr(importlib.import_module(module_name), attr)
+    except ImportError as exc:
+        raise PlanError(f"{where}.check: cannot import {module_name!r} ({exc.name or exc})") from None
+    except AttributeError:
+        raise PlanError(f"{where}.check: {module_name!r} has no attribute {attr!r}") from None
+    if isinstance(target, type) and issubclass(target, Check):
+        return _from_class(target, check_id, params, where, extra)
+    if callable(target):
+        try:
+            inspect.signature(target).bind(None, **params)
+        except TypeError as exc:
+            raise PlanError(f"{where}: parameters do not fit {path}: {exc}") from None
+        return FunctionCheck(check_id=check_id, function=target, params=dict(params), **extra)
+    raise PlanError(f"{where}.check: {path} is neither a Check class nor a function")
+
+
+@dataclass(kw_only=True)
+class FunctionCheck(Check):
+    """A custom check written as a function ``def check(ctx, **params) -> CheckResult``."""
+
+    function: Callable[..., CheckResult]
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        return self.function(ctx, **self.params)
+
+
+def checks_or_defaults(plan: Plan | None, hook: Hook, defaults: Sequence[Check]) -> list[Check]:
+    """The plan's checks for ``hook``, or the defaults when the plan does not name it."""
+    planned = plan.checks_for(hook) if plan is not None else None
+    return list(defaults) if planned is None else planned

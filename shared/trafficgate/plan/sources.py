@@ -1,0 +1,87 @@
+"""Where a plan comes from: an SSM parameter per deployment group, or a file bundled with the code.
+
+The SSM parameter ``<prefix>/<application>/<deployment-group>`` wins, so one deployed stack
+serves every ECS service in the account, each with its own plan. It is read through Powertools
+Parameters with a five-minute cache per warm container.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from trafficgate.checks.base import Check
+from trafficgate.plan.exceptions import PlanError
+from trafficgate.plan.loader import Plan, parse_plan_text
+
+if TYPE_CHECKING:
+    from trafficgate.context import CheckContext
+
+PLAN_CACHE_SECONDS = 300
+_parsed: dict[tuple[str, str], Plan] = {}
+_lock = threading.Lock()
+
+
+def configured_plan(ctx: CheckContext, types: Mapping[str, tuple[type[Check], dict[str, Any]]]) -> Plan | None:
+    """The plan for this deployment, or None when none is configured (built-in defaults apply)."""
+    settings = ctx.settings
+    if settings.plan_ssm_prefix:
+        from trafficgate.discovery import deployment_info
+
+        info = deployment_info(ctx.deployment_id, ctx.aws)
+        name = f"{settings.plan_ssm_prefix}/{info['applicationName']}/{info['deploymentGroupName']}"
+        text = _ssm_text(ctx, name)
+        if text is not None:
+            return _parse(text, f"ssm:{name}", types)
+    if settings.plan_file:
+        path = _plan_path(settings.plan_file)
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise PlanError(f"plan file {path}: cannot read ({exc.strerror})") from None
+        return _parse(text, str(path), types)
+    return None
+
+
+def _plan_path(configured: str) -> Path:
+    path = Path(configured)
+    if path.is_absolute():
+        return path
+    # In Lambda, bundled files sit under the function root; locally, under the working directory.
+    return Path(os.environ.get("LAMBDA_TASK_ROOT") or Path.cwd()) / path
+
+
+def _ssm_text(ctx: CheckContext, name: str) -> str | None:
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    provider: SSMProvider = ctx.aws.cached("ssm-provider", lambda: SSMProvider(boto3_client=ctx.aws.client("ssm")))
+    try:
+        value = provider.get(name, max_age=PLAN_CACHE_SECONDS)
+    except GetParameterError as exc:
+        cause = exc.__cause__ or exc.__context__  # Powertools raises without "from"
+        code = getattr(cause, "response", {}).get("Error", {}).get("Code", type(cause).__name__)
+        if code == "ParameterNotFound":
+            return None
+        raise PlanError(f"plan parameter {name}: could not read ({code})") from None
+    return None if value is None else str(value)
+
+
+def _parse(text: str, source: str, types: Mapping[str, tuple[type[Check], dict[str, Any]]]) -> Plan:
+    key = (source, hashlib.sha256(text.encode()).hexdigest())
+    with _lock:
+        cached = _parsed.get(key)
+    if cached is None:
+        cached = parse_plan_text(text, source=source, types=types)
+        with _lock:
+            _parsed[key] = cached
+    return cached
+
+
+def clear_cache() -> None:
+    with _lock:
+        _parsed.clear()
