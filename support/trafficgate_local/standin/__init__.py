@@ -18,6 +18,8 @@ from __future__ import annotations
 from .admin import ADMIN_PREFIX, AdminMiddleware
 from .client import StandInAdmin
 from .codedeploy import HOOK_EVENTS, PUT_STATUS_OPERATION, StandIn, install, is_installed
+from .ecr import clear_scan, install_ecr, is_ecr_installed, set_scan_findings
+from .ecs import add_task, clear_target_health, set_target_health
 from .exceptions import CodeDeployError, StandInAdminError, StandInError
 from .model import (
     ECS_LIFECYCLE_EVENTS,
@@ -46,10 +48,17 @@ __all__ = [
     "StandInServer",
     "StatusRecord",
     "TaskSet",
+    "add_task",
     "build_app",
+    "clear_scan",
+    "clear_target_health",
     "install",
+    "install_ecr",
+    "is_ecr_installed",
     "is_installed",
     "main",
     "new_deployment_id",
     "new_hook_execution_id",
+    "set_scan_findings",
+    "set_target_health",
 ]

@@ -510,7 +510,15 @@ def install() -> None:
     """Extend moto's CodeDeploy backend and responses in place; safe to call any number of times.
 
     Nothing happens at import time: owners (tests, the server, :class:`StandIn`) call this explicitly.
+    The ECS/ELB, CloudWatch and ECR extensions are installed with it (each idempotent).
     """
+    from .cloudwatch import install_cloudwatch
+    from .ecr import install_ecr
+    from .ecs import install_ecs
+
+    install_ecs()
+    install_cloudwatch()
+    install_ecr()
     with _install_lock:
         if is_installed():
             return

@@ -1,0 +1,298 @@
+"""AfterAllowTraffic's CloudWatch checks: 5xx rate, p95 latency and unhealthy hosts of green, after a bake.
+
+Production traffic reaches green when AfterAllowTraffic runs. The first metric check of an
+invocation waits ``bake_seconds`` (never past the hook's deadline), then ONE ``GetMetricData``
+call reads the green target group's Application Load Balancer metrics for the window; the
+three checks judge that one answer, kept in the context's per-invocation cache.
+
+ALB metrics have one-minute resolution, so the window is the last ``bake_seconds`` widened
+outwards to whole minutes, read as a single period: one datapoint per metric.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import abstractmethod
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from trafficgate.checks.base import Check, CheckError, CheckResult
+from trafficgate.checks.ecs import aws_error, green_target_group
+
+if TYPE_CHECKING:
+    from trafficgate.context import CheckContext
+
+FIVE_XX_RATE_CHECK_ID = "cloudwatch.5xx_rate"
+TARGET_P95_CHECK_ID = "cloudwatch.target_p95"
+UNHEALTHY_HOSTS_CHECK_ID = "cloudwatch.unhealthy_hosts"
+
+NAMESPACE = "AWS/ApplicationELB"
+#: (query id, metric name, statistic) read in the one GetMetricData call.
+QUERIES = (
+    ("requests", "RequestCount", "Sum"),
+    ("target_5xx", "HTTPCode_Target_5XX_Count", "Sum"),
+    ("target_p95", "TargetResponseTime", "p95"),
+    ("unhealthy", "UnHealthyHostCount", "Maximum"),
+)
+_BAKE_STARTED = "cloudwatch.bake_started"
+_WINDOW = "cloudwatch.window"
+_BAKE_STEP_S = 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricWindow:
+    """What CloudWatch said about green over the bake window.
+
+    ``values`` holds, per query id, the aggregate over the window (Sum: sum, Maximum and
+    percentiles: the largest period value), or None when CloudWatch returned no datapoint.
+    """
+
+    start: datetime
+    end: datetime
+    target_group: str
+    load_balancer: str
+    values: dict[str, float | None]
+    datapoints: dict[str, int]
+    warnings: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M} UTC"
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "window": [self.start.isoformat(), self.end.isoformat()],
+            "dimensions": {"TargetGroup": self.target_group, "LoadBalancer": self.load_balancer},
+            "values": dict(self.values),
+            "datapoints": dict(self.datapoints),
+        }
+
+
+def arn_suffix(arn: str, kind: str) -> str:
+    """The CloudWatch dimension value of an ELB ARN.
+
+    ``...:targetgroup/web/abc`` gives ``targetgroup/web/abc``; ``...:loadbalancer/app/web/abc``
+    gives ``app/web/abc``.
+
+    Raises
+    ------
+    CheckError
+        When the ARN is not one of ``kind`` (``targetgroup`` or ``loadbalancer``).
+    """
+    resource = arn.split(":", 5)[-1] if arn.count(":") >= 5 else ""
+    if not resource.startswith(kind + "/") or resource.count("/") < 2:
+        raise CheckError(f"{arn} is not an Application Load Balancer {kind} ARN")
+    return resource if kind == "targetgroup" else resource.removeprefix("loadbalancer/")
+
+
+def metric_window(ctx: CheckContext, check_id: str) -> MetricWindow:
+    """Bake (once per invocation), then read the window's metrics (once per invocation).
+
+    Raises
+    ------
+    CheckError
+        The green target group or production load balancer is unknown, or CloudWatch cannot be
+        read; every metric check of the invocation then reports the same error.
+    """
+    cached = ctx.cache.get(_WINDOW)
+    if isinstance(cached, CheckError):
+        raise cached
+    if isinstance(cached, MetricWindow):
+        return cached
+    started: float = ctx.cache.setdefault(_BAKE_STARTED, time.monotonic())
+    try:
+        window = _bake_and_read(ctx, check_id, started)
+    except CheckError as exc:
+        ctx.cache[_WINDOW] = exc
+        raise
+    ctx.cache[_WINDOW] = window
+    return window
+
+
+def _bake_and_read(ctx: CheckContext, check_id: str, started: float) -> MetricWindow:
+    deployment = ctx.deployment()
+    target_group = green_target_group(deployment)
+    listener = deployment.listener("prod")
+    if listener is None:
+        raise CheckError(f"deployment {deployment.deployment_id} has no production listener")
+    tg_dimension = arn_suffix(target_group.arn or "", "targetgroup")
+    lb_dimension = arn_suffix(listener.load_balancer_arn, "loadbalancer")
+
+    bake_s = ctx.settings.bake_seconds
+    warnings: list[str] = []
+    progress = ctx.progress(check_id)
+    until = started + bake_s
+    if until > ctx.deadline:
+        # Judge a shorter bake rather than none: the report must reach CodeDeploy in time.
+        warnings.append(f"bake cut to {max(0.0, ctx.deadline - started):.0f} s of {bake_s:.0f} s by the hook deadline")
+        until = ctx.deadline
+    while (now := time.monotonic()) < until:
+        if progress is not None:
+            progress(int(now - started), int(bake_s))
+        time.sleep(min(_BAKE_STEP_S, until - now))
+    if progress is not None:
+        progress(int(bake_s), int(bake_s))
+
+    end_now = datetime.now(UTC)
+    end = end_now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    start = (end_now - timedelta(seconds=bake_s)).replace(second=0, microsecond=0)
+    period = int((end - start).total_seconds())
+    dimensions = [{"Name": "TargetGroup", "Value": tg_dimension}, {"Name": "LoadBalancer", "Value": lb_dimension}]
+    queries = [
+        {
+            "Id": query_id,
+            "MetricStat": {
+                "Metric": {"Namespace": NAMESPACE, "MetricName": metric, "Dimensions": dimensions},
+                "Period": period,
+                "Stat": stat,
+            },
+            "ReturnData": True,
+        }
+        for query_id, metric, stat in QUERIES
+    ]
+    cloudwatch = ctx.aws.client("cloudwatch")
+    results: list[dict[str, Any]] = []
+    token: str | None = None
+    try:
+        while True:
+            extra = {"NextToken": token} if token else {}
+            page = cloudwatch.get_metric_data(MetricDataQueries=queries, StartTime=start, EndTime=end, **extra)
+            results.extend(page.get("MetricDataResults") or [])
+            token = page.get("NextToken")
+            if not token:
+                break
+    except (ClientError, BotoCoreError) as exc:
+        raise aws_error(f"CloudWatch metrics of {target_group.name}", exc) from None
+
+    merged: dict[str, list[float]] = {query_id: [] for query_id, _, _ in QUERIES}
+    for result in results:
+        merged.setdefault(result.get("Id", ""), []).extend(float(v) for v in result.get("Values") or [])
+    values: dict[str, float | None] = {}
+    for query_id, _, stat in QUERIES:
+        points = merged[query_id]
+        values[query_id] = (sum(points) if stat == "Sum" else max(points)) if points else None
+    return MetricWindow(
+        start=start,
+        end=end,
+        target_group=tg_dimension,
+        load_balancer=lb_dimension,
+        values=values,
+        datapoints={query_id: len(points) for query_id, points in merged.items()},
+        warnings=tuple(warnings),
+    )
+
+
+@dataclass(kw_only=True)
+class MetricCheck(Check):
+    """Base of the AfterAllowTraffic metric checks: bake, read once, judge one metric."""
+
+    check_id: str = ""
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        window = metric_window(ctx, self.check_id)
+        result = self.judge(ctx, window)
+        warnings = (*window.warnings, *result.warnings)
+        return CheckResult(
+            outcome=result.outcome,
+            reason=result.reason,
+            value=result.value,
+            threshold=result.threshold,
+            details={**window.details(), **result.details},
+            warnings=warnings,
+        )
+
+    @abstractmethod
+    def judge(self, ctx: CheckContext, window: MetricWindow) -> CheckResult:
+        """Judge the one metric this check is about."""
+
+
+def _too_little(ctx: CheckContext, note: str, *, threshold: Any, value: Any = None) -> CheckResult:
+    """The ``metrics_no_data`` rule: too little traffic means pass (with a warning), fail or inconclusive."""
+    policy = ctx.settings.metrics_no_data
+    if policy == "pass":
+        return CheckResult.passed(f"{note}: not judged", value=value, threshold=threshold, warnings=(note,))
+    reason = f"{note} (metrics_no_data={policy})"
+    if policy == "fail":
+        return CheckResult.failed(reason, value=value, threshold=threshold)
+    return CheckResult.inconclusive(reason, value=value, threshold=threshold)
+
+
+def _enough_requests(ctx: CheckContext, window: MetricWindow, threshold: Any) -> CheckResult | int:
+    """The request count, or the no-data result when it is below ``min_samples``."""
+    requests = window.values["requests"]
+    minimum = ctx.settings.min_samples
+    if requests is None:
+        return _too_little(
+            ctx, f"no RequestCount datapoints, 0 requests < {minimum} minimum samples", threshold=threshold
+        )
+    if requests < minimum:
+        return _too_little(ctx, f"{requests:.0f} requests < {minimum} minimum samples", threshold=threshold)
+    return int(requests)
+
+
+@dataclass(kw_only=True)
+class FiveXxRate(MetricCheck):
+    """Share of green's requests answered 5xx by the targets (``HTTPCode_Target_5XX_Count / RequestCount``)."""
+
+    check_id: str = FIVE_XX_RATE_CHECK_ID
+
+    def judge(self, ctx: CheckContext, window: MetricWindow) -> CheckResult:
+        limit = ctx.settings.max_5xx_rate
+        requests = _enough_requests(ctx, window, limit)
+        if isinstance(requests, CheckResult):
+            return requests
+        errors = window.values["target_5xx"] or 0.0
+        rate = errors / requests if requests else 0.0
+        text = f"5xx rate {rate:.4f} {{}} {limit:.4f} ({errors:.0f}/{requests} requests, {window.describe()})"
+        if rate > limit:
+            return CheckResult.failed(text.format(">"), value=round(rate, 6), threshold=limit)
+        return CheckResult.passed(text.format("<="), value=round(rate, 6), threshold=limit)
+
+
+@dataclass(kw_only=True)
+class TargetP95(MetricCheck):
+    """p95 of green's ``TargetResponseTime`` (seconds in CloudWatch), compared in milliseconds."""
+
+    check_id: str = TARGET_P95_CHECK_ID
+
+    def judge(self, ctx: CheckContext, window: MetricWindow) -> CheckResult:
+        limit = ctx.settings.max_target_p95_ms
+        requests = _enough_requests(ctx, window, limit)
+        if isinstance(requests, CheckResult):
+            return requests
+        p95_s = window.values["target_p95"]
+        if p95_s is None:
+            return _too_little(ctx, "no TargetResponseTime datapoints", threshold=limit)
+        p95_ms = p95_s * 1000.0
+        text = f"target p95 {p95_ms:.0f} ms {{}} {limit:.0f} ms ({requests} requests, {window.describe()})"
+        if p95_ms > limit:
+            return CheckResult.failed(text.format(">"), value=round(p95_ms, 1), threshold=limit)
+        return CheckResult.passed(text.format("<="), value=round(p95_ms, 1), threshold=limit)
+
+
+@dataclass(kw_only=True)
+class UnhealthyHosts(MetricCheck):
+    """Most unhealthy hosts green's target group had during the window (``UnHealthyHostCount`` Maximum).
+
+    Host health does not depend on traffic, so only a missing datapoint (not a low request
+    count) applies the no-data rule.
+    """
+
+    check_id: str = UNHEALTHY_HOSTS_CHECK_ID
+
+    def judge(self, ctx: CheckContext, window: MetricWindow) -> CheckResult:
+        limit = ctx.settings.max_unhealthy_hosts
+        hosts = window.values["unhealthy"]
+        if hosts is None:
+            return _too_little(ctx, "no UnHealthyHostCount datapoints", threshold=limit)
+        text = f"max UnHealthyHostCount {hosts:g} {{}} {limit:g} ({window.describe()})"
+        if hosts > limit:
+            return CheckResult.failed(text.format(">"), value=hosts, threshold=limit)
+        return CheckResult.passed(text.format("<="), value=hosts, threshold=limit)
+
+
+def after_allow_traffic_metric_checks() -> list[Check]:
+    """The AfterAllowTraffic CloudWatch checks; the first one bakes, all three share one read."""
+    return [FiveXxRate(), TargetP95(), UnhealthyHosts()]
