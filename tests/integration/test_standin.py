@@ -22,6 +22,8 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.codedeploy.models import CodeDeployBackend
 from moto.codedeploy.responses import CodeDeployResponse
+
+from tests.support.lambda_env import EVENTS, load_event
 from trafficgate.hooks import Hook
 from trafficgate_local.standin import (
     ECS_LIFECYCLE_EVENTS,
@@ -34,8 +36,6 @@ from trafficgate_local.standin import (
     install,
     is_installed,
 )
-
-from tests.support.lambda_env import EVENTS, load_event
 
 pytestmark = pytest.mark.integration
 

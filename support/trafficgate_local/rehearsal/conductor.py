@@ -15,6 +15,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
@@ -203,6 +205,10 @@ class Rehearsal:
     # -- the whole run ---------------------------------------------------------------------
 
     def run(self) -> RehearsalResult:
+        # Set-up and each hook write os.environ (fake credentials, endpoint, function environment):
+        # put it back afterwards so an in-process caller is left as it was.
+        saved_environ = dict(os.environ)
+        self._stack.callback(_restore_environ, saved_environ)
         with self._stack:
             self._setup()
             status, reason, failed_hook = self._play()
@@ -242,6 +248,13 @@ class Rehearsal:
         server.start()
         self._stack.callback(server.stop)
         os.environ["AWS_ENDPOINT_URL"] = server.endpoint_url
+        # moto's backends live in the process, not the server: a second rehearsal in the same
+        # process would find the first one's load balancer and target groups (DuplicateTargetGroupName).
+        admin = server.admin(opts.region)
+        try:
+            admin.reset_moto()
+        finally:
+            admin.close()
         self.stand_in = server.stand_in(opts.region)
         session = boto3.session.Session(region_name=opts.region)
         self.ec2 = session.client("ec2", endpoint_url=server.endpoint_url)
@@ -286,8 +299,14 @@ class Rehearsal:
             return parts.hostname, parts.port
         if command:
             port = _free_port()
+            # Its own process group: `sh -c "cd app && python serve.py"` forks the app, and terminating
+            # only the shell would leave the app running (and holding our stderr) after the rehearsal.
             proc = subprocess.Popen(
-                command, shell=True, env={**os.environ, "PORT": str(port)}, stdout=subprocess.DEVNULL
+                command,
+                shell=True,
+                env={**os.environ, "PORT": str(port)},
+                stdout=subprocess.DEVNULL,
+                start_new_session=True,
             )
             self._stack.callback(_terminate, proc)
             if not _wait_for_port(port, timeout_s=20.0, proc=proc):
@@ -596,7 +615,7 @@ class Rehearsal:
         return env
 
     def _run_hook(self, hook: Hook) -> HookRun:
-        from trafficgate.observability import send_logs_to
+        from trafficgate.observability import logger, send_logs_to
         from trafficgate.runner import configure_runner, reset_runner
 
         spec = self._function(hook)
@@ -614,8 +633,13 @@ class Rehearsal:
         context = LocalLambdaContext(function_name=spec.function_name, timeout_s=timeout, region=self.options.region)
         event = {"DeploymentId": self.deployment_id, "LifecycleEventHookExecutionId": execution_id}
         outcome: dict[str, Any] = {}
-        log = self._stack.enter_context(open(self.log_path, "a")) if not hasattr(self, "_log") else self._log  # noqa: SIM115
-        self._log = log
+        if not hasattr(self, "_log"):
+            self._log = self._stack.enter_context(open(self.log_path, "a"))  # noqa: SIM115
+            # Runs before the file closes (LIFO): a later rehearsal in this process must not find
+            # the log handler writing to a closed file.
+            previous = getattr(logger.registered_handler, "stream", sys.stdout)
+            self._stack.callback(send_logs_to, previous)
+        log = self._log
         send_logs_to(log)
 
         def call() -> None:
@@ -626,11 +650,16 @@ class Rehearsal:
                 outcome["error"] = f"{type(exc).__name__}: {exc}"
 
         started = time.monotonic()
+        # A real function is killed at its timeout and cannot report after it; this thread cannot be
+        # killed, so a report it makes later (margin 0) must not count, however the threads race.
+        cutoff = datetime.now(UTC) + timedelta(seconds=timeout)
         worker = threading.Thread(target=call, name=f"hook-{hook.value}", daemon=True)
         worker.start()
         worker.join(timeout)
         duration = time.monotonic() - started
-        records = [r for r in self.stand_in.statuses(self.deployment_id) if r.execution_id == execution_id]
+        records = [
+            r for r in self.stand_in.statuses(self.deployment_id) if r.execution_id == execution_id and r.time <= cutoff
+        ]
         summary = outcome.get("summary")
         if records:
             status = records[0].status
@@ -681,6 +710,12 @@ def _check_lines(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _restore_environ(saved: dict[str, str]) -> None:
+    for name in set(os.environ) - set(saved):
+        del os.environ[name]
+    os.environ.update(saved)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -700,11 +735,15 @@ def _wait_for_port(port: int, *, timeout_s: float, proc: subprocess.Popen[bytes]
 
 
 def _terminate(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
+    # The whole group the command started (see _start_app), not just its shell.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
 
 
 def rehearse(options: RehearsalOptions, *, out: TextIO | None = None) -> RehearsalResult:

@@ -60,7 +60,9 @@ class LocalLoadBalancer:
         for arn, port in self._listeners.items():
             server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_for(arn))
             server.daemon_threads = True
-            threading.Thread(target=server.serve_forever, name=f"lb-{port}", daemon=True).start()
+            threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"lb-{port}", daemon=True
+            ).start()
             self._servers.append(server)
         self.refresh()
         return self

@@ -1,0 +1,289 @@
+"""The rehearsal conductor end to end: stand-in AWS, a local load balancer, real apps, the real hooks.
+
+Every rehearsal runs in this process (``probe_requests=10`` keeps each one to a second or two);
+the CLI is exercised in subprocesses. The verdict of a hook is read back from the stand-in's
+recorded PutLifecycleEventHookExecutionStatus calls, never from the handler's return value.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import shlex
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.http_apps import HttpApp, Route, serve
+from trafficgate_local.rehearsal import conductor
+from trafficgate_local.rehearsal.conductor import (
+    SCENARIOS,
+    Rehearsal,
+    RehearsalOptions,
+    RehearsalResult,
+    rehearse,
+)
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+CHECK_ID = "http.test_listener"
+ALL_HOOKS = ["BeforeInstall", "AfterInstall", "AfterAllowTestTraffic", "BeforeAllowTraffic", "AfterAllowTraffic"]
+UP_TO_TEST_TRAFFIC = ALL_HOOKS[:3]
+FAILING_SCENARIOS = [name for name in SCENARIOS if name != "healthy"]
+HEALTHY_BODY = b'{"status": "ok"}'
+CLI_TIMEOUT_S = 60
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _parse_template_once() -> Iterator[None]:
+    """Every rehearsal resolves the five functions from the same template: parse it once per module."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conductor, "find_function", functools.lru_cache(maxsize=None)(conductor.find_function))
+        yield
+
+
+def options(**overrides: Any) -> RehearsalOptions:
+    values: dict[str, Any] = {"template": TEMPLATE, "probe_requests": 10, **overrides}
+    return RehearsalOptions(**values)
+
+
+def run(**overrides: Any) -> RehearsalResult:
+    return rehearse(options(**overrides), out=io.StringIO())
+
+
+def hooks_of(result: RehearsalResult) -> list[tuple[str, str]]:
+    return [(h.hook, h.status) for h in result.hooks]
+
+
+def prod_steps(result: RehearsalResult) -> list[int]:
+    return [e["green_percent"] for e in result.timeline if e["kind"] == "traffic" and e.get("listener") == "prod"]
+
+
+def assert_rolled_back_at_test_traffic(result: RehearsalResult) -> None:
+    assert result.status == "Failed"
+    assert result.failed_hook == "AfterAllowTestTraffic"
+    assert [h.hook for h in result.hooks] == UP_TO_TEST_TRAFFIC  # the hooks after it never ran
+    assert [h.status for h in result.hooks[:2]] == ["Succeeded", "Succeeded"]
+    assert result.production_target_groups == {"trafficgate-blue": 100}
+    assert prod_steps(result) == []  # production traffic never moved
+    assert [e["step"] for e in result.timeline if e["kind"] == "rollback"] == ["AfterAllowTestTraffic"]
+
+
+# --- the scenarios --------------------------------------------------------------------------
+
+
+def test_healthy_green_succeeds_and_every_status_comes_from_the_stand_in() -> None:
+    rehearsal = Rehearsal(options(scenario="healthy"), out=io.StringIO())
+    result = rehearsal.run()
+
+    assert result.status == "Succeeded", result.reason
+    assert result.failed_hook is None
+    assert hooks_of(result) == [(hook, "Succeeded") for hook in ALL_HOOKS]
+    assert result.production_target_groups == {"trafficgate-green": 100}
+    assert prod_steps(result) == [100]
+    # Cross-check with the stand-in's own record: one accepted report per hook, with its execution id.
+    recorded = rehearsal.stand_in.statuses(result.deployment_id)
+    assert [(r.lifecycle_event_name, r.execution_id, r.status) for r in recorded] == [
+        (h.hook, h.execution_id, "Succeeded") for h in result.hooks
+    ]
+    assert rehearsal.stand_in.backend.deployments[result.deployment_id].status == "Succeeded"
+
+
+@pytest.mark.parametrize("scenario", FAILING_SCENARIOS)
+def test_unhealthy_green_rolls_back_at_after_allow_test_traffic(scenario: str) -> None:
+    rehearsal = Rehearsal(options(scenario=scenario), out=io.StringIO())
+    result = rehearsal.run()
+
+    assert_rolled_back_at_test_traffic(result)
+    assert result.hooks[-1].status == "Failed"
+    assert CHECK_ID in result.hooks[-1].reason
+    assert CHECK_ID in result.reason
+    assert result.reason.startswith("AfterAllowTestTraffic Failed: ")
+    recorded = rehearsal.stand_in.statuses(result.deployment_id)
+    assert [(r.lifecycle_event_name, r.status) for r in recorded] == [
+        ("BeforeInstall", "Succeeded"),
+        ("AfterInstall", "Succeeded"),
+        ("AfterAllowTestTraffic", "Failed"),
+    ]
+    assert rehearsal.stand_in.backend.deployments[result.deployment_id].status == "Failed"
+
+
+def test_every_scenario_is_covered() -> None:
+    assert set(SCENARIOS) == {"healthy", *FAILING_SCENARIOS}
+    assert len(FAILING_SCENARIOS) == 5
+
+
+# --- deployment configs ---------------------------------------------------------------------
+
+
+def test_canary_shifts_10_percent_then_100() -> None:
+    result = run(deployment_config="CodeDeployDefault.ECSCanary10Percent5Minutes", time_scale=0.001)
+
+    assert result.status == "Succeeded", result.reason
+    assert prod_steps(result) == [10, 100]
+    bake = [e["wait_s"] for e in result.timeline if e["kind"] == "traffic" and e.get("listener") == "prod"]
+    assert bake == [pytest.approx(0.3), 0]
+    assert result.production_target_groups == {"trafficgate-green": 100}
+
+
+def test_linear_shifts_in_ten_steps() -> None:
+    result = run(deployment_config="CodeDeployDefault.ECSLinear10PercentEvery1Minutes", time_scale=0.001)
+
+    assert result.status == "Succeeded", result.reason
+    assert prod_steps(result) == [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+    assert hooks_of(result)[-1] == ("AfterAllowTraffic", "Succeeded")
+
+
+# --- a hook that never reports in time ------------------------------------------------------
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """Accepts connections and never answers: a green that hangs."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+        for conn in accepted:
+            conn.close()
+
+
+def test_hook_without_report_within_its_timeout_rolls_back_as_no_report(silent_server: str) -> None:
+    # With no safety margin the runner's own deadline guard fires exactly at the function timeout:
+    # a real Lambda is dead by then, so the conductor counts no report (a late one is ignored).
+    rehearsal = Rehearsal(
+        options(
+            green_url=silent_server,
+            hook_timeout_s=4,
+            env={"TRAFFICGATE_REQUEST_TIMEOUT_S": "60", "TRAFFICGATE_DEADLINE_MARGIN_MS": "0"},
+        ),
+        out=io.StringIO(),
+    )
+    result = rehearsal.run()
+
+    assert_rolled_back_at_test_traffic(result)
+    hook = result.hooks[-1]
+    assert hook.status == "NoReport"
+    assert "no status recorded within the function timeout of 4 s" in hook.reason
+    assert hook.duration_s == pytest.approx(4.0, abs=0.5)
+    assert result.reason.startswith("AfterAllowTestTraffic NoReport: ")
+
+
+def test_hook_with_the_default_margin_reports_failed_before_its_timeout(silent_server: str) -> None:
+    # The default 3 s margin makes the runner give up at 1 s of a 4 s function and report Failed.
+    result = run(green_url=silent_server, hook_timeout_s=4, env={"TRAFFICGATE_REQUEST_TIMEOUT_S": "60"})
+
+    assert_rolled_back_at_test_traffic(result)
+    hook = result.hooks[-1]
+    assert hook.status == "Failed"
+    assert CHECK_ID in hook.reason and "deadline" in hook.reason
+    assert hook.duration_s < 3.0
+
+
+# --- the user's own apps --------------------------------------------------------------------
+
+
+def test_user_urls_are_what_gets_probed() -> None:
+    blue_app = HttpApp(default=Route(body=b'{"status": "ok", "version": "blue"}'))
+    green_app = HttpApp(default=Route(body=b'{"status": "ok", "version": "green"}'))
+    with serve(blue_app) as blue, serve(green_app) as green:
+        result = run(blue_url=blue.url, green_url=green.url)
+
+    assert result.status == "Succeeded", result.reason
+    assert result.scenario == "custom"
+    assert hooks_of(result) == [(hook, "Succeeded") for hook in ALL_HOOKS]
+    # 10 (AfterAllowTestTraffic) + 5 (BeforeAllowTraffic) + 10 (AfterAllowTraffic, prod → green 100 %).
+    assert len(green_app.requests) == 25
+    assert blue_app.requests == []
+
+
+def test_green_command_is_started_on_port_and_probed(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text('{"status": "ok"}')
+    command = f"cd {shlex.quote(str(tmp_path))} && {shlex.quote(sys.executable)} -m http.server $PORT --bind 127.0.0.1"
+
+    result = run(green_command=command)
+
+    assert result.status == "Succeeded", result.reason
+    assert hooks_of(result) == [(hook, "Succeeded") for hook in ALL_HOOKS]
+    assert "your command" in next(e["text"] for e in result.timeline if e["kind"] == "deployment")
+    # The app (a grandchild of the shell) is gone with the rehearsal.
+    port = next(e for e in result.timeline if e["kind"] == "install")["text"].rsplit(":", 1)[1].rstrip(")")
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", int(port)), timeout=1):
+        pass
+
+
+# --- the CLI --------------------------------------------------------------------------------
+
+
+def cli(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "trafficgate_local.cli", "rehearse", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
+    try:
+        out, err = proc.communicate(timeout=CLI_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    return proc.returncode, out, err
+
+
+def test_cli_json_and_exit_codes() -> None:
+    # Both rehearsals at once: each is a fresh interpreter that spends most of its time importing.
+    healthy, errors = cli("--json", "--requests", "10"), cli("--json", "--requests", "10", "-s", "errors")
+    code, out, err = finish(healthy)
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["status"] == "Succeeded"
+    assert [h["hook"] for h in record["hooks"]] == ALL_HOOKS
+    assert {h["status"] for h in record["hooks"]} == {"Succeeded"}
+    assert any(e["kind"] == "traffic" for e in record["timeline"])
+    assert record["production_target_groups"] == {"trafficgate-green": 100}
+    assert "AfterAllowTestTraffic" in err  # the live timeline goes to stderr
+
+    code, out, err = finish(errors)
+    assert code == 1, err
+    record = json.loads(out)
+    assert record["status"] == "Failed"
+    assert record["failed_hook"] == "AfterAllowTestTraffic"
+    assert CHECK_ID in record["reason"]
+    assert [h["hook"] for h in record["hooks"]] == UP_TO_TEST_TRAFFIC
+
+
+def test_cli_unknown_scenario_is_a_usage_error() -> None:
+    code, out, err = finish(cli("-s", "nope"))
+    assert code == 2
+    assert out == ""
+    assert "unknown scenario 'nope'" in err
+    for name in SCENARIOS:
+        assert name in err
