@@ -285,5 +285,27 @@ def _probe_spec(e: Mapping[str, str]) -> ProbeSpec:
             ca_bundle=ca_bundle,
             resolve=_resolve(e, env.RESOLVE),
         )
-    except ValueError as exc:  # ProbeSpec's own cross-field validation
-        raise ConfigError(f"probe settings: {exc}") from None
+    except ConfigError:
+        raise
+    except ValueError as exc:  # ProbeSpec's own validation: name the variable behind the field
+        message = str(exc)
+        field_name = message.split(" ", 1)[0].split("[", 1)[0]
+        name = _PROBE_FIELD_VARIABLES.get(field_name)
+        if name is None:
+            raise ConfigError(f"probe settings: {message}") from None
+        raise ConfigError(f"{name}={e.get(name, '')!r}: {message}") from None
+
+
+#: ProbeSpec field -> the variable that sets it, so validation errors name what to fix.
+_PROBE_FIELD_VARIABLES = {
+    "path": env.PROBE_PATH,
+    "requests": env.PROBE_REQUESTS,
+    "concurrency": env.PROBE_CONCURRENCY,
+    "timeout_s": env.REQUEST_TIMEOUT_S,
+    "min_success_rate": env.MIN_SUCCESS_RATE,
+    "max_p95_ms": env.MAX_P95_MS,
+    "body_regex": env.BODY_REGEX,
+    "host_header": env.HOST_HEADER,
+    "ca_bundle": env.CA_BUNDLE,
+    "resolve": env.RESOLVE,
+}

@@ -207,6 +207,8 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
         hook_timeout_s=args.hook_timeout,
         probe_requests=args.requests,
         env=env,
+        plan=Path(args.plan) if args.plan else None,
+        check_paths=tuple(Path(p) for p in args.check_path or []),
     )
     try:
         options.validate()
@@ -281,6 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--requests", type=int, help="probe requests per burst (TRAFFICGATE_PROBE_REQUESTS)")
     p.add_argument("--hook-timeout", type=float, help="function timeout in seconds (default: the template's)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="extra function environment variable")
+    p.add_argument("--plan", help="check plan file (YAML or JSON) the hooks use instead of the built-in plans")
+    p.add_argument("--check-path", action="append", metavar="DIR", help="directory holding custom check modules")
     p.add_argument("--region", default="us-east-1", help="region of the stand-in (default us-east-1)")
     p.add_argument("-t", "--template", default=str(_default_template()))
     p.add_argument("--json", action="store_true", help="print the whole run as JSON on stdout (timeline on stderr)")

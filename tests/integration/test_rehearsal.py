@@ -38,7 +38,13 @@ TEMPLATE = ROOT / "template.yaml"
 CHECK_ID = "http.test_listener"
 ALL_HOOKS = ["BeforeInstall", "AfterInstall", "AfterAllowTestTraffic", "BeforeAllowTraffic", "AfterAllowTraffic"]
 UP_TO_TEST_TRAFFIC = ALL_HOOKS[:3]
-FAILING_SCENARIOS = [name for name in SCENARIOS if name != "healthy"]
+#: Scenarios whose green app misbehaves: caught by the probe at AfterAllowTestTraffic.
+AWS_SIDE_SCENARIOS = {
+    # scenario: (hook that fails, check id in its reason, the reason's words)
+    "bad-port": ("BeforeInstall", "ecs.container_port", "container web port 8080 not in portMappings [80]"),
+    "oom": ("AfterInstall", "ecs.stopped_tasks", "OutOfMemoryError: Container killed due to memory usage"),
+}
+FAILING_SCENARIOS = [name for name in SCENARIOS if name != "healthy" and name not in AWS_SIDE_SCENARIOS]
 HEALTHY_BODY = b'{"status": "ok"}'
 CLI_TIMEOUT_S = 60
 
@@ -117,8 +123,26 @@ def test_unhealthy_green_rolls_back_at_after_allow_test_traffic(scenario: str) -
     assert rehearsal.stand_in.backend.deployments[result.deployment_id].status == "Failed"
 
 
+@pytest.mark.parametrize("scenario", sorted(AWS_SIDE_SCENARIOS))
+def test_aws_side_scenarios_fail_in_the_right_hook_with_the_right_reason(scenario: str) -> None:
+    hook, check_id, words = AWS_SIDE_SCENARIOS[scenario]
+    rehearsal = Rehearsal(options(scenario=scenario), out=io.StringIO())
+    result = rehearsal.run()
+
+    assert result.status == "Failed"
+    assert result.failed_hook == hook
+    assert result.hooks[-1].hook == hook and result.hooks[-1].status == "Failed"
+    assert result.reason.startswith(f"{hook} Failed: {check_id}: ")
+    assert words in result.reason
+    assert result.production_target_groups == {"trafficgate-blue": 100}
+    assert prod_steps(result) == []
+    recorded = rehearsal.stand_in.statuses(result.deployment_id)
+    assert recorded[-1].lifecycle_event_name == hook and recorded[-1].status == "Failed"
+    assert rehearsal.stand_in.backend.deployments[result.deployment_id].status == "Failed"
+
+
 def test_every_scenario_is_covered() -> None:
-    assert set(SCENARIOS) == {"healthy", *FAILING_SCENARIOS}
+    assert set(SCENARIOS) == {"healthy", *FAILING_SCENARIOS, *AWS_SIDE_SCENARIOS}
     assert len(FAILING_SCENARIOS) == 5
 
 

@@ -11,21 +11,51 @@ Usage::
 
 from __future__ import annotations
 
-from trafficgate.probe.assertions import Assertion, assertions_for, evaluate
-from trafficgate.probe.engine import (
-    ERROR_KINDS,
-    MAX_REDIRECTS,
-    TLS_VERIFY_DISABLED,
-    BurstResult,
-    FailureSample,
-    TargetAdapter,
-    certificate_not_after,
-    classify_error,
-    run_burst,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from trafficgate.probe.exceptions import ProbeConfigError, ProbeError
 from trafficgate.probe.spec import DEFAULT_ACCEPTED_STATUS, ProbeSpec, StatusSet
 from trafficgate.probe.stats import allowed_failures, percentile
+
+if TYPE_CHECKING:
+    from trafficgate.probe.assertions import Assertion, assertions_for, evaluate
+    from trafficgate.probe.engine import (
+        ERROR_KINDS,
+        MAX_REDIRECTS,
+        TLS_VERIFY_DISABLED,
+        BurstResult,
+        FailureSample,
+        TargetAdapter,
+        certificate_not_after,
+        classify_error,
+        run_burst,
+    )
+
+# The engine pulls in requests; settings only need ProbeSpec. Loading the engine on first use
+# keeps it off the cold start of hooks that probe nothing over HTTP.
+_LAZY = {
+    "Assertion": "assertions",
+    "assertions_for": "assertions",
+    "evaluate": "assertions",
+    "ERROR_KINDS": "engine",
+    "MAX_REDIRECTS": "engine",
+    "TLS_VERIFY_DISABLED": "engine",
+    "BurstResult": "engine",
+    "FailureSample": "engine",
+    "TargetAdapter": "engine",
+    "certificate_not_after": "engine",
+    "classify_error": "engine",
+    "run_burst": "engine",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "DEFAULT_ACCEPTED_STATUS",

@@ -17,6 +17,8 @@ SCENARIOS: dict[str, str] = {
     "down": "nothing listens: connections are refused",
     "bad-body": "answers 200 with the wrong content",
     "flaky-start": "answers 503 for the first 10 s after it starts, then healthy",
+    "bad-port": "the new task definition maps container port 80, the AppSpec says 8080",
+    "oom": "a replacement task stops with OutOfMemoryError during Install",
 }
 
 #: What a healthy app answers; the rehearsal's probe asserts on it with a body regex.
@@ -71,7 +73,7 @@ class DemoApp:
             def log_message(self, *_args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server = QuietHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
 
@@ -111,6 +113,22 @@ class DemoApp:
         if b.scenario == "flaky-start" and time.monotonic() - self._started < b.flaky_s:
             return 503, {"status": "starting", "version": b.version}
         return 200, ok
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A threaded server that does not print a traceback when a client hangs up mid-answer.
+
+    Probes stop early by design (fail fast), so a closed connection is normal here.
+    """
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def _free_port() -> int:

@@ -47,6 +47,7 @@ CLUSTER = "trafficgate-rehearsal"
 SERVICE = "web"
 CONTAINER = "web"
 CONTAINER_PORT = 8080
+WRONG_CONTAINER_PORT = 80
 DESIRED_COUNT = 2
 
 
@@ -74,6 +75,10 @@ class RehearsalOptions:
         Overrides ``TRAFFICGATE_PROBE_REQUESTS`` for this rehearsal.
     env
         Further function environment variables (for example thresholds to try).
+    plan
+        A check plan file (YAML or JSON) the hooks use instead of the built-in plans.
+    check_paths
+        Directories holding the plan's custom check modules (as a layer puts them on the path).
     """
 
     scenario: str = "healthy"
@@ -88,6 +93,8 @@ class RehearsalOptions:
     hook_timeout_s: float | None = None
     probe_requests: int | None = None
     env: dict[str, str] = field(default_factory=dict)
+    plan: Path | None = None
+    check_paths: tuple[Path, ...] = ()
 
     def validate(self) -> None:
         if self.scenario not in SCENARIOS:
@@ -103,6 +110,11 @@ class RehearsalOptions:
                 parts = urlsplit(url)
                 if parts.scheme != "http" or not parts.hostname or not parts.port:
                     raise ValueError(f"--{name}-url {url!r}: expected http://host:port")
+        if self.plan is not None and not self.plan.is_file():
+            raise ValueError(f"plan file {self.plan} not found")
+        for path in self.check_paths:
+            if not path.is_dir():
+                raise ValueError(f"check path {path} is not a directory")
         if not self.template.is_file():
             raise ValueError(f"template {self.template} not found (run from the project root or pass --template)")
 
@@ -231,6 +243,11 @@ class Rehearsal:
     # -- set-up ----------------------------------------------------------------------------
 
     def _setup(self) -> None:
+        for path in self.options.check_paths:
+            # Custom check modules, importable as a layer would make them under /opt/python.
+            entry = str(path.resolve())
+            sys.path.insert(0, entry)
+            self._stack.callback(_remove_path, entry)
         from trafficgate_local.standin import StandInServer
 
         opts = self.options
@@ -267,7 +284,13 @@ class Rehearsal:
         self.green_address: tuple[str, int] | None = None
         prod_port, test_port = _free_port(), _free_port()
         self._build_aws(prod_port, test_port)
-        self.lb = LocalLoadBalancer(self.elbv2, {self.prod_listener: prod_port, self.test_listener: test_port}).start()
+        self.lb = LocalLoadBalancer(
+            self.elbv2,
+            {self.prod_listener: prod_port, self.test_listener: test_port},
+            cloudwatch=session.client("cloudwatch", endpoint_url=server.endpoint_url),
+            load_balancer_arn=self.load_balancer_arn,
+        ).start()
+
         self._stack.callback(self.lb.stop)
         self.timeline.emit(
             "setup",
@@ -328,6 +351,7 @@ class Rehearsal:
         ]
         lb = self.elbv2.create_load_balancer(Name="trafficgate-rehearsal", Subnets=subnets)["LoadBalancers"][0]
         self.dns_name = lb["DNSName"]
+        self.load_balancer_arn = lb["LoadBalancerArn"]
         self.blue_tg = self._target_group("trafficgate-blue", vpc)
         self.green_tg = self._target_group("trafficgate-green", vpc)
         self.elbv2.register_targets(TargetGroupArn=self.blue_tg, Targets=[{"Id": self.blue[0], "Port": self.blue[1]}])
@@ -335,25 +359,11 @@ class Rehearsal:
         self.test_listener = self._listener(lb["LoadBalancerArn"], test_port, self.blue_tg)
 
         self.ecs.create_cluster(clusterName=CLUSTER)
-        task_def = self.ecs.register_task_definition(
-            family="trafficgate-rehearsal",
-            requiresCompatibilities=["FARGATE"],
-            networkMode="awsvpc",
-            cpu="256",
-            memory="512",
-            containerDefinitions=[
-                {
-                    "name": CONTAINER,
-                    "image": "public.ecr.aws/docker/library/nginx:stable",
-                    "essential": True,
-                    "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
-                }
-            ],
-        )["taskDefinition"]["taskDefinitionArn"]
+        blue_def = self._register_task_definition(CONTAINER_PORT)
         self.ecs.create_service(
             cluster=CLUSTER,
             serviceName=SERVICE,
-            taskDefinition=task_def,
+            taskDefinition=blue_def,
             desiredCount=DESIRED_COUNT,
             deploymentController={"type": "CODE_DEPLOY"},
             launchType="FARGATE",
@@ -361,6 +371,9 @@ class Rehearsal:
                 {"targetGroupArn": self.blue_tg, "containerName": CONTAINER, "containerPort": CONTAINER_PORT}
             ],
         )
+        # The new revision the deployment installs; "bad-port" maps the wrong container port.
+        green_port = WRONG_CONTAINER_PORT if self.options.scenario == "bad-port" else CONTAINER_PORT
+        task_def = self._register_task_definition(green_port)
         self.task_definition = task_def
 
         self.codedeploy.create_application(applicationName=APPLICATION, computePlatform="ECS")
@@ -410,6 +423,24 @@ class Rehearsal:
             self.deployment_id,
             [self._task_set("ecs-svc/blue", "Blue", DESIRED_COUNT, 100.0, "trafficgate-blue")],
         )
+
+    def _register_task_definition(self, container_port: int) -> str:
+        arn: str = self.ecs.register_task_definition(
+            family="trafficgate-rehearsal",
+            requiresCompatibilities=["FARGATE"],
+            networkMode="awsvpc",
+            cpu="256",
+            memory="512",
+            containerDefinitions=[
+                {
+                    "name": CONTAINER,
+                    "image": "public.ecr.aws/docker/library/nginx:stable",
+                    "essential": True,
+                    "portMappings": [{"containerPort": container_port, "protocol": "tcp"}],
+                }
+            ],
+        )["taskDefinition"]["taskDefinitionArn"]
+        return arn
 
     def _target_group(self, name: str, vpc: str) -> str:
         arn: str = self.elbv2.create_target_group(
@@ -486,6 +517,21 @@ class Rehearsal:
         )["taskSet"]
         green_id = task_set.get("id") or "ecs-svc/green"
         self.green_task_set = green_id
+        if self.options.scenario == "oom":
+            # One replacement task runs out of memory, as ECS reports it: a stopped task of the set.
+            from trafficgate_local.standin import add_task
+
+            add_task(
+                self.options.region,
+                CLUSTER,
+                self.task_definition,
+                green_id,
+                last_status="STOPPED",
+                stopped_reason="Essential container in task exited",
+                container_reason="OutOfMemoryError: Container killed due to memory usage",
+                stop_code="EssentialContainerExited",
+                exit_code=137,
+            )
         self.elbv2.register_targets(
             TargetGroupArn=self.green_tg, Targets=[{"Id": self.green_address[0], "Port": self.green_address[1]}]
         )
@@ -611,6 +657,12 @@ class Rehearsal:
             env[constants.BODY_REGEX] = HEALTHY_BODY_REGEX
         if self.options.probe_requests is not None:
             env[constants.PROBE_REQUESTS] = str(self.options.probe_requests)
+        if constants.BAKE_SECONDS not in self.options.env:
+            # The bake follows the time scale like every other wait of the rehearsal.
+            bake = float(env.get(constants.BAKE_SECONDS) or 60)
+            env[constants.BAKE_SECONDS] = f"{bake * self.options.time_scale:g}"
+        if self.options.plan is not None:
+            env[constants.PLAN_FILE] = str(self.options.plan.resolve())
         env.update(self.options.env)
         return env
 
@@ -714,6 +766,11 @@ def _restore_environ(saved: dict[str, str]) -> None:
     for name in set(os.environ) - set(saved):
         del os.environ[name]
     os.environ.update(saved)
+
+
+def _remove_path(entry: str) -> None:
+    if entry in sys.path:
+        sys.path.remove(entry)
 
 
 def _free_port() -> int:

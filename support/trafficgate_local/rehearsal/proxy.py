@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import http.client
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from trafficgate_local.rehearsal.apps import QuietHTTPServer
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization"}
 
@@ -20,19 +23,19 @@ _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer",
 class Route:
     """The weighted target groups behind one listener, resolved to target addresses."""
 
-    targets: list[tuple[str, int, int]] = field(default_factory=list)  # (host, port, weight)
+    targets: list[tuple[str, int, int, str]] = field(default_factory=list)  # (host, port, weight, group ARN)
     counter: int = 0
 
-    def pick(self) -> tuple[str, int] | None:
+    def pick(self) -> tuple[str, int, str] | None:
         """Deterministic weighted round robin (no randomness: rehearsals are repeatable)."""
-        total = sum(w for _, _, w in self.targets)
+        total = sum(t[2] for t in self.targets)
         if total <= 0:
             return None
         slot = self.counter % total
         self.counter += 1
-        for host, port, weight in self.targets:
+        for host, port, weight, group in self.targets:
             if slot < weight:
-                return host, port
+                return host, port, group
             slot -= weight
         return None
 
@@ -46,31 +49,94 @@ class LocalLoadBalancer:
         A boto3 ELBv2 client pointed at the stand-in.
     listeners
         Listener ARN → local port to serve it on (the listener's own port in the stand-in).
+    cloudwatch, load_balancer_arn
+        When given, the balancer publishes the ALB metrics a real one would (RequestCount,
+        HTTPCode_Target_5XX_Count, TargetResponseTime, UnHealthyHostCount) to the stand-in,
+        per target group, every ``publish_interval_s``.
     """
 
-    def __init__(self, elbv2: Any, listeners: dict[str, int]) -> None:
+    def __init__(
+        self,
+        elbv2: Any,
+        listeners: dict[str, int],
+        *,
+        cloudwatch: Any = None,
+        load_balancer_arn: str | None = None,
+        publish_interval_s: float = 0.5,
+    ) -> None:
         self._elbv2 = elbv2
         self._listeners = dict(listeners)
         self._routes: dict[str, Route] = {arn: Route() for arn in listeners}
         self._lock = threading.Lock()
         self._servers: list[ThreadingHTTPServer] = []
         self.counts: dict[str, dict[str, int]] = {arn: {} for arn in listeners}
+        self._cloudwatch = cloudwatch
+        self._lb_dimension = load_balancer_arn.split(":loadbalancer/", 1)[-1] if load_balancer_arn else None
+        self._interval = publish_interval_s
+        self._observed: dict[str, list[tuple[int, float]]] = {}  # group ARN -> (status, seconds)
+        self._stopping = threading.Event()
 
     def start(self) -> LocalLoadBalancer:
         for arn, port in self._listeners.items():
-            server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_for(arn))
+            server = QuietHTTPServer(("127.0.0.1", port), self._handler_for(arn))
             server.daemon_threads = True
             threading.Thread(
                 target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"lb-{port}", daemon=True
             ).start()
             self._servers.append(server)
         self.refresh()
+        if self._cloudwatch is not None and self._lb_dimension:
+            threading.Thread(target=self._publish_loop, name="lb-metrics", daemon=True).start()
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         for server in self._servers:
             server.shutdown()
             server.server_close()
+
+    def observe(self, group: str, status: int, seconds: float) -> None:
+        with self._lock:
+            self._observed.setdefault(group, []).append((status, seconds))
+
+    def _publish_loop(self) -> None:
+        while not self._stopping.wait(self._interval):
+            try:
+                self.publish_metrics()
+            except Exception:
+                if self._stopping.is_set():
+                    return
+
+    def publish_metrics(self) -> None:
+        """Send what the listeners saw since the last call as ALB metrics, per target group."""
+        with self._lock:
+            observed, self._observed = self._observed, {}
+        for group, samples in observed.items():
+            dimensions = [
+                {"Name": "TargetGroup", "Value": group.split(":", 5)[-1]},
+                {"Name": "LoadBalancer", "Value": self._lb_dimension},
+            ]
+            unhealthy = sum(
+                1
+                for d in self._elbv2.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]
+                if d["TargetHealth"]["State"] not in {"healthy", "initial"}
+            )
+            data: list[dict[str, Any]] = [
+                {"MetricName": "RequestCount", "Dimensions": dimensions, "Value": len(samples), "Unit": "Count"},
+                {
+                    "MetricName": "HTTPCode_Target_5XX_Count",
+                    "Dimensions": dimensions,
+                    "Value": sum(1 for status, _ in samples if 500 <= status <= 599),
+                    "Unit": "Count",
+                },
+                {"MetricName": "UnHealthyHostCount", "Dimensions": dimensions, "Value": unhealthy, "Unit": "Count"},
+            ]
+            data += [
+                {"MetricName": "TargetResponseTime", "Dimensions": dimensions, "Value": seconds, "Unit": "Seconds"}
+                for _, seconds in samples
+            ]
+            for start in range(0, len(data), 500):
+                self._cloudwatch.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data[start : start + 500])
 
     def refresh(self) -> None:
         """Re-read every listener's forward action and target groups from the stand-in."""
@@ -87,7 +153,7 @@ class LocalLoadBalancer:
                 for group in groups:
                     weight = int(group.get("Weight", 1))
                     for host, port in self._targets(group["TargetGroupArn"]):
-                        route.targets.append((host, port, weight))
+                        route.targets.append((host, port, weight, group["TargetGroupArn"]))
             routes[listener["ListenerArn"]] = route
         with self._lock:
             self._routes = routes
@@ -96,7 +162,7 @@ class LocalLoadBalancer:
         health = self._elbv2.describe_target_health(TargetGroupArn=target_group_arn)["TargetHealthDescriptions"]
         return [(d["Target"]["Id"], int(d["Target"]["Port"])) for d in health]
 
-    def _choose(self, arn: str) -> tuple[str, int] | None:
+    def _choose(self, arn: str) -> tuple[str, int, str] | None:
         with self._lock:
             return self._routes[arn].pick()
 
@@ -118,12 +184,13 @@ class LocalLoadBalancer:
                 if target is None:
                     self._reply(503, b'{"message": "no targets"}')
                     return
-                host, port = target
+                host, port, group = target
                 key = f"{host}:{port}"
                 with lb._lock:
                     lb.counts[arn][key] = lb.counts[arn].get(key, 0) + 1
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
                 conn = http.client.HTTPConnection(host, port, timeout=30)
+                started = time.monotonic()
                 try:
                     conn.request(self.command, self.path, headers=headers)
                     response = conn.getresponse()
@@ -133,6 +200,8 @@ class LocalLoadBalancer:
                     return
                 finally:
                     conn.close()
+                # Like an ALB: time from sending to the target until its response is read.
+                lb.observe(group, response.status, time.monotonic() - started)
                 self.send_response(response.status)
                 for name, value in response.getheaders():
                     if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":

@@ -1,0 +1,184 @@
+"""``trafficgate invoke`` end to end: the CLI in a subprocess, the handler in its own child process.
+
+The function process reaches the stand-in running in this test process through
+``AWS_ENDPOINT_URL``, exactly as a shell user would point it at ``trafficgate standin``.
+Independent invocations run concurrently to keep the suite fast (each is a cold start).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.support import standin_env
+from tests.support.http_apps import HttpApp, Route, serve
+from tests.support.lambda_env import REGION, ROOT
+from tests.support.standin_env import (
+    SAMPLE_DEPLOYMENT_ID,
+    StandInEnv,
+    silent_server,
+)
+from trafficgate import constants
+from trafficgate.hooks import Hook
+from trafficgate_local.template import find_function
+
+pytestmark = pytest.mark.integration
+
+# Fixtures shared with the other stand-in tests.
+standin = standin_env.standin
+standin_server = standin_env.standin_server
+
+TEMPLATE = ROOT / "template.yaml"
+
+
+def run_cli(
+    args: Sequence[str], env: Mapping[str, str], *, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``trafficgate invoke ...`` as a user would, from the project root."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TRAFFICGATE_", "POWERTOOLS_"))}
+    # Declared in template.yaml, so the shell value reaches the function (see standin_env).
+    base["TRAFFICGATE_DISABLED_CHECKS"] = os.environ.get("TRAFFICGATE_DISABLED_CHECKS", "")
+    base.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "trafficgate_local.cli", "invoke", *args],
+        env=base,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def run_many(
+    jobs: Sequence[tuple[Sequence[str], Mapping[str, str]]],
+) -> list[subprocess.CompletedProcess[str]]:
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        return list(pool.map(lambda job: run_cli(*job), jobs))
+
+
+def test_each_sample_event_records_one_status(standin: StandInEnv) -> None:
+    events = {hook: standin.seed_sample(hook) for hook in Hook}
+    with serve(HttpApp()) as server:
+        env = {
+            "AWS_ENDPOINT_URL": standin.endpoint_url,
+            "TRAFFICGATE_TEST_URL": server.url,
+            "TRAFFICGATE_PROD_URL": server.url,
+            "TRAFFICGATE_PROBE_REQUESTS": "10",
+        }
+        results = run_many([([hook.value, "--json", "--region", REGION], env) for hook in Hook])
+
+    for hook, proc in zip(Hook, results, strict=True):
+        assert proc.returncode == 0, (hook, proc.stdout, proc.stderr)
+        summary = json.loads(proc.stdout)  # --json: stdout holds the summary only
+        assert summary["hook"] == hook.value
+        assert summary["status"] == "Succeeded"
+        assert summary["execution_id"] == events[hook]["LifecycleEventHookExecutionId"]
+        assert summary["report"] == "reported"
+    recorded = sorted(
+        (s.lifecycle_event_name, s.status) for s in standin.control.statuses(SAMPLE_DEPLOYMENT_ID)
+    )
+    assert recorded == sorted((hook.value, "Succeeded") for hook in Hook)
+
+
+def test_failed_verdict_exits_1_and_malformed_event_exits_2(standin: StandInEnv, tmp_path: Path) -> None:
+    standin.seed_sample(Hook.AFTER_ALLOW_TEST_TRAFFIC)
+    malformed = tmp_path / "malformed.json"
+    malformed.write_text(json.dumps({"DeploymentId": SAMPLE_DEPLOYMENT_ID}))
+    with serve(HttpApp(default=Route(status=500))) as broken:
+        env = {
+            "AWS_ENDPOINT_URL": standin.endpoint_url,
+            "TRAFFICGATE_TEST_URL": broken.url,
+            "TRAFFICGATE_PROBE_REQUESTS": "10",
+        }
+        failed, bad_event = run_many(
+            [
+                (["AfterAllowTestTraffic", "--json", "--region", REGION], env),
+                (["AfterInstall", "--event", str(malformed), "--region", REGION], env),
+            ]
+        )
+
+    assert failed.returncode == 1, failed.stderr
+    summary = json.loads(failed.stdout)
+    assert summary["status"] == "Failed"
+    assert summary["reason"].startswith("http.test_listener: ")
+    assert [(s.lifecycle_event_name, s.status) for s in standin.control.statuses()] == [
+        ("AfterAllowTestTraffic", "Failed")
+    ]
+
+    assert bad_event.returncode == 2, bad_event.stderr
+    assert "InvalidEventError" in bad_event.stderr
+    assert "LifecycleEventHookExecutionId" in bad_event.stderr
+    # Nothing was reported for the malformed event.
+    assert all(c.lifecycle_event_name == "AfterAllowTestTraffic" for c in standin.control.report_calls())
+
+
+def test_timeout_kills_the_function(standin: StandInEnv) -> None:
+    standin.seed_sample(Hook.AFTER_INSTALL)
+    # CodeDeploy's endpoint accepts connections and never answers: the report hangs past the timeout.
+    with silent_server() as black_hole:
+        started = time.monotonic()
+        proc = run_cli(
+            ["AfterInstall", "--timeout", "2", "--region", REGION], {"AWS_ENDPOINT_URL": black_hole}
+        )
+        elapsed = time.monotonic() - started
+
+    assert proc.returncode == 1
+    assert "Task timed out after 2.00 seconds" in proc.stderr
+    assert elapsed < 10  # not the template's 300 s, nor botocore's retries
+    assert standin.control.report_calls() == []
+
+
+def test_environment_precedence(standin: StandInEnv, tmp_path: Path) -> None:
+    """template default < shell value of a declared variable < --env-vars; undeclared shell vars stay out.
+
+    Observed through TRAFFICGATE_PROBE_REQUESTS: the number of requests each server receives.
+    """
+    spec = find_function(TEMPLATE, Hook.AFTER_ALLOW_TEST_TRAFFIC, region=REGION)
+    template_requests = int(spec.environment[constants.PROBE_REQUESTS])
+    assert constants.RESOLVE not in spec.environment  # undeclared: the shell value must not leak in
+    executions = []
+    for _ in range(3):
+        deployment_id = standin.control.create_ecs_deployment()
+        executions.append(
+            (deployment_id, standin.control.register_hook_execution(deployment_id, "AfterAllowTestTraffic"))
+        )
+    env_file = tmp_path / "env.json"
+    env_file.write_text(json.dumps({"AfterAllowTestTrafficHook": {constants.PROBE_REQUESTS: "3"}}))
+
+    with serve(HttpApp()) as a, serve(HttpApp()) as b, serve(HttpApp()) as c:
+        jobs: list[tuple[Sequence[str], Mapping[str, str]]] = []
+        for (deployment_id, execution_id), server, shell_requests, env_vars in (
+            (executions[0], a, None, None),
+            (executions[1], b, "7", None),
+            (executions[2], c, "7", env_file),
+        ):
+            event = tmp_path / f"{deployment_id}.json"
+            event.write_text(
+                json.dumps({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": execution_id})
+            )
+            env = {
+                "AWS_ENDPOINT_URL": standin.endpoint_url,
+                "TRAFFICGATE_TEST_URL": server.url,
+                constants.RESOLVE: "not a mapping",  # would be a ConfigError if it reached the function
+            }
+            if shell_requests:
+                env[constants.PROBE_REQUESTS] = shell_requests
+            args = ["AfterAllowTestTraffic", "--event", str(event), "--json", "--region", REGION]
+            if env_vars:
+                args += ["--env-vars", str(env_vars)]
+            jobs.append((args, env))
+        results = run_many(jobs)
+        counts = [len(server.app.requests) for server in (a, b, c)]
+
+    for proc in results:
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["status"] == "Succeeded"
+    assert counts == [template_requests, 7, 3]

@@ -1,0 +1,190 @@
+"""Every TRAFFICGATE_* variable: valid values parse, invalid ones name the variable and the accepted form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trafficgate import constants as env
+from trafficgate.config import Settings
+from trafficgate.exceptions import ConfigError
+
+Get = Callable[[Settings], Any]
+
+
+def probe(attr: str) -> Get:
+    return lambda s: getattr(s.probe, attr)
+
+
+def attr(name: str) -> Get:
+    return lambda s: getattr(s, name)
+
+
+# variable -> [(raw value, how to read it back, expected)]
+VALID: dict[str, list[tuple[str, Get, Any]]] = {
+    env.DEADLINE_MARGIN_MS: [
+        ("0", attr("deadline_margin_ms"), 0),
+        (" 2500 ", attr("deadline_margin_ms"), 2500),
+    ],
+    env.REPORT_MAX_ATTEMPTS: [("1", attr("report_max_attempts"), 1), ("8", attr("report_max_attempts"), 8)],
+    env.TRACING: [
+        ("true", attr("tracing"), True),
+        ("YES", attr("tracing"), True),
+        ("0", attr("tracing"), False),
+    ],
+    env.TEST_URL: [("http://alb.example.com:8080/", attr("test_url"), "http://alb.example.com:8080")],
+    env.PROD_URL: [("https://shop.example.com", attr("prod_url"), "https://shop.example.com")],
+    env.NO_TEST_LISTENER_POLICY: [("FAIL", attr("no_test_listener_policy"), "fail")],
+    env.PROBE_PATH: [("/health?deep=1", probe("path"), "/health?deep=1")],
+    env.PROBE_REQUESTS: [("20", probe("requests"), 20)],
+    env.PROBE_CONCURRENCY: [("8", probe("concurrency"), 8)],
+    env.MIN_SUCCESS_RATE: [("0.95", probe("min_success_rate"), 0.95), ("1", probe("min_success_rate"), 1.0)],
+    env.MAX_P95_MS: [("250", probe("max_p95_ms"), 250.0)],
+    env.REQUEST_TIMEOUT_S: [("2.5", probe("timeout_s"), 2.5)],
+    env.ACCEPTED_STATUS: [
+        (
+            "200-299,404",
+            lambda s: (404 in s.probe.accepted_status, 302 in s.probe.accepted_status),
+            (True, False),
+        )
+    ],
+    env.BODY_REGEX: [("ok|healthy", probe("body_regex"), "ok|healthy")],
+    env.HOST_HEADER: [("shop.example.com:8443", probe("host_header"), "shop.example.com:8443")],
+    env.TLS_VERIFY: [("false", probe("tls_verify"), False), ("on", probe("tls_verify"), True)],
+    env.CA_BUNDLE: [],  # needs a real file: see test_ca_bundle_must_exist
+    env.AUTH_SECRET_ARN: [
+        (
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:probe-AbCdEf",
+            attr("auth_secret_arn"),
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:probe-AbCdEf",
+        )
+    ],
+    env.RESOLVE: [
+        (
+            "ALB.example.com=127.0.0.1, v6.example.com=::1",
+            attr("resolve"),
+            {"alb.example.com": "127.0.0.1", "v6.example.com": "::1"},
+        ),
+        ("alb.example.com=10.0.0.5", probe("resolve"), {"alb.example.com": "10.0.0.5"}),
+    ],
+    env.DISABLED_CHECKS: [
+        (
+            "http.test_listener, ecs.taskset_steady",
+            attr("disabled_checks"),
+            frozenset({"http.test_listener", "ecs.taskset_steady"}),
+        )
+    ],
+    env.REQUIRED_ENV: [("DATABASE_URL,API_KEY", attr("required_env"), ("DATABASE_URL", "API_KEY"))],
+    env.SCAN_SEVERITY: [("high", attr("scan_severity"), "HIGH")],
+    env.SCAN_NO_DATA: [("fail", attr("scan_no_data"), "fail")],
+    env.STEADY_TIMEOUT_S: [("90", attr("steady_timeout_s"), 90.0)],
+    env.ALARMS: [("shop-5xx,shop-latency*", attr("alarms"), ("shop-5xx", "shop-latency*"))],
+    env.BAKE_SECONDS: [("120", attr("bake_seconds"), 120.0)],
+    env.MAX_5XX_RATE: [("0.05", attr("max_5xx_rate"), 0.05)],
+    env.MAX_TARGET_P95_MS: [("800", attr("max_target_p95_ms"), 800.0)],
+    env.MAX_UNHEALTHY_HOSTS: [("1", attr("max_unhealthy_hosts"), 1.0)],
+    env.MIN_SAMPLES: [("0", attr("min_samples"), 0)],
+    env.METRICS_NO_DATA: [("inconclusive", attr("metrics_no_data"), "inconclusive")],
+    env.PLAN_FILE: [("plans/shop.yaml", attr("plan_file"), "plans/shop.yaml")],
+    env.PLAN_SSM_PREFIX: [
+        ("/acme/gates", attr("plan_ssm_prefix"), "/acme/gates"),
+        ("off", attr("plan_ssm_prefix"), None),
+    ],
+}
+
+# variable -> [(invalid raw value, words of the accepted form the message must contain)]
+INVALID: dict[str, list[tuple[str, str]]] = {
+    env.DEADLINE_MARGIN_MS: [("soon", "integer"), ("-1", ">= 0")],
+    env.REPORT_MAX_ATTEMPTS: [("0", ">= 1")],
+    env.TRACING: [("maybe", "true or false")],
+    env.TEST_URL: [("alb.example.com:8080", "http://"), ("http://alb:99999", "port")],
+    env.PROD_URL: [("ftp://shop.example.com", "http://")],
+    env.NO_TEST_LISTENER_POLICY: [("skip", "pass, fail")],
+    env.PROBE_PATH: [("health", "/"), ("/a b", "no spaces")],
+    env.PROBE_REQUESTS: [("ten", "integer"), ("0", ">= 1")],
+    env.PROBE_CONCURRENCY: [("0", ">= 1"), ("300", "256")],
+    env.MIN_SUCCESS_RATE: [("1.5", "<= 1"), ("high", "number")],
+    env.MAX_P95_MS: [("-5", ">="), ("fast", "number")],
+    env.REQUEST_TIMEOUT_S: [("0", ">="), ("x", "number")],
+    env.ACCEPTED_STATUS: [("ok", "200-399"), ("200-", "200-399")],
+    env.BODY_REGEX: [("(unclosed", "regular expression")],
+    env.HOST_HEADER: [("shop example.com", "host name")],
+    env.TLS_VERIFY: [("nope", "true or false")],
+    env.CA_BUNDLE: [("/nonexistent/ca.pem", "PEM file that exists")],
+    env.AUTH_SECRET_ARN: [("probe-secret", "arn:")],
+    env.RESOLVE: [("alb.example.com", "host=address"), ("alb.example.com=localhost", "IPv4 or IPv6")],
+    env.DISABLED_CHECKS: [("http.test listener", "comma-separated")],
+    env.REQUIRED_ENV: [("A B", "comma-separated")],
+    env.SCAN_SEVERITY: [("SEVERE", "CRITICAL")],
+    env.SCAN_NO_DATA: [("ignore", "warn, pass, fail")],
+    env.STEADY_TIMEOUT_S: [("-1", ">= 0")],
+    env.ALARMS: [("a b", "comma-separated")],
+    env.BAKE_SECONDS: [("a minute", "number")],
+    env.MAX_5XX_RATE: [("2", "<= 1")],
+    env.MAX_TARGET_P95_MS: [("0", ">=")],
+    env.MAX_UNHEALTHY_HOSTS: [("-1", ">= 0")],
+    env.MIN_SAMPLES: [("-1", ">= 0")],
+    env.METRICS_NO_DATA: [("skip", "pass, fail, inconclusive")],
+    env.PLAN_FILE: [],  # any path parses; a missing file is a plan error at run time
+    env.PLAN_SSM_PREFIX: [("trafficgate", "SSM path"), ("/trafficgate/", "SSM path")],
+}
+
+
+def test_every_variable_is_covered() -> None:
+    names = [n for n in env.ALL if n.startswith("TRAFFICGATE_")]
+    assert sorted(VALID) == sorted(names)
+    assert sorted(INVALID) == sorted(names)
+
+
+def test_defaults_without_any_variable() -> None:
+    settings = Settings.from_env({})
+    assert settings.deadline_margin_ms == 3000
+    assert settings.report_max_attempts == 5
+    assert settings.tracing is False
+    assert settings.test_url is None and settings.prod_url is None
+    assert settings.no_test_listener_policy == "pass"
+    assert settings.probe is not None and settings.probe.requests == 50
+
+
+VALID_CASES = [(name, raw, get, expected) for name, cases in VALID.items() for raw, get, expected in cases]
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "get", "expected"), VALID_CASES, ids=[f"{c[0]}={c[1]}" for c in VALID_CASES]
+)
+def test_valid_value_parses(name: str, raw: str, get: Get, expected: Any) -> None:
+    assert get(Settings.from_env({name: raw})) == expected
+
+
+INVALID_CASES = [(name, raw, form) for name, cases in INVALID.items() for raw, form in cases]
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "form"), INVALID_CASES, ids=[f"{c[0]}={c[1]}" for c in INVALID_CASES]
+)
+def test_invalid_value_names_variable_and_form(name: str, raw: str, form: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({name: raw})
+    message = str(info.value)
+    assert message.startswith(f"{name}="), message
+    assert form in message, message
+
+
+def test_ca_bundle_must_exist(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert Settings.from_env({env.CA_BUNDLE: str(bundle)}).probe.ca_bundle == str(bundle)  # type: ignore[union-attr]
+
+
+def test_blank_values_mean_unset() -> None:
+    """SAM passes empty strings for unset parameters: they must select the defaults."""
+    settings = Settings.from_env({name: "" for name in env.ALL})
+    assert settings == Settings.from_env({})
+
+
+def test_powertools_names_are_read() -> None:
+    settings = Settings.from_env({env.METRICS_NAMESPACE: "Acme", env.SERVICE_NAME: "shop-gate"})
+    assert (settings.metrics_namespace, settings.service_name) == ("Acme", "shop-gate")
