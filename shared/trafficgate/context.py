@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from trafficgate.aws import AwsClients
     from trafficgate.config import Settings
-    from trafficgate.discovery import Deployment
+    from trafficgate.discovery import Deployment, ListenerRole
     from trafficgate.hooks import Hook
+    from trafficgate.probe import TargetSession
 
 
 @dataclass(kw_only=True)
@@ -51,6 +52,41 @@ class CheckContext:
 
             self._deployment = discover(self.deployment_id, self.aws)
         return self._deployment
+
+    def base_url(self, listener: ListenerRole) -> str | None:
+        """Base URL of the test or production listener: the operator's override, else discovered.
+
+        None when the deployment group has no such listener.
+        """
+        override = self.settings.test_url if listener == "test" else self.settings.prod_url
+        if override:
+            return override
+        found = self.deployment().listener(listener)
+        return None if found is None else found.base_url
+
+    def http(self, listener: ListenerRole) -> TargetSession:
+        """A ready HTTP session on a listener, for custom checks: ``ctx.http("test").get("/orders")``.
+
+        It carries the operator's TLS, Host and timeout settings and the auth secret's headers.
+
+        Raises
+        ------
+        CheckError
+            When the deployment group has no such listener or no probe settings exist.
+        """
+        import dataclasses
+
+        from trafficgate.checks.base import CheckError
+        from trafficgate.checks.http import auth_headers
+        from trafficgate.probe import TargetSession
+
+        base = self.base_url(listener)
+        if base is None:
+            raise CheckError(f"deployment group has no {listener} listener")
+        if self.settings.probe is None:
+            raise CheckError("no probe settings")
+        spec = dataclasses.replace(self.settings.probe, headers={**self.settings.probe.headers, **auth_headers(self)})
+        return TargetSession(spec, base)
 
     def progress(self, check_id: str) -> Callable[[int, int], None] | None:
         """A ``(done, total)`` callback for long-running checks, when someone is watching."""

@@ -72,7 +72,7 @@ class HttpProbe(Check):
                 spec = dataclasses.replace(spec, **self.overrides)
             except ValueError as exc:
                 raise CheckError(f"probe parameters: {exc}") from None
-        base_url = self._base_url(ctx)
+        base_url = ctx.base_url(self.listener)
         if base_url is None:
             message = f"deployment group has no {self.listener} listener; HTTP probe skipped"
             if ctx.settings.no_test_listener_policy == "fail":
@@ -85,13 +85,6 @@ class HttpProbe(Check):
         result = evaluate(spec, burst)
         details: dict[str, Any] = {"url": base_url + spec.path, "listener": self.listener, **result.details}
         return dataclasses.replace(result, details=details, samples=burst.completed)
-
-    def _base_url(self, ctx: CheckContext) -> str | None:
-        override = ctx.settings.test_url if self.listener == "test" else ctx.settings.prod_url
-        if override:
-            return override
-        listener = ctx.deployment().listener(self.listener)
-        return None if listener is None else listener.base_url
 
 
 def auth_headers(ctx: CheckContext) -> Mapping[str, str]:

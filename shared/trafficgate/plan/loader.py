@@ -153,8 +153,10 @@ def _from_class(
     cls: type[Check], check_id: str, params: Mapping[str, Any], where: str, extra: Mapping[str, Any]
 ) -> Check:
     plan_fields = getattr(cls, "plan_fields", None)
-    fields = plan_fields() if callable(plan_fields) else dataclass_fields(
-        cls, exclude=frozenset({"check_id", "enforce", "policy"})
+    fields = (
+        plan_fields()
+        if callable(plan_fields)
+        else dataclass_fields(cls, exclude=frozenset({"check_id", "enforce", "policy"}))
     )
     values = convert_fields(params, fields, where)
     from_plan = getattr(cls, "from_plan", None)

@@ -309,6 +309,44 @@ def _new_session() -> requests.Session:
     return session
 
 
+class TargetSession(requests.Session):
+    """A ``requests`` session bound to one listener, for custom checks.
+
+    Paths are relative to the listener's base URL; ``resolve``, the Host header and the TLS name
+    work as in a probe burst, and so do the TLS settings and the (secret) probe headers. Other
+    hosts cannot be reached through it, and redirects are not followed unless asked for.
+
+    Parameters
+    ----------
+    spec
+        Supplies TLS, timeout, Host, resolve and header settings.
+    base_url
+        The listener's base URL, e.g. ``http://my-alb-123.elb.amazonaws.com:8443``.
+    """
+
+    def __init__(self, spec: ProbeSpec, base_url: str) -> None:
+        super().__init__()
+        self._spec = spec
+        self._target = _Target.build(spec, base_url)
+        self.base_url = base_url.rstrip("/")
+        self.trust_env = False
+        self.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        self.verify = (spec.ca_bundle or True) if spec.tls_verify else False
+        self.headers["User-Agent"] = _USER_AGENT
+        self.headers.update(spec.headers)
+        if self._target.host_header is not None:
+            self.headers["Host"] = self._target.host_header
+        self.mount(self._target.adapter_prefix, TargetAdapter(tls_name=self._target.tls_name, pool_size=4))
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        path = url.decode() if isinstance(url, bytes) else url
+        if not path.startswith("/"):
+            raise ProbeConfigError(f"TargetSession takes a path under {self.base_url}, got {path!r}")
+        kwargs.setdefault("timeout", self._spec.timeout_s)
+        kwargs.setdefault("allow_redirects", False)
+        return super().request(method, self._target.connect_url(self._target.base_path + path), *args, **kwargs)
+
+
 # --- error classification --------------------------------------------------------------
 class _TotalTimeout(Exception):
     """The request used up its total time budget while reading the body."""

@@ -103,6 +103,9 @@ class DemoApp:
             self.requests += 1
             n = self.requests
         b = self.behaviour
+        if path == "/orders/schema":
+            # The example orders endpoint (examples/custom_check): green serves the new schema.
+            return 200, {"schema_version": 2 if b.version == "green" else 1}
         ok = {"status": "ok", "version": b.version, "path": path}
         if b.scenario == "errors" and n % b.error_every == 0:
             return 500, {"status": "error", "version": b.version}

@@ -1,0 +1,1 @@
+"""Custom Trafficgate checks of the (example) orders service."""
