@@ -48,15 +48,33 @@ def _parse_overrides(items: list[str]) -> dict[str, str]:
     return overrides
 
 
+def _parse_hook(text: str) -> Hook | None:
+    try:
+        return Hook.parse(text)
+    except ValueError as exc:
+        print(f"trafficgate: {exc}", file=sys.stderr)
+        return None
+
+
+def _parse_set(items: list[str]) -> dict[str, str] | None:
+    """``--set NAME=VALUE`` options as a dict, or None (after saying why) when one is malformed."""
+    env: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            print(f"trafficgate: --set expects NAME=VALUE, got {item!r}", file=sys.stderr)
+            return None
+        env[key] = value
+    return env
+
+
 def cmd_invoke(args: argparse.Namespace) -> int:
     from trafficgate_local.invoke import invoke
     from trafficgate_local.render import print_verdict
     from trafficgate_local.template import TemplateError
 
-    try:
-        hook = Hook.parse(args.hook)
-    except ValueError as exc:
-        print(f"trafficgate: {exc}", file=sys.stderr)
+    hook = _parse_hook(args.hook)
+    if hook is None:
         return EXIT_USAGE
     event_path = args.event or str(Path(args.template).parent / "events" / f"{hook.module_name}.json")
     event = _read_json(event_path, "event")
@@ -102,18 +120,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     from trafficgate_local.lambda_context import LocalLambdaContext
     from trafficgate_local.render import print_verdict
 
-    try:
-        hook = Hook.parse(args.hook)
-    except ValueError as exc:
-        print(f"trafficgate: {exc}", file=sys.stderr)
+    hook = _parse_hook(args.hook)
+    if hook is None:
         return EXIT_USAGE
-    env: dict[str, str] = {}
-    for item in args.set or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            print(f"trafficgate: --set expects NAME=VALUE, got {item!r}", file=sys.stderr)
-            return EXIT_USAGE
-        env[key] = value
+    env = _parse_set(args.set or [])
+    if env is None:
+        return EXIT_USAGE
     if args.test_url:
         env[constants.TEST_URL] = args.test_url
     if args.prod_url:
@@ -164,10 +176,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _progress_printer() -> Any:
+    from trafficgate_local.render import progress_bar
+
     def show(check_id: str, done: int, total: int) -> None:
-        width = 24
-        filled = int(width * done / max(total, 1))
-        sys.stderr.write(f"\r  {check_id} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} ")
+        sys.stderr.write("\r  " + progress_bar(check_id, done, total))
         sys.stderr.flush()
 
     return show
@@ -187,13 +199,9 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
         for name, text in SCENARIOS.items():
             print(f"{name:12} {text}")
         return EXIT_SUCCEEDED
-    env: dict[str, str] = {}
-    for item in args.set or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            print(f"trafficgate: --set expects NAME=VALUE, got {item!r}", file=sys.stderr)
-            return EXIT_USAGE
-        env[key] = value
+    env = _parse_set(args.set or [])
+    if env is None:
+        return EXIT_USAGE
     options = RehearsalOptions(
         scenario=args.scenario,
         deployment_config=args.config,

@@ -26,6 +26,12 @@ def short(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def progress_bar(label: str, done: int, total: int, *, width: int = 24) -> str:
+    """``label [#####.......] 12/50`` for a one-line progress display."""
+    filled = int(width * done / max(total, 1))
+    return f"{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
+
+
 def verdict_lines(summary: dict[str, Any], *, colour: bool = False, indent: str = "") -> list[str]:
     """The verdict and one line per check: id, outcome, value, threshold, reason."""
     status = str(summary.get("status", "?"))

@@ -188,9 +188,9 @@ class Timeline:
         """A one-line progress bar on a terminal; nothing on a pipe (pasted output stays clean)."""
         if self._out is None or not sys.stderr.isatty():
             return
-        width = 24
-        filled = int(width * done / max(total, 1))
-        sys.stderr.write(f"\r          {label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} ")
+        from trafficgate_local.render import progress_bar
+
+        sys.stderr.write("\r          " + progress_bar(label, done, total))
         sys.stderr.flush()
         self._progress_shown = True
 
