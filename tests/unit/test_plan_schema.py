@@ -311,8 +311,17 @@ def test_dotted_path_to_something_not_callable() -> None:
 
 def test_custom_function_whose_signature_does_not_take_a_parameter() -> None:
     message = entry_error({"id": "x.one", "check": "mychecks.orders:version_header", "colour": "green"})
-    assert message.startswith(f"{AATT}[0]: parameters do not fit mychecks.orders:version_header: ")
-    assert "'colour'" in message
+    assert message == (
+        f"{AATT}[0].colour: unknown parameter of mychecks.orders:version_header; "
+        "expected one of: listener, path, expected"
+    )
+
+
+def test_plan_version_must_be_the_number_one() -> None:
+    from trafficgate.plan import PlanError, parse_plan
+
+    with pytest.raises(PlanError, match=r"^version: expected 1$"):
+        parse_plan({"version": True, "hooks": {}}, source="test", types=check_types())
 
 
 def test_custom_class_parameter_of_the_wrong_type() -> None:

@@ -93,7 +93,8 @@ def parse_plan(document: Any, *, source: str, types: Mapping[str, tuple[type[Che
     unknown = set(document) - {"version", "hooks"}
     if unknown:
         raise PlanError(f"{sorted(unknown)[0]}: unknown key; expected version and hooks")
-    if document.get("version", 1) != 1:
+    version = document.get("version", 1)
+    if isinstance(version, bool) or version != 1:
         raise PlanError("version: expected 1")
     hooks_doc = document.get("hooks")
     if not isinstance(hooks_doc, Mapping):
@@ -181,8 +182,14 @@ def _custom(path: str, check_id: str, params: Mapping[str, Any], where: str, ext
     if isinstance(target, type) and issubclass(target, Check):
         return _from_class(target, check_id, params, where, extra)
     if callable(target):
+        signature = inspect.signature(target)
+        accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
+        for name in params:
+            if not accepts_any and name not in signature.parameters:
+                known = ", ".join(n for n in list(signature.parameters)[1:]) or "none"
+                raise PlanError(f"{where}.{name}: unknown parameter of {path}; expected one of: {known}")
         try:
-            inspect.signature(target).bind(None, **params)
+            signature.bind(None, **params)
         except TypeError as exc:
             raise PlanError(f"{where}: parameters do not fit {path}: {exc}") from None
         return FunctionCheck(check_id=check_id, function=target, params=dict(params), **extra)
