@@ -37,8 +37,14 @@ class AwsClients:
 
     def __init__(self, *, session: boto3.session.Session | None = None, report_max_attempts: int = 5) -> None:
         self._session = session
+        # The report is a tiny call made inside the deadline margin: short socket timeouts, so
+        # that a stuck attempt gives way to a retry instead of eating the margin.
         self._report_config = _BASE_CONFIG.merge(
-            Config(retries={"mode": "standard", "total_max_attempts": report_max_attempts})
+            Config(
+                connect_timeout=1,
+                read_timeout=2,
+                retries={"mode": "standard", "total_max_attempts": report_max_attempts},
+            )
         )
         self._clients: dict[str, Any] = {}
         # Re-entrant: a cached() factory may itself ask for a client (the secrets provider does).

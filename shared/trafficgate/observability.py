@@ -23,7 +23,14 @@ if TYPE_CHECKING:
 _SERVICE = os.environ.get(env.SERVICE_NAME) or "trafficgate"
 _NAMESPACE = os.environ.get(env.METRICS_NAMESPACE) or "Trafficgate"
 
-logger = Logger(service=_SERVICE)
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_LEVEL = (os.environ.get(env.LOG_LEVEL) or "INFO").strip().upper()
+_BAD_LEVEL = _LEVEL not in _LEVELS
+# An unknown level makes Powertools raise at import, and then no hook could answer: fall back to
+# INFO and say so on the first line instead.
+logger = Logger(service=_SERVICE, level="INFO" if _BAD_LEVEL else _LEVEL)
+if _BAD_LEVEL:
+    logger.error(f"{env.LOG_LEVEL}={os.environ.get(env.LOG_LEVEL)!r}: expected one of {', '.join(_LEVELS)}; using INFO")
 metrics = Metrics(namespace=_NAMESPACE, service=_SERVICE)
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -154,6 +155,7 @@ class HookRunner:
         """
         ids = HookEvent.parse(event)
         started = time.monotonic()
+        reporter = self.reporter  # created now, not in the last seconds before the deadline
         logger.append_keys(hook=hook.value, deployment_id=ids.deployment_id, execution_id=ids.execution_id)
         try:
             verdict = self._judge(hook, ids, context, plan, started)
@@ -162,7 +164,7 @@ class HookRunner:
             record = _error_record(RUNNER_CHECK_ID, "runner error (see logs)")
             status, reason = decide([record])
             verdict = _verdict(hook, ids, status, reason, (record,), started)
-        return self._report(verdict)
+        return self._report(verdict, reporter)
 
     # -- evaluation ------------------------------------------------------------------------
 
@@ -197,19 +199,21 @@ class HookRunner:
 
     # -- the one report --------------------------------------------------------------------
 
-    def _report(self, verdict: Verdict) -> dict[str, Any]:
-        summary = verdict.to_dict()
+    def _report(self, verdict: Verdict, reporter: Reporter) -> dict[str, Any]:
+        # Report first: nothing about presenting the verdict may stand between it and CodeDeploy.
         try:
-            outcome = self.reporter.report(
+            outcome = reporter.report(
                 deployment_id=verdict.deployment_id,
                 execution_id=verdict.execution_id,
                 status="Succeeded" if verdict.succeeded else "Failed",
             )
         except ReportError:
+            summary = _summary(verdict)
             summary["report"] = "error"
             logger.error("verdict could not be reported; raising so Lambda retries", extra={"verdict": summary})
             _safe_metrics(verdict)
             raise
+        summary = _summary(verdict)
         summary["report"] = outcome.value
         log = logger.info if verdict.succeeded and outcome is ReportOutcome.REPORTED else logger.warning
         log(f"verdict {verdict.status}: {verdict.reason}", extra={"verdict": summary})
@@ -242,7 +246,7 @@ class _PlanRun:
         with self._lock:
             self._abandoned = True
             records = list(self._records)
-            if finished:
+            if finished or self._done.is_set():  # the worker may finish between the wait and the lock
                 return records
             # Report before the deadline: a missing callback hangs the deployment for an hour.
             now = time.monotonic()
@@ -271,13 +275,26 @@ class _PlanRun:
 
     def _work(self) -> None:
         try:
+            self._run_plan()
+        except Exception as exc:  # a bug outside any check: answer now rather than at the deadline
+            logger.exception("runner error while running the plan")
+            with self._lock:
+                self._current = None
+                self._records.append(_error_record(RUNNER_CHECK_ID, f"runner error: {type(exc).__name__}"))
+        finally:
+            self._done.set()
+
+    def _run_plan(self) -> None:
+        try:
             checks = list(self._plan(self._hook, self._ctx) if callable(self._plan) else self._plan)
+            for check in checks:
+                if not isinstance(check, Check):
+                    raise PlanError(f"plan entry {check!r:.60} is not a Check")
         except Exception as exc:
             logger.exception("could not build the check plan")
             with self._lock:
                 reason = str(exc) if isinstance(exc, PlanError) else f"could not build the plan: {_describe(exc)}"
                 self._records.append(_error_record(PLAN_CHECK_ID, reason))
-            self._done.set()
             return
         with self._lock:
             self._pending = list(checks)
@@ -293,7 +310,6 @@ class _PlanRun:
                     return
                 self._current = None
                 self._records.append(record)
-        self._done.set()
 
 
 def _run_check(check: Check, ctx: CheckContext) -> CheckRecord:
@@ -348,8 +364,13 @@ def _attempt(check: Check, ctx: CheckContext) -> CheckResult:
         result = check.run(ctx)
     except CheckError as exc:
         return CheckResult.errored(str(exc))
-    except Exception as exc:  # turned into a typed reason; the traceback goes to the log
-        logger.exception("check raised", extra={"check": check.check_id})
+    except Exception as exc:  # turned into a typed reason; the stack (not the message) goes to the log
+        # Exception messages can quote secrets (an invalid auth header value, say): log the frames only.
+        stack = "".join(traceback.format_tb(exc.__traceback__))
+        logger.error(
+            f"check raised {type(exc).__name__}",
+            extra={"check": check.check_id, "error_type": type(exc).__name__, "stack": stack},
+        )
         return CheckResult.errored(_describe(exc))
     if not isinstance(result, CheckResult):
         return CheckResult.errored(f"check returned {type(result).__name__}, expected CheckResult")
@@ -395,6 +416,23 @@ def _verdict(
         checks=records,
         duration_ms=(time.monotonic() - started) * 1000.0,
     )
+
+
+def _summary(verdict: Verdict) -> dict[str, Any]:
+    """The verdict summary; a check value that cannot be serialised must not break the hook."""
+    try:
+        return verdict.to_dict()
+    except Exception:
+        logger.exception("could not build the full verdict summary; returning the short form")
+        return {
+            "hook": verdict.hook,
+            "deployment_id": verdict.deployment_id,
+            "execution_id": verdict.execution_id,
+            "status": verdict.status,
+            "reason": verdict.reason,
+            "duration_ms": round(verdict.duration_ms, 1),
+            "checks": [{"id": c.check_id, "outcome": c.outcome.value, "reason": c.reason} for c in verdict.checks],
+        }
 
 
 def _safe_metrics(verdict: Verdict) -> None:

@@ -74,7 +74,7 @@ class CheckRecord:
             "warnings": list(self.warnings),
             "dry_run": self.dry_run,
             "attempts": self.attempts,
-            "details": _jsonable(dict(self.details)),
+            "details": _jsonable(dict(self.details) if isinstance(self.details, Mapping) else {"value": self.details}),
         }
 
 
@@ -133,7 +133,11 @@ def _jsonable(value: Any) -> Any:
         json.dumps(value)
         return value
     except (TypeError, ValueError):
+        pass
+    try:
         return json.loads(json.dumps(value, default=_fallback))
+    except Exception:  # circular references and other oddities: say what it was, never raise
+        return repr(value)[:200]
 
 
 def _fallback(obj: Any) -> Any:

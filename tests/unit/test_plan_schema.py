@@ -132,11 +132,10 @@ def test_enforce_false_is_honoured() -> None:
 
 
 def test_hook_with_an_empty_list_runs_no_checks_and_an_absent_hook_keeps_the_defaults() -> None:
-    plan = parse("version: 1\nhooks:\n  BeforeInstall: []\n  AfterInstall:\n")
+    plan = parse("version: 1\nhooks:\n  BeforeInstall: []\n")
     defaults = [HttpProbe(check_id="http.test_listener")]
 
     assert plan.checks_for(Hook.BEFORE_INSTALL) == []
-    assert plan.checks_for(Hook.AFTER_INSTALL) == []  # `AfterInstall:` with nothing is an empty list
     assert plan.checks_for(Hook.AFTER_ALLOW_TEST_TRAFFIC) is None
     assert checks_or_defaults(plan, Hook.BEFORE_INSTALL, defaults) == []
     assert checks_or_defaults(plan, Hook.AFTER_ALLOW_TEST_TRAFFIC, defaults) == defaults
@@ -197,7 +196,14 @@ def test_document_that_is_not_a_mapping(document: Any) -> None:
 
 def test_hooks_must_be_a_mapping_and_each_hook_a_list() -> None:
     assert error_of({"hooks": ["AfterInstall"]}).startswith("hooks: expected a mapping")
-    assert error_of({"hooks": {"AfterInstall": {"id": "x"}}}) == "hooks.AfterInstall: expected a list of checks"
+    expected = "hooks.AfterInstall: expected a list of checks (write [] to run none)"
+    assert error_of({"hooks": {"AfterInstall": {"id": "x"}}}) == expected
+
+
+def test_a_hook_left_empty_is_an_error_not_a_silent_switch_off() -> None:
+    # `AfterInstall:` with nothing after it would otherwise turn every check of the hook off.
+    with pytest.raises(PlanError, match=r"^hooks\.AfterInstall: expected a list of checks \(write \[\] to run none\)$"):
+        parse("version: 1\nhooks:\n  AfterInstall:\n")
 
 
 def test_entry_without_id() -> None:

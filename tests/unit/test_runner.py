@@ -257,3 +257,37 @@ def test_report_failure_after_retries_raises() -> None:
     with pytest.raises(ReportError):
         runner(reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=[ok()])
     assert len(reporter.calls) == 1
+
+
+def test_a_value_that_cannot_be_serialised_still_gets_exactly_one_report() -> None:
+    circular: list[object] = []
+    circular.append(circular)
+    odd = Fixed(check_id="x.odd", result=CheckResult.passed("fine", value=circular, details=["not", "a", "map"]))  # type: ignore[arg-type]
+    reporter = FakeReporter()
+    summary = runner(reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=[odd])
+    assert reporter.calls == [("d-ABCDEFGH1", "exec-1", "Succeeded")]
+    json.dumps(summary)
+    assert summary["checks"][0]["id"] == "x.odd"
+
+
+def test_a_plan_entry_that_is_not_a_check_fails_at_once_not_at_the_deadline() -> None:
+    reporter = FakeReporter()
+    started = time.monotonic()
+    summary = runner(reporter).run(
+        Hook.AFTER_INSTALL,
+        EVENT,
+        FixedContext(remaining_ms=60_000),
+        plan=["not a check"],  # type: ignore[list-item]
+    )
+    assert time.monotonic() - started < 1.0
+    assert reporter.calls == [("d-ABCDEFGH1", "exec-1", "Failed")]
+    assert summary["reason"].startswith("trafficgate.plan: plan entry 'not a check' is not a Check")
+
+
+def test_exception_messages_stay_out_of_the_logs(caplog: pytest.LogCaptureFixture) -> None:
+    boom = Raises(check_id="x.leaky", error=ValueError("Invalid header value: ' Bearer s3cr3t'"))
+    with caplog.at_level("DEBUG"):
+        summary = runner(FakeReporter()).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=[boom])
+    assert summary["reason"] == "x.leaky: check raised ValueError"
+    assert "s3cr3t" not in caplog.text
+    assert any(getattr(r, "error_type", None) == "ValueError" for r in caplog.records)

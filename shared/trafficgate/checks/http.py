@@ -83,7 +83,9 @@ class HttpProbe(Check):
             spec = dataclasses.replace(spec, headers={**spec.headers, **headers})
         burst = run_burst(spec, base_url, deadline=ctx.deadline, on_progress=ctx.progress(self.check_id))
         result = evaluate(spec, burst)
-        details: dict[str, Any] = {"url": base_url + spec.path, "listener": self.listener, **result.details}
+        # No query string: it may carry a token (the engine's own "target" leaves it out too).
+        url = base_url + spec.path.split("?", 1)[0]
+        details: dict[str, Any] = {"url": url, "listener": self.listener, **result.details}
         return dataclasses.replace(result, details=details, samples=burst.completed)
 
 

@@ -15,7 +15,7 @@ import time
 from abc import abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -97,16 +97,12 @@ def metric_window(ctx: CheckContext, check_id: str) -> MetricWindow:
         read; every metric check of the invocation then reports the same error.
     """
     cached = ctx.cache.get(_WINDOW)
-    if isinstance(cached, CheckError):
-        raise cached
     if isinstance(cached, MetricWindow):
         return cached
     started: float = ctx.cache.setdefault(_BAKE_STARTED, time.monotonic())
-    try:
-        window = _bake_and_read(ctx, check_id, started)
-    except CheckError as exc:
-        ctx.cache[_WINDOW] = exc
-        raise
+    # Only a successful read is shared: after an error, a retry (plan policy) or the next metric
+    # check reads again, without baking again.
+    window = _bake_and_read(ctx, check_id, started)
     ctx.cache[_WINDOW] = window
     return window
 
@@ -189,11 +185,14 @@ class MetricCheck(Check):
     """Base of the AfterAllowTraffic metric checks: bake, read once, judge one metric."""
 
     check_id: str = ""
+    #: Whether the verdict rests on the window's requests (so a plan's ``min_samples`` applies).
+    judges_requests: ClassVar[bool] = True
 
     def run(self, ctx: CheckContext) -> CheckResult:
         window = metric_window(ctx, self.check_id)
         result = self.judge(ctx, window)
         warnings = (*window.warnings, *result.warnings)
+        requests = window.values["requests"]
         return CheckResult(
             outcome=result.outcome,
             reason=result.reason,
@@ -201,6 +200,7 @@ class MetricCheck(Check):
             threshold=result.threshold,
             details={**window.details(), **result.details},
             warnings=warnings,
+            samples=int(requests or 0) if self.judges_requests else None,
         )
 
     @abstractmethod
@@ -281,6 +281,7 @@ class UnhealthyHosts(MetricCheck):
     """
 
     check_id: str = UNHEALTHY_HOSTS_CHECK_ID
+    judges_requests: ClassVar[bool] = False
 
     def judge(self, ctx: CheckContext, window: MetricWindow) -> CheckResult:
         limit = ctx.settings.max_unhealthy_hosts

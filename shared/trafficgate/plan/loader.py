@@ -106,10 +106,9 @@ def parse_plan(document: Any, *, source: str, types: Mapping[str, tuple[type[Che
             hook = Hook(name)
         except ValueError:
             raise PlanError(f"{where}: unknown hook; expected one of: {', '.join(h.value for h in Hook)}") from None
-        if entries is None:
-            entries = []
         if not isinstance(entries, list):
-            raise PlanError(f"{where}: expected a list of checks")
+            # An empty "AfterAllowTraffic:" would switch every check of the hook off: say so.
+            raise PlanError(f"{where}: expected a list of checks (write [] to run none)")
         checks = [_build_entry(entry, f"{where}[{i}]", types) for i, entry in enumerate(entries)]
         seen: set[str] = set()
         for i, check in enumerate(checks):

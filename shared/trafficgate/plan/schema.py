@@ -6,6 +6,7 @@ Messages name the exact field: ``hooks.AfterAllowTestTraffic[2].max_p95_ms: expe
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -46,7 +47,7 @@ def convert(value: Any, annotation: Any, where: str) -> Any:
             raise PlanError(f"{where}: expected an integer")
         return value
     if annotation is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise PlanError(f"{where}: expected a number")
         return float(value)
     if annotation is str:

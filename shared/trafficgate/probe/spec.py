@@ -223,6 +223,9 @@ class ProbeSpec:
             # Never echo the value: it may be a credential.
             if not isinstance(value, str) or "\r" in value or "\n" in value:
                 raise ProbeConfigError(f"header {name!r} value must be a string without line breaks")
+            if value != value.strip():
+                # requests would reject it with an error that quotes the value.
+                raise ProbeConfigError(f"header {name!r} value must not start or end with whitespace")
         _require_int("max_body_bytes", self.max_body_bytes, 0, None)
         if self.max_body_bytes == 0 and self.has_body_assertions:
             raise ProbeConfigError("max_body_bytes is 0 but body_regex/json assertions need the body")
