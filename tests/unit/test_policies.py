@@ -6,11 +6,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.support.fakes import FakeReporter, FixedContext
 from trafficgate.checks.base import Check, CheckError, CheckResult, Policy
 from trafficgate.config import Settings
 from trafficgate.context import CheckContext
 from trafficgate.hooks import Hook
-from trafficgate.reporting import ReportOutcome, Status
 from trafficgate.runner import HookRunner
 
 EVENT = {"DeploymentId": "d-ABCDEFGH1", "LifecycleEventHookExecutionId": "exec-1"}
@@ -19,27 +19,6 @@ PASS = CheckResult.passed("fine", value=1.0, threshold=0.99)
 FAIL = CheckResult.failed("success rate 0.50 < 0.99", value=0.5, threshold=0.99)
 INCONCLUSIVE = CheckResult.inconclusive("no datapoints yet")
 ERROR = CheckResult.errored("AWS error ThrottlingException calling GetMetricData")
-
-
-@dataclass
-class FakeReporter:
-    """Records every report (the runner must make exactly one)."""
-
-    calls: list[tuple[str, str, str]] = field(default_factory=list)
-
-    def report(self, *, deployment_id: str, execution_id: str, status: Status) -> ReportOutcome:
-        self.calls.append((deployment_id, execution_id, status))
-        return ReportOutcome.REPORTED
-
-
-@dataclass
-class FixedContext:
-    """A Lambda context whose remaining time stands still."""
-
-    remaining_ms: int = 60_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
 
 
 @dataclass(kw_only=True)

@@ -5,41 +5,21 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from tests.support.fakes import FakeReporter, FixedContext
 from trafficgate.checks.base import Check, CheckError, CheckResult, Outcome
 from trafficgate.config import Settings
 from trafficgate.context import CheckContext
 from trafficgate.exceptions import ConfigError, InvalidEventError, ReportError
 from trafficgate.hooks import Hook
-from trafficgate.reporting import ReportOutcome, Status
+from trafficgate.reporting import ReportOutcome
 from trafficgate.runner import HookRunner
 
 EVENT = {"DeploymentId": "d-ABCDEFGH1", "LifecycleEventHookExecutionId": "exec-1"}
-
-
-@dataclass
-class FakeReporter:
-    outcome: ReportOutcome = ReportOutcome.REPORTED
-    error: Exception | None = None
-    calls: list[tuple[str, str, str]] = field(default_factory=list)
-
-    def report(self, *, deployment_id: str, execution_id: str, status: Status) -> ReportOutcome:
-        self.calls.append((deployment_id, execution_id, status))
-        if self.error is not None:
-            raise self.error
-        return self.outcome
-
-
-@dataclass
-class FixedContext:
-    remaining_ms: int = 60_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
 
 
 @dataclass(kw_only=True)
