@@ -188,7 +188,10 @@ def _progress_printer() -> Any:
 def cmd_standin(args: argparse.Namespace) -> int:
     from trafficgate_local.standin.__main__ import main as standin_main
 
-    return int(standin_main(["--host", args.host, "--port", str(args.port)]) or 0)
+    argv = ["--host", args.host, "--port", str(args.port)]
+    if args.seed_events:
+        argv += ["--seed-events", args.seed_events]
+    return int(standin_main(argv) or 0)
 
 
 def cmd_rehearse(args: argparse.Namespace) -> int:
@@ -274,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("standin", help="run the embedded AWS stand-in (moto + CodeDeploy hook APIs) on 127.0.0.1")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5000)
+    p.add_argument("--seed-events", metavar="DIR", help="seed the deployment and hook executions of DIR/<hook>.json")
     p.set_defaults(func=cmd_standin)
 
     p = sub.add_parser(

@@ -39,9 +39,7 @@ standin_server = standin_env.standin_server
 TEMPLATE = ROOT / "template.yaml"
 
 
-def run_cli(
-    args: Sequence[str], env: Mapping[str, str], *, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
+def run_cli(args: Sequence[str], env: Mapping[str, str], *, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run ``trafficgate invoke ...`` as a user would, from the project root."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("TRAFFICGATE_", "POWERTOOLS_"))}
     # Declared in template.yaml, so the shell value reaches the function (see standin_env).
@@ -82,9 +80,7 @@ def test_each_sample_event_records_one_status(standin: StandInEnv) -> None:
         assert summary["status"] == "Succeeded"
         assert summary["execution_id"] == events[hook]["LifecycleEventHookExecutionId"]
         assert summary["report"] == "reported"
-    recorded = sorted(
-        (s.lifecycle_event_name, s.status) for s in standin.control.statuses(SAMPLE_DEPLOYMENT_ID)
-    )
+    recorded = sorted((s.lifecycle_event_name, s.status) for s in standin.control.statuses(SAMPLE_DEPLOYMENT_ID))
     assert recorded == sorted((hook.value, "Succeeded") for hook in Hook)
 
 
@@ -125,9 +121,7 @@ def test_timeout_kills_the_function(standin: StandInEnv) -> None:
     # CodeDeploy's endpoint accepts connections and never answers: the report hangs past the timeout.
     with silent_server() as black_hole:
         started = time.monotonic()
-        proc = run_cli(
-            ["AfterInstall", "--timeout", "2", "--region", REGION], {"AWS_ENDPOINT_URL": black_hole}
-        )
+        proc = run_cli(["AfterInstall", "--timeout", "2", "--region", REGION], {"AWS_ENDPOINT_URL": black_hole})
         elapsed = time.monotonic() - started
 
     assert proc.returncode == 1
@@ -161,9 +155,7 @@ def test_environment_precedence(standin: StandInEnv, tmp_path: Path) -> None:
             (executions[2], c, "7", env_file),
         ):
             event = tmp_path / f"{deployment_id}.json"
-            event.write_text(
-                json.dumps({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": execution_id})
-            )
+            event.write_text(json.dumps({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": execution_id}))
             env = {
                 "AWS_ENDPOINT_URL": standin.endpoint_url,
                 "TRAFFICGATE_TEST_URL": server.url,
@@ -182,3 +174,47 @@ def test_environment_precedence(standin: StandInEnv, tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout)["status"] == "Succeeded"
     assert counts == [template_requests, 7, 3]
+
+
+def test_standalone_standin_seeds_the_sample_events_so_invoke_records_one_status(tmp_path: Path) -> None:
+    """``trafficgate standin --seed-events events`` in one shell, ``trafficgate invoke`` in another."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRAFFICGATE_", "POWERTOOLS_"))}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "trafficgate_local.cli", "standin", "--port", "0", "--seed-events", "events"],
+        cwd=ROOT,
+        env={**env, "AWS_DEFAULT_REGION": REGION},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        seeded: list[str] = []
+        endpoint = ""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not endpoint:
+            line = server.stdout.readline().strip()
+            if line.startswith("seeded "):
+                seeded.append(line)
+            elif "listening on " in line:
+                endpoint = line.rsplit(" ", 1)[-1]
+        assert endpoint, "the stand-in did not start"
+        assert len(seeded) == 5 and all(SAMPLE_DEPLOYMENT_ID in line for line in seeded)
+
+        first = run_cli(["AfterInstall", "--json", "--region", REGION], {"AWS_ENDPOINT_URL": endpoint})
+        second = run_cli(["AfterInstall", "--json", "--region", REGION], {"AWS_ENDPOINT_URL": endpoint})
+        assert first.returncode in (0, 1), first.stderr
+        assert json.loads(first.stdout)["report"] == "reported"
+        # The duplicate invocation is told the event already completed: still one status recorded.
+        assert json.loads(second.stdout)["report"] == "already-completed"
+        from trafficgate_local.standin import StandInAdmin
+
+        admin = StandInAdmin(endpoint, region_name=REGION)
+        try:
+            statuses = admin.statuses(SAMPLE_DEPLOYMENT_ID)
+        finally:
+            admin.close()
+        assert [(s.lifecycle_event_name, s.deployment_id) for s in statuses] == [("AfterInstall", SAMPLE_DEPLOYMENT_ID)]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

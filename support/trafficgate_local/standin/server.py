@@ -21,6 +21,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -208,7 +209,46 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"default region for admin requests (default: ${' or $'.join(REGION_ENV_VARS)}, else required)",
     )
     parser.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID, help="default moto account id")
+    parser.add_argument(
+        "--seed-events",
+        metavar="DIR",
+        help="seed the deployment named by DIR/<hook>.json sample events and register their execution ids",
+    )
     return parser.parse_args(argv)
+
+
+def seed_sample_events(stand_in: StandIn, directory: Path) -> list[str]:
+    """Create the deployment the sample events name and register each event's hook execution.
+
+    A local ``trafficgate invoke <hook> --event DIR/<hook>.json`` against the stand-in then has a
+    live hook execution to report to, exactly once.
+
+    Returns
+    -------
+    list of str
+        One line per registered event, for the operator.
+    """
+    import json
+
+    from trafficgate.hooks import Hook
+
+    lines: list[str] = []
+    seeded: set[str] = set()
+    for path in sorted(directory.glob("*.json")):
+        try:
+            hook = Hook.parse(path.stem)
+        except ValueError:
+            continue
+        event = json.loads(path.read_text())
+        deployment_id = event["DeploymentId"]
+        if deployment_id not in seeded:
+            stand_in.create_ecs_deployment(deployment_id=deployment_id)
+            seeded.add(deployment_id)
+        stand_in.register_hook_execution(deployment_id, hook.value, event["LifecycleEventHookExecutionId"])
+        lines.append(f"seeded {hook.value} of {deployment_id} from {path}")
+    if not lines:
+        raise StandInError(f"no <hook>.json sample events in {directory}")
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -229,6 +269,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
+
+    if args.seed_events:
+        region = args.region or default_region_from_env() or "us-east-1"
+        try:
+            for line in seed_sample_events(StandIn(region, account_id=args.account_id), Path(args.seed_events)):
+                print(line, flush=True)
+        except (OSError, ValueError, KeyError, StandInError) as exc:
+            print(f"error: cannot seed sample events from {args.seed_events}: {exc}", file=sys.stderr)
+            server.server_close()
+            return 2
 
     def _stop(signum: int, frame: FrameType | None) -> Any:
         raise KeyboardInterrupt
