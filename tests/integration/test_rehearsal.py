@@ -11,6 +11,7 @@ import functools
 import io
 import json
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -195,15 +196,18 @@ def silent_server() -> Iterator[str]:
             conn.close()
 
 
-def test_hook_without_report_within_its_timeout_rolls_back_as_no_report(silent_server: str) -> None:
-    # With no safety margin the runner's own deadline guard fires exactly at the function timeout:
-    # a real Lambda is dead by then, so the conductor counts no report (a late one is ignored).
+def test_hook_without_report_within_its_timeout_rolls_back_as_no_report(tmp_path: Path) -> None:
+    # A function that never answers CodeDeploy: the project's template and handlers, except that
+    # AfterAllowTestTraffic's handler blocks forever. The conductor waits out the function
+    # timeout, finds no recorded status, and rolls back.
+    shutil.copy(TEMPLATE, tmp_path / "template.yaml")
+    shutil.copytree(TEMPLATE.parent / "functions", tmp_path / "functions")
+    (tmp_path / "functions" / "after_allow_test_traffic" / "app.py").write_text(
+        "import threading\n\n\ndef handler(event, context):\n    threading.Event().wait(3600)\n"
+    )
+    # 6 s functions with a 1 s margin: the hooks before it have time for their checks on a busy box.
     rehearsal = Rehearsal(
-        options(
-            green_url=silent_server,
-            hook_timeout_s=4,
-            env={"TRAFFICGATE_REQUEST_TIMEOUT_S": "60", "TRAFFICGATE_DEADLINE_MARGIN_MS": "0"},
-        ),
+        options(template=tmp_path / "template.yaml", hook_timeout_s=6, env={"TRAFFICGATE_DEADLINE_MARGIN_MS": "1000"}),
         out=io.StringIO(),
     )
     result = rehearsal.run()
@@ -211,9 +215,13 @@ def test_hook_without_report_within_its_timeout_rolls_back_as_no_report(silent_s
     assert_rolled_back_at_test_traffic(result)
     hook = result.hooks[-1]
     assert hook.status == "NoReport"
-    assert "no status recorded within the function timeout of 4 s" in hook.reason
-    assert hook.duration_s == pytest.approx(4.0, abs=0.5)
+    assert "no status recorded within the function timeout of 6 s" in hook.reason
+    assert hook.duration_s == pytest.approx(6.0, abs=0.5)
     assert result.reason.startswith("AfterAllowTestTraffic NoReport: ")
+    assert [r.lifecycle_event_name for r in rehearsal.stand_in.statuses(result.deployment_id)] == [
+        "BeforeInstall",
+        "AfterInstall",
+    ]
 
 
 def test_hook_with_the_default_margin_reports_failed_before_its_timeout(silent_server: str) -> None:
