@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -32,7 +31,7 @@ from trafficgate.config import Settings
 from trafficgate.context import CheckContext
 from trafficgate.discovery import Deployment, Listener, TargetGroup, TaskSet
 from trafficgate.hooks import Hook
-from trafficgate_local.standin import StandIn
+from trafficgate_local.standin import StandIn, ecs_revision
 from trafficgate_local.standin.cloudwatch import install_cloudwatch
 
 pytestmark = pytest.mark.integration
@@ -348,17 +347,9 @@ def _real_deployment(alarm_configuration: dict[str, Any]) -> str:
             ]
         },
     )
-    service = {
-        "Type": "AWS::ECS::Service",
-        "Properties": {
-            "TaskDefinition": f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/shop:2",
-            "LoadBalancerInfo": {"ContainerName": "web", "ContainerPort": 8080},
-        },
-    }
-    appspec = json.dumps({"version": 0.0, "Resources": [{"TargetService": service}]})
     deployment_id: str = codedeploy.create_deployment(
         applicationName="shop",
         deploymentGroupName="shop-dg",
-        revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec}},
+        revision=ecs_revision(f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/shop:2", "web", 8080),
     )["deploymentId"]
     return deployment_id

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ from trafficgate.checks.ecs import (
 from trafficgate.config import Settings
 from trafficgate.context import CheckContext
 from trafficgate.hooks import Hook
-from trafficgate_local.standin import StandIn
+from trafficgate_local.standin import StandIn, ecs_revision
 from trafficgate_local.standin.ecs import add_task, install_ecs, set_target_health
 
 pytestmark = pytest.mark.integration
@@ -127,24 +126,10 @@ def world() -> Iterator[World]:
                 ]
             },
         )
-        appspec = {
-            "version": 0.0,
-            "Resources": [
-                {
-                    "TargetService": {
-                        "Type": "AWS::ECS::Service",
-                        "Properties": {
-                            "TaskDefinition": task_def,
-                            "LoadBalancerInfo": {"ContainerName": "web", "ContainerPort": 8080},
-                        },
-                    }
-                }
-            ],
-        }
         deployment_id = codedeploy.create_deployment(
             applicationName="shop",
             deploymentGroupName="shop-dg",
-            revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": json.dumps(appspec)}},
+            revision=ecs_revision(task_def, "web", 8080),
         )["deploymentId"]
         world = World(stand_in, deployment_id, task_def, tgs["shop-blue"], tgs["shop-green"], lb)
         world.task_sets(running=2)

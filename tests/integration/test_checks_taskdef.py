@@ -44,7 +44,7 @@ from trafficgate.config import Settings
 from trafficgate.context import CheckContext
 from trafficgate.discovery import AppSpec, Deployment
 from trafficgate.hooks import Hook
-from trafficgate_local.standin import StandInError, install
+from trafficgate_local.standin import StandInError, ecs_revision, install
 from trafficgate_local.standin.ecr import clear_scan, install_ecr, is_ecr_installed, set_scan_findings
 
 ACCOUNT = DEFAULT_ACCOUNT_ID
@@ -207,24 +207,10 @@ def _deploy(aws: Aws, task_definition_arn: str) -> str:
         },
         ecsServices=[{"clusterName": "shop-cluster", "serviceName": "shop-web"}],
     )
-    appspec = {
-        "version": 0.0,
-        "Resources": [
-            {
-                "TargetService": {
-                    "Type": "AWS::ECS::Service",
-                    "Properties": {
-                        "TaskDefinition": task_definition_arn,
-                        "LoadBalancerInfo": {"ContainerName": "web", "ContainerPort": 8080},
-                    },
-                }
-            }
-        ],
-    }
     deployment_id: str = codedeploy.create_deployment(
         applicationName="shop",
         deploymentGroupName="shop-dg",
-        revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": json.dumps(appspec)}},
+        revision=ecs_revision(task_definition_arn, "web", 8080),
     )["deploymentId"]
     return deployment_id
 

@@ -161,9 +161,7 @@ def test_body_regex_both_ways(ok_server: str) -> None:
 
 def test_json_and_header_assertions_both_ways() -> None:
     body = json.dumps({"status": "ok", "checks": [{"name": "db", "up": True}], "version": 2}).encode()
-    app = HttpApp(
-        default=Route(body=body, headers={"Content-Type": "application/json", "X-Version": "2.4.1"})
-    )
+    app = HttpApp(default=Route(body=body, headers={"Content-Type": "application/json", "X-Version": "2.4.1"}))
     with serve(app) as server:
         good = spec(
             json_equals={"$.status": "ok", "checks[0].up": True, "$.version": 2},

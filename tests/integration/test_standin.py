@@ -113,9 +113,7 @@ class Harness:
     def client(self, max_attempts: int = 0) -> Any:
         # botocore's legacy-named "max_attempts" counts *retries* (total = max_attempts + 1).
         config = Config(retries={"mode": "standard", "max_attempts": max_attempts})
-        return boto3.client(
-            "codedeploy", region_name=self.region, endpoint_url=self.endpoint_url, config=config
-        )
+        return boto3.client("codedeploy", region_name=self.region, endpoint_url=self.endpoint_url, config=config)
 
 
 @pytest.fixture(params=["in-process", "server"])
@@ -201,9 +199,7 @@ def test_second_report_is_rejected_and_first_is_kept(harness: Harness, deploymen
         ("execution-of-other-deployment", "InvalidLifecycleEventHookExecutionIdException"),
     ],
 )
-def test_put_status_validation_errors(
-    harness: Harness, deployment: str, case: str, expected_code: str
-) -> None:
+def test_put_status_validation_errors(harness: Harness, deployment: str, case: str, expected_code: str) -> None:
     execution_id = harness.control.register_hook_execution(deployment, "AfterInstall")
     other = harness.control.create_ecs_deployment(application_name="shop", deployment_group_name="shop-dg")
     other_execution = harness.control.register_hook_execution(other, "AfterInstall")
@@ -259,9 +255,7 @@ def test_put_status_is_unsupported_for_server_deployments(harness: Harness) -> N
 # ---------------------------------------------------------------------------------------------
 # fault injection
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("error_code", "http_status"), [("ThrottlingException", 400), ("InternalFailure", 500)]
-)
+@pytest.mark.parametrize(("error_code", "http_status"), [("ThrottlingException", 400), ("InternalFailure", 500)])
 def test_one_retryable_fault_then_success_records_exactly_one_status(
     harness: Harness, deployment: str, error_code: str, http_status: int
 ) -> None:
@@ -294,9 +288,7 @@ def test_fault_without_retries_reaches_the_caller(harness: Harness, deployment: 
 
 def test_fault_on_another_operation_counts_down(harness: Harness, deployment: str) -> None:
     client = harness.client(max_attempts=0)
-    harness.control.inject_fault(
-        operation="ListDeploymentTargets", error_code="AccessDeniedException", times=2
-    )
+    harness.control.inject_fault(operation="ListDeploymentTargets", error_code="AccessDeniedException", times=2)
 
     for _ in range(2):
         with pytest.raises(ClientError) as exc_info:
@@ -326,9 +318,7 @@ def test_targets_list_get_and_batch_report_task_sets(harness: Harness, deploymen
 
     assert client.list_deployment_targets(deploymentId=deployment)["targetIds"] == [TARGET_ID]
     target = client.get_deployment_target(deploymentId=deployment, targetId=TARGET_ID)["deploymentTarget"]
-    [batched] = client.batch_get_deployment_targets(deploymentId=deployment, targetIds=[TARGET_ID])[
-        "deploymentTargets"
-    ]
+    [batched] = client.batch_get_deployment_targets(deploymentId=deployment, targetIds=[TARGET_ID])["deploymentTargets"]
 
     assert batched == target
     assert target["deploymentTargetType"] == "ECSTarget"
@@ -347,9 +337,7 @@ def test_replacement_counts_rise_when_the_owner_sets_them(harness: Harness, depl
     grown = TaskSet.from_mapping({**GREEN, "pendingCount": 0, "runningCount": 2, "taskSetLabel": "GREEN"})
     harness.control.set_task_sets(deployment, [BLUE, grown])
 
-    ecs = client.get_deployment_target(deploymentId=deployment, targetId=TARGET_ID)["deploymentTarget"][
-        "ecsTarget"
-    ]
+    ecs = client.get_deployment_target(deploymentId=deployment, targetId=TARGET_ID)["deploymentTarget"]["ecsTarget"]
 
     green = next(ts for ts in ecs["taskSetsInfo"] if ts["taskSetLabel"] == "Green")
     assert (green["runningCount"], green["pendingCount"], green["desiredCount"]) == (2, 0, 2)
@@ -381,16 +369,13 @@ def test_lifecycle_events_follow_hook_reports(harness: Harness, deployment: str)
 def test_target_status_and_filter(harness: Harness, deployment: str) -> None:
     client = harness.client()
     succeeded_only = {"TargetStatus": ["Succeeded"]}
-    assert (
-        client.list_deployment_targets(deploymentId=deployment, targetFilters=succeeded_only)["targetIds"]
-        == []
-    )
+    assert client.list_deployment_targets(deploymentId=deployment, targetFilters=succeeded_only)["targetIds"] == []
 
     harness.control.set_target_status(deployment, "Succeeded")
 
-    assert client.list_deployment_targets(deploymentId=deployment, targetFilters=succeeded_only)[
-        "targetIds"
-    ] == [TARGET_ID]
+    assert client.list_deployment_targets(deploymentId=deployment, targetFilters=succeeded_only)["targetIds"] == [
+        TARGET_ID
+    ]
     target = client.get_deployment_target(deploymentId=deployment, targetId=TARGET_ID)["deploymentTarget"]
     assert target["ecsTarget"]["status"] == "Succeeded"
 
@@ -410,9 +395,7 @@ def test_target_status_and_filter(harness: Harness, deployment: str) -> None:
 def test_target_errors(harness: Harness, deployment: str, call: str, expected_code: str) -> None:
     client = harness.client()
     calls = {
-        "get-unknown-target": lambda: client.get_deployment_target(
-            deploymentId=deployment, targetId="c:other"
-        ),
+        "get-unknown-target": lambda: client.get_deployment_target(deploymentId=deployment, targetId="c:other"),
         "batch-unknown-target": lambda: client.batch_get_deployment_targets(
             deploymentId=deployment, targetIds=[TARGET_ID, "c:other"]
         ),
@@ -421,9 +404,7 @@ def test_target_errors(harness: Harness, deployment: str, call: str, expected_co
         ),
         "list-malformed-id": lambda: client.list_deployment_targets(deploymentId="deployment-1"),
         "list-unknown-deployment": lambda: client.list_deployment_targets(deploymentId="d-NOSUCH000"),
-        "get-unknown-deployment": lambda: client.get_deployment_target(
-            deploymentId="d-NOSUCH000", targetId="a:b"
-        ),
+        "get-unknown-deployment": lambda: client.get_deployment_target(deploymentId="d-NOSUCH000", targetId="a:b"),
         "list-bad-filter": lambda: client.list_deployment_targets(
             deploymentId=deployment, targetFilters={"Colour": ["Blue"]}
         ),
@@ -471,9 +452,7 @@ def test_alarm_configuration_round_trip(harness: Harness) -> None:
     )
     assert answer["hooksNotCleanedUp"] == []
 
-    batch = client.batch_get_deployment_groups(
-        applicationName="shop", deploymentGroupNames=["shop-dg", "gone"]
-    )
+    batch = client.batch_get_deployment_groups(applicationName="shop", deploymentGroupNames=["shop-dg", "gone"])
     [info] = batch["deploymentGroupsInfo"]
     assert info["alarmConfiguration"] == changed
     assert info["ecsServices"] == [{"serviceName": SERVICE, "clusterName": CLUSTER}]
@@ -484,9 +463,7 @@ def test_group_without_alarms_reports_them_disabled(harness: Harness) -> None:
     client = harness.client()
     _create_ecs_group(client)
 
-    info = client.get_deployment_group(applicationName="shop", deploymentGroupName="shop-dg")[
-        "deploymentGroupInfo"
-    ]
+    info = client.get_deployment_group(applicationName="shop", deploymentGroupName="shop-dg")["deploymentGroupInfo"]
 
     assert info["alarmConfiguration"] == {"enabled": False, "ignorePollAlarmFailure": False, "alarms": []}
 
@@ -502,9 +479,7 @@ def test_boto3_created_deployment_gets_a_real_shaped_id_and_targets(harness: Har
     )["deploymentId"]
 
     assert DEPLOYMENT_ID_RE.match(deployment_id)
-    assert (
-        client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["deploymentId"] == deployment_id
-    )
+    assert client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["deploymentId"] == deployment_id
     assert client.list_deployment_targets(deploymentId=deployment_id)["targetIds"] == [TARGET_ID]
     execution_id = harness.control.register_hook_execution(deployment_id, "BeforeInstall")
     client.put_lifecycle_event_hook_execution_status(
@@ -523,9 +498,7 @@ def test_seed_with_fixed_ids_from_a_sample_event(harness: Harness) -> None:
     deployment_id = harness.control.create_ecs_deployment(
         deployment_id=FIXED_ID, cluster_name=CLUSTER, service_name=SERVICE, task_sets=[BLUE]
     )
-    execution_id = harness.control.register_hook_execution(
-        FIXED_ID, "AfterAllowTestTraffic", sample_execution
-    )
+    execution_id = harness.control.register_hook_execution(FIXED_ID, "AfterAllowTestTraffic", sample_execution)
 
     assert (deployment_id, execution_id) == (FIXED_ID, sample_execution)
     assert harness.control.register_hook_execution(FIXED_ID, "AfterAllowTestTraffic", sample_execution) == (
@@ -536,9 +509,7 @@ def test_seed_with_fixed_ids_from_a_sample_event(harness: Harness) -> None:
     client.put_lifecycle_event_hook_execution_status(
         deploymentId=FIXED_ID, lifecycleEventHookExecutionId=sample_execution, status="Succeeded"
     )
-    assert [(r.deployment_id, r.execution_id) for r in harness.control.statuses()] == [
-        (FIXED_ID, sample_execution)
-    ]
+    assert [(r.deployment_id, r.execution_id) for r in harness.control.statuses()] == [(FIXED_ID, sample_execution)]
 
 
 def test_rename_moves_the_deployment_and_its_executions(harness: Harness, deployment: str) -> None:
@@ -714,9 +685,7 @@ def test_every_sample_event_can_be_seeded(harness: Harness) -> None:
     deployment_ids = {event["DeploymentId"] for event in samples.values()}
     assert len(deployment_ids) == 1
     [deployment_id] = deployment_ids
-    harness.control.create_ecs_deployment(
-        deployment_id=deployment_id, cluster_name=CLUSTER, service_name=SERVICE
-    )
+    harness.control.create_ecs_deployment(deployment_id=deployment_id, cluster_name=CLUSTER, service_name=SERVICE)
 
     for hook, event in samples.items():
         registered = harness.control.register_hook_execution(

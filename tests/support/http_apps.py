@@ -222,9 +222,7 @@ def serve(app: HttpApp, *, tls: ServerCert | None = None) -> Iterator[RunningSer
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield RunningServer(
-            app=app, host="127.0.0.1", port=server.server_address[1], scheme="https" if tls else "http"
-        )
+        yield RunningServer(app=app, host="127.0.0.1", port=server.server_address[1], scheme="https" if tls else "http")
     finally:
         server.shutdown()
         server.server_close()
@@ -319,9 +317,7 @@ class TestPKI:
             .add_extension(x509.SubjectAlternativeName([san]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()), critical=False
-            )
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()), critical=False)
             .sign(self._key, hashes.SHA256())
         )
         stem = f"{hostname.replace(':', '_')}-{int(days * 1000)}"

@@ -152,9 +152,7 @@ def test_defaults_without_any_variable() -> None:
 VALID_CASES = [(name, raw, get, expected) for name, cases in VALID.items() for raw, get, expected in cases]
 
 
-@pytest.mark.parametrize(
-    ("name", "raw", "get", "expected"), VALID_CASES, ids=[f"{c[0]}={c[1]}" for c in VALID_CASES]
-)
+@pytest.mark.parametrize(("name", "raw", "get", "expected"), VALID_CASES, ids=[f"{c[0]}={c[1]}" for c in VALID_CASES])
 def test_valid_value_parses(name: str, raw: str, get: Get, expected: Any) -> None:
     assert get(Settings.from_env({name: raw})) == expected
 
@@ -162,9 +160,7 @@ def test_valid_value_parses(name: str, raw: str, get: Get, expected: Any) -> Non
 INVALID_CASES = [(name, raw, form) for name, cases in INVALID.items() for raw, form in cases]
 
 
-@pytest.mark.parametrize(
-    ("name", "raw", "form"), INVALID_CASES, ids=[f"{c[0]}={c[1]}" for c in INVALID_CASES]
-)
+@pytest.mark.parametrize(("name", "raw", "form"), INVALID_CASES, ids=[f"{c[0]}={c[1]}" for c in INVALID_CASES])
 def test_invalid_value_names_variable_and_form(name: str, raw: str, form: str) -> None:
     with pytest.raises(ConfigError) as info:
         Settings.from_env({name: raw})

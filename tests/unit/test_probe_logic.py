@@ -346,9 +346,7 @@ def test_evaluate_mixed_failure_breakdown_and_close_rates() -> None:
 
 
 def test_evaluate_latency_reason() -> None:
-    result = evaluate(
-        ProbeSpec(requests=4), burst(requests_planned=4, latency_p95_ms=2013.4, latency_count=4)
-    )
+    result = evaluate(ProbeSpec(requests=4), burst(requests_planned=4, latency_p95_ms=2013.4, latency_count=4))
     assert result.outcome is Outcome.FAIL
     assert result.reason == "p95 2013 ms > 1000 ms (4 responses)"
     assert (result.value, result.threshold) == (2013.4, 1000.0)
@@ -386,9 +384,7 @@ def test_evaluate_deadline() -> None:
     assert "deadline reached after 10/50 requests (2 aborted)" in partial.warnings
     failing = evaluate(
         spec,
-        burst(
-            requests_sent=12, successes=9, failures=1, deadline_hit=True, error_counts={"connect_refused": 1}
-        ),
+        burst(requests_sent=12, successes=9, failures=1, deadline_hit=True, error_counts={"connect_refused": 1}),
     )
     assert failing.outcome is Outcome.FAIL and failing.reason.endswith("; deadline reached")
 
@@ -427,9 +423,7 @@ def test_run_burst_uses_a_custom_adapter_of_the_given_session() -> None:
     session = requests.Session()
     fake = FakeAdapter(200, b'{"status": "ok"}')
     session.mount("http://green.internal:8080/", fake)
-    spec = ProbeSpec(
-        requests=7, concurrency=3, json_equals={"$.status": "ok"}, headers={"X-Key": "k3y-value"}
-    )
+    spec = ProbeSpec(requests=7, concurrency=3, json_equals={"$.status": "ok"}, headers={"X-Key": "k3y-value"})
     result = evaluate(spec, run_burst(spec, "http://green.internal:8080", session=session))
     assert result.outcome is Outcome.PASS, result.reason
     assert len(fake.sent) == 7

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import json
 import os
 import signal
 import socket
@@ -39,6 +38,7 @@ from trafficgate_local.lambda_context import LocalLambdaContext
 from trafficgate_local.rehearsal.apps import HEALTHY_BODY_REGEX, SCENARIOS, AppBehaviour, DemoApp
 from trafficgate_local.rehearsal.proxy import LocalLoadBalancer
 from trafficgate_local.rehearsal.traffic import steps_for
+from trafficgate_local.standin.appspec import ecs_revision
 from trafficgate_local.template import FunctionSpec, find_function
 
 APPLICATION = "trafficgate-rehearsal"
@@ -398,26 +398,13 @@ class Rehearsal:
                 ]
             },
         )
-        appspec = {
-            "version": 0.0,
-            "Resources": [
-                {
-                    "TargetService": {
-                        "Type": "AWS::ECS::Service",
-                        "Properties": {
-                            "TaskDefinition": task_def,
-                            "LoadBalancerInfo": {"ContainerName": CONTAINER, "ContainerPort": CONTAINER_PORT},
-                        },
-                    }
-                }
-            ],
-            "Hooks": [{hook.value: self._function(hook).function_name} for hook in Hook],
-        }
         self.deployment_id = self.codedeploy.create_deployment(
             applicationName=APPLICATION,
             deploymentGroupName=DEPLOYMENT_GROUP,
             deploymentConfigName=self.options.deployment_config,
-            revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": json.dumps(appspec)}},
+            revision=ecs_revision(
+                task_def, CONTAINER, CONTAINER_PORT, hooks={h.value: self._function(h).function_name for h in Hook}
+            ),
         )["deploymentId"]
         self.stand_in.set_task_sets(
             self.deployment_id,

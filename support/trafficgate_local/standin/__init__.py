@@ -16,6 +16,7 @@ StandInAdmin(endpoint_url, region_name=...)
 from __future__ import annotations
 
 from .admin import ADMIN_PREFIX, AdminMiddleware
+from .appspec import ecs_revision
 from .client import StandInAdmin
 from .codedeploy import HOOK_EVENTS, PUT_STATUS_OPERATION, StandIn, install, is_installed
 from .ecr import clear_scan, install_ecr, is_ecr_installed, set_scan_findings
@@ -52,6 +53,7 @@ __all__ = [
     "build_app",
     "clear_scan",
     "clear_target_health",
+    "ecs_revision",
     "install",
     "install_ecr",
     "is_ecr_installed",
