@@ -144,7 +144,10 @@ def _get(cloudwatch: Any, *stats: str) -> dict[str, list[float]]:
 def test_percentiles_from_raw_values(aws: None) -> None:
     cloudwatch = boto3.client("cloudwatch")
     values = [float(v) for v in range(1, 101)]
-    cloudwatch.put_metric_data(Namespace="App", MetricData=[{"MetricName": "Latency", "Values": values}])
+    when = datetime.now(UTC) - timedelta(seconds=30)  # one timestamp: no period boundary in between
+    cloudwatch.put_metric_data(
+        Namespace="App", MetricData=[{"MetricName": "Latency", "Values": values, "Timestamp": when}]
+    )
     got = _get(cloudwatch, "p95", "p50", "p99.9", "tm90", "Maximum")
     assert got == {"q0": [95.0], "q1": [50.0], "q2": [100.0], "q3": [45.5], "q4": [100.0]}
 
@@ -175,7 +178,10 @@ def test_extensions_work_through_the_server() -> None:
     install_cloudwatch()
     with StandInServer(region_name=REGION) as server:
         cloudwatch = boto3.client("cloudwatch", region_name=REGION, endpoint_url=server.endpoint_url)
+        # One explicit timestamp for all values: they must not straddle a period boundary.
+        when = datetime.now(UTC) - timedelta(seconds=30)
         cloudwatch.put_metric_data(
-            Namespace="App", MetricData=[{"MetricName": "Latency", "Values": [0.1] * 90 + [2.0] * 10}]
+            Namespace="App",
+            MetricData=[{"MetricName": "Latency", "Values": [0.1] * 90 + [2.0] * 10, "Timestamp": when}],
         )
         assert _get(cloudwatch, "p95") == {"q0": [2.0]}
