@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
@@ -49,12 +49,11 @@ class Settings:
         Override the discovered base URL of the test or production listener.
     no_test_listener_policy
         What AfterAllowTestTraffic does when the group has no test listener.
-    probe_env
-        The raw probe variables; :meth:`probe_spec` turns them into a ProbeSpec.
+    probe
+        The probe burst and its assertions (``TRAFFICGATE_PROBE_*``, TLS, Host and
+        ``TRAFFICGATE_RESOLVE`` settings).
     auth_secret_arn
         Secrets Manager secret whose JSON object holds probe request headers.
-    resolve
-        Host name → IP address to connect to (like ``curl --resolve``), for local runs.
     disabled_checks
         Check ids switched off in the default plans.
     required_env
@@ -80,7 +79,6 @@ class Settings:
     prod_url: str | None = None
     no_test_listener_policy: NoListenerPolicy = "pass"
     auth_secret_arn: str | None = None
-    resolve: Mapping[str, str] = field(default_factory=dict)
     probe: ProbeSpec | None = None
     disabled_checks: frozenset[str] = frozenset()
     required_env: tuple[str, ...] = ()
@@ -111,7 +109,6 @@ class Settings:
             prod_url=_url(e, env.PROD_URL),
             no_test_listener_policy=_choice(e, env.NO_TEST_LISTENER_POLICY, ("pass", "fail"), "pass"),
             auth_secret_arn=_arn(e, env.AUTH_SECRET_ARN),
-            resolve=_resolve(e, env.RESOLVE),
             probe=_probe_spec(e),
             disabled_checks=frozenset(_names(e, env.DISABLED_CHECKS)),
             required_env=_names(e, env.REQUIRED_ENV),

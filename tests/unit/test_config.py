@@ -65,7 +65,7 @@ VALID: dict[str, list[tuple[str, Get, Any]]] = {
     env.RESOLVE: [
         (
             "ALB.example.com=127.0.0.1, v6.example.com=::1",
-            attr("resolve"),
+            probe("resolve"),
             {"alb.example.com": "127.0.0.1", "v6.example.com": "::1"},
         ),
         ("alb.example.com=10.0.0.5", probe("resolve"), {"alb.example.com": "10.0.0.5"}),
