@@ -18,7 +18,7 @@ SAM_PYENV ?= 3.11.7:3.12.1
 
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: test lint sam-validate sam-build rehearse bench ci clean distclean
+.PHONY: test lint schema sam-validate sam-build rehearse bench ci clean distclean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,9 +37,16 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # No `ruff format --check`: the code base is not held to ruff's formatter.
+# lint-imports checks the library's layers (the contracts are in pyproject.toml).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+# Regenerate the published plan JSON Schema from the checks' declarations (a test keeps it current).
+schema: $(STAMP)
+	$(PY) -c "import json; from trafficgate.plan.json_schema import build_schema; \
+	print(json.dumps(build_schema(), indent=2))" > schemas/plan.schema.json
 
 # `--lint` runs cfn-lint locally: no region, credentials or AWS network needed.
 sam-validate: $(SAM)

@@ -1,8 +1,8 @@
-"""boto3 clients, created lazily and kept for the life of a warm container.
+"""boto3 clients, created lazily and kept for the life of a warm container, and AWS error codes.
 
-Region and endpoint come from the environment (``AWS_REGION``, ``AWS_ENDPOINT_URL``):
-nothing is hard-coded, so the same code talks to AWS, to moto_server or to the local
-stand-in.
+Layer L1 (engines): imports only the leaves. Region and endpoint come from the environment
+(``AWS_REGION``, ``AWS_ENDPOINT_URL``): nothing is hard-coded, so the same code talks to AWS,
+to moto_server or to the local stand-in.
 """
 
 from __future__ import annotations
@@ -13,14 +13,42 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from trafficgate.exceptions import CheckError
 
 if TYPE_CHECKING:
     from mypy_boto3_codedeploy import CodeDeployClient
 
 T = TypeVar("T")
 
+#: What a boto3 call raises when AWS (or the way to it) fails: catch both, always.
+AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError)
+
 # Short socket timeouts: a hook has minutes, not the 60 s botocore default, to spend on one call.
 _BASE_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 3})
+
+
+def error_code(exc: BaseException | None) -> str:
+    """The AWS error code of a ``ClientError`` (``"AccessDeniedException"``), else the type name.
+
+    Only the code: AWS error *messages* may quote request values, so they stay out of reasons.
+    """
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code") or "unknown")
+    return "unknown" if exc is None else type(exc).__name__
+
+
+def describe_error(exc: BaseException) -> str:
+    """``AWS error AccessDeniedException`` for a ``ClientError``, else the type name of the error."""
+    if isinstance(exc, ClientError):
+        return f"AWS error {error_code(exc)}"
+    return error_code(exc)
+
+
+def read_error(what: str, exc: BaseException) -> CheckError:
+    """A :class:`CheckError` naming what could not be read and why (the AWS code, never the message)."""
+    return CheckError(f"could not read {what}: {describe_error(exc)}")
 
 
 class AwsClients:
@@ -56,12 +84,25 @@ class AwsClients:
             self._session = boto3.session.Session()
         return self._session
 
-    def client(self, service: str) -> Any:
-        """Return the cached client for ``service`` (``"ecs"``, ``"elbv2"``, ...)."""
+    def client(self, service: str, *, region: str | None = None) -> Any:
+        """The cached client for ``service`` (``"ecs"``, ``"elbv2"``, ...).
+
+        Parameters
+        ----------
+        region
+            Another region than the function's (an image or a secret may live elsewhere);
+            the function's own region when omitted or equal to it.
+        """
         with self._lock:
             if service not in self._clients:
                 self._clients[service] = self.session.client(service, config=_BASE_CONFIG)  # type: ignore[call-overload]
-            return self._clients[service]
+            default = self._clients[service]
+            if region is None or region == default.meta.region_name:
+                return default
+            key = f"{service}:{region}"
+            if key not in self._clients:
+                self._clients[key] = self.session.client(service, region_name=region, config=_BASE_CONFIG)  # type: ignore[call-overload]
+            return self._clients[key]
 
     def cached(self, key: str, factory: Callable[[], T]) -> T:
         """A per-container object built once from these clients (e.g. a Powertools provider)."""

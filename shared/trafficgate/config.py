@@ -1,5 +1,6 @@
 """Operator configuration: environment variables parsed and validated once, at start-up.
 
+Layer L1 (engines): imports the leaves and the probe's spec; never checks, context or plans.
 Precedence is written out once here: explicit argument → environment variable → default.
 Every variable name lives in :mod:`trafficgate.constants`.
 """
@@ -8,27 +9,86 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from trafficgate import constants as env
+from trafficgate.constants import SEVERITIES
 from trafficgate.exceptions import ConfigError
-
-if TYPE_CHECKING:
-    from trafficgate.probe import ProbeSpec
+from trafficgate.probe.exceptions import ProbeConfigError
+from trafficgate.probe.spec import ProbeSpec, StatusSet
 
 NoListenerPolicy = Literal["pass", "fail"]
 ScanNoData = Literal["warn", "pass", "fail"]
 MetricsNoData = Literal["pass", "fail", "inconclusive"]
-SEVERITIES = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 
 DEFAULT_DEADLINE_MARGIN_MS = 3000
 DEFAULT_REPORT_MAX_ATTEMPTS = 5
 DEFAULT_METRICS_NAMESPACE = "Trafficgate"
 DEFAULT_SERVICE_NAME = "trafficgate"
+DEFAULT_LOG_LEVEL = "INFO"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_PLAN_SSM_PREFIX = "/trafficgate"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObservabilitySettings:
+    """Logging, metrics and tracing: Powertools' own variables and ``TRAFFICGATE_TRACING``.
+
+    Parameters
+    ----------
+    service_name
+        ``POWERTOOLS_SERVICE_NAME``: the service on every log line and metric.
+    metrics_namespace
+        ``POWERTOOLS_METRICS_NAMESPACE``: the CloudWatch namespace of the EMF metrics.
+    log_level
+        ``POWERTOOLS_LOG_LEVEL``: one of DEBUG, INFO, WARNING, ERROR, CRITICAL.
+    tracing
+        ``TRAFFICGATE_TRACING``: wrap the handler in the Powertools Tracer (X-Ray).
+    """
+
+    service_name: str = DEFAULT_SERVICE_NAME
+    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    log_level: str = DEFAULT_LOG_LEVEL
+    tracing: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ObservabilitySettings:
+        """Read and validate; raise :class:`ConfigError` naming the first bad variable."""
+        settings, problems = cls.parse(environ)
+        if problems:
+            raise ConfigError(problems[0])
+        return settings
+
+    @classmethod
+    def parse(cls, environ: Mapping[str, str] | None = None) -> tuple[ObservabilitySettings, list[str]]:
+        """Read leniently: a bad value falls back to its default and is listed as a problem.
+
+        The logger and metrics objects are built at import time, when raising would leave the
+        hook unable to answer at all; they use this, and the hook reports the problems through
+        :meth:`from_env` instead.
+        """
+        e = os.environ if environ is None else environ
+        problems: list[str] = []
+        level = (_str(e, env.LOG_LEVEL) or DEFAULT_LOG_LEVEL).upper()
+        if level not in LOG_LEVELS:
+            problems.append(f"{env.LOG_LEVEL}={e.get(env.LOG_LEVEL)!r}: expected one of {', '.join(LOG_LEVELS)}")
+            level = DEFAULT_LOG_LEVEL
+        try:
+            tracing = _bool(e, env.TRACING, False)
+        except ConfigError as exc:
+            problems.append(str(exc))
+            tracing = False
+        settings = cls(
+            service_name=_str(e, env.SERVICE_NAME) or DEFAULT_SERVICE_NAME,
+            metrics_namespace=_str(e, env.METRICS_NAMESPACE) or DEFAULT_METRICS_NAMESPACE,
+            log_level=level,
+            tracing=tracing,
+        )
+        return settings, problems
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,10 +101,8 @@ class Settings:
         Time kept in reserve before the Lambda deadline for the report to CodeDeploy.
     report_max_attempts
         Attempts, first call included, for PutLifecycleEventHookExecutionStatus.
-    tracing
-        Whether the Powertools Tracer (X-Ray) wraps the handler.
-    metrics_namespace, service_name
-        CloudWatch EMF namespace and the service name on logs and metrics.
+    observability
+        Service name, metrics namespace, log level and tracing (see :class:`ObservabilitySettings`).
     test_url, prod_url
         Override the discovered base URL of the test or production listener.
     no_test_listener_policy
@@ -65,21 +123,20 @@ class Settings:
     alarms
         Extra CloudWatch alarm names (``prefix*`` allowed) on top of the group's alarms.
     bake_seconds, max_5xx_rate, max_target_p95_ms, max_unhealthy_hosts, min_samples, metrics_no_data
-        AfterAllowTraffic's CloudWatch window, thresholds and no-data rule.
+        AfterAllowTraffic's CloudWatch window and thresholds, and the defaults of the CloudWatch
+        checks' no-data rule (a plan's ``min_samples``/``no_data`` override them per check).
     plan_file, plan_ssm_prefix
         Where a check plan comes from: ``<prefix>/<application>/<group>`` in SSM first, then the file.
     """
 
     deadline_margin_ms: int = DEFAULT_DEADLINE_MARGIN_MS
     report_max_attempts: int = DEFAULT_REPORT_MAX_ATTEMPTS
-    tracing: bool = False
-    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
-    service_name: str = DEFAULT_SERVICE_NAME
+    observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
     test_url: str | None = None
     prod_url: str | None = None
     no_test_listener_policy: NoListenerPolicy = "pass"
     auth_secret_arn: str | None = None
-    probe: ProbeSpec | None = None
+    probe: ProbeSpec = field(default_factory=ProbeSpec)
     disabled_checks: frozenset[str] = frozenset()
     required_env: tuple[str, ...] = ()
     scan_severity: str = "CRITICAL"
@@ -102,9 +159,7 @@ class Settings:
         return cls(
             deadline_margin_ms=_int(e, env.DEADLINE_MARGIN_MS, DEFAULT_DEADLINE_MARGIN_MS, minimum=0),
             report_max_attempts=_int(e, env.REPORT_MAX_ATTEMPTS, DEFAULT_REPORT_MAX_ATTEMPTS, minimum=1),
-            tracing=_bool(e, env.TRACING, False),
-            metrics_namespace=_str(e, env.METRICS_NAMESPACE) or DEFAULT_METRICS_NAMESPACE,
-            service_name=_str(e, env.SERVICE_NAME) or DEFAULT_SERVICE_NAME,
+            observability=ObservabilitySettings.from_env(e),
             test_url=_url(e, env.TEST_URL),
             prod_url=_url(e, env.PROD_URL),
             no_test_listener_policy=_choice(e, env.NO_TEST_LISTENER_POLICY, ("pass", "fail"), "pass"),
@@ -243,9 +298,6 @@ def _resolve(e: Mapping[str, str], name: str) -> dict[str, str]:
 
 
 def _probe_spec(e: Mapping[str, str]) -> ProbeSpec:
-    # Imported here so that config stays importable while the probe package loads lazily.
-    from trafficgate.probe import ProbeSpec, StatusSet
-
     accepted_raw = _str(e, env.ACCEPTED_STATUS) or "200-399"
     try:
         accepted = StatusSet.parse(accepted_raw)
@@ -255,8 +307,6 @@ def _probe_spec(e: Mapping[str, str]) -> ProbeSpec:
         ) from None
     body_regex = _str(e, env.BODY_REGEX)
     if body_regex is not None:
-        import re
-
         try:
             re.compile(body_regex)
         except re.error as exc:
@@ -282,15 +332,11 @@ def _probe_spec(e: Mapping[str, str]) -> ProbeSpec:
             ca_bundle=ca_bundle,
             resolve=_resolve(e, env.RESOLVE),
         )
-    except ConfigError:
-        raise
-    except ValueError as exc:  # ProbeSpec's own validation: name the variable behind the field
-        message = str(exc)
-        field_name = message.split(" ", 1)[0].split("[", 1)[0]
-        name = _PROBE_FIELD_VARIABLES.get(field_name)
+    except ProbeConfigError as exc:  # ProbeSpec's own validation: name the variable behind the field
+        name = _PROBE_FIELD_VARIABLES.get(exc.field or "")
         if name is None:
-            raise ConfigError(f"probe settings: {message}") from None
-        raise ConfigError(f"{name}={e.get(name, '')!r}: {message}") from None
+            raise ConfigError(f"probe settings: {exc}") from None
+        raise ConfigError(f"{name}={e.get(name, '')!r}: {exc}") from None
 
 
 #: ProbeSpec field -> the variable that sets it, so validation errors name what to fix.

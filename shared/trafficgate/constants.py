@@ -1,7 +1,8 @@
-"""Every environment variable Trafficgate reads, in one place.
+"""Every environment variable Trafficgate reads, in one place, and a few fixed vocabularies.
 
-The names are a public contract: template.yaml sets them from stack parameters and the
-README documents each one. Parsing and validation live in :mod:`trafficgate.config`.
+Layer L0 (leaves): imports nothing of ours. The names are a public contract: template.yaml sets
+them from stack parameters and the README documents each one. Parsing and validation live in
+:mod:`trafficgate.config`.
 """
 
 from __future__ import annotations
@@ -71,6 +72,9 @@ METRICS_NO_DATA = "TRAFFICGATE_METRICS_NO_DATA"
 PLAN_FILE = "TRAFFICGATE_PLAN_FILE"
 #: SSM parameter prefix of per-group plans: <prefix>/<application>/<deployment-group>. "off" disables.
 PLAN_SSM_PREFIX = "TRAFFICGATE_PLAN_SSM_PREFIX"
+
+#: ECR finding severities, lowest first (``TRAFFICGATE_SCAN_SEVERITY`` names one of them).
+SEVERITIES = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 
 #: Every Trafficgate variable, for documentation and for the local runner's pass-through.
 ALL = (

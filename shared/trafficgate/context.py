@@ -1,18 +1,28 @@
-"""What a check receives: the deployment it judges, the settings, AWS clients and a deadline."""
+"""What a check receives: the deployment it judges, the settings, AWS clients and a deadline.
+
+Layer L2 (the check API): imports the leaves and the engines (AWS clients, auth headers,
+discovery, the probe's session); never a check, a plan or the runner. Custom checks use it
+through ``trafficgate.context.CheckContext`` (also exported by :mod:`trafficgate.checks`).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from trafficgate.auth import auth_headers
+from trafficgate.discovery import AppSpec, Deployment, ListenerRole, describe_task_definition, discover
+from trafficgate.exceptions import CheckError
 
 if TYPE_CHECKING:
     from trafficgate.aws import AwsClients
     from trafficgate.config import Settings
-    from trafficgate.discovery import Deployment, ListenerRole
     from trafficgate.hooks import Hook
-    from trafficgate.probe import TargetSession
+    from trafficgate.probe.transport import TargetSession
 
 
 @dataclass(kw_only=True)
@@ -30,6 +40,8 @@ class CheckContext:
     deadline
         ``time.monotonic()`` value by which every check must have returned; checks that wait
         (probes, polls, bakes) stop there.
+    on_progress
+        ``(check_id, done, total)`` callback for long checks, when someone is watching.
     cache
         Results shared by the checks of this invocation (e.g. the task definition they all judge);
         one invocation, one cache: nothing here outlives the hook.
@@ -44,14 +56,56 @@ class CheckContext:
     on_progress: Callable[[str, int, int], None] | None = None
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _deployment: Deployment | None = field(default=None, repr=False)
+    _sessions: dict[str, TargetSession] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def deployment(self) -> Deployment:
         """The deployment discovered from its id (topology cached per container, task sets fresh)."""
         if self._deployment is None:
-            from trafficgate.discovery import discover
-
             self._deployment = discover(self.deployment_id, self.aws)
         return self._deployment
+
+    def appspec(self) -> AppSpec:
+        """The deployment's AppSpec: task definition, container name and port.
+
+        Raises
+        ------
+        CheckError
+            The revision carries no AppSpec content, so there is no task definition to judge.
+        """
+        appspec = self.deployment().appspec
+        if appspec is None:
+            raise CheckError(
+                f"deployment {self.deployment_id} carries no AppSpec content; "
+                "cannot tell which task definition it deploys"
+            )
+        return appspec
+
+    def task_definition(self) -> dict[str, Any]:
+        """The AppSpec's task definition (``DescribeTaskDefinition``), described once per invocation.
+
+        The answer, or the error, is kept in :attr:`cache`, so the BeforeInstall checks make one
+        call between them and each reports the same error.
+
+        Raises
+        ------
+        TaskDefinitionNotFound
+            ECS does not know the task definition.
+        CheckError
+            It could not be described (access denied, throttled beyond retries, ...).
+        """
+        arn = self.appspec().task_definition_arn
+        key = f"ecs.task_definition:{arn}"
+        if key not in self.cache:
+            try:
+                self.cache[key] = describe_task_definition(self.aws, arn)
+            except CheckError as exc:
+                self.cache[key] = exc
+        cached = self.cache[key]
+        if isinstance(cached, CheckError):
+            raise type(cached)(str(cached))
+        definition: dict[str, Any] = cached
+        return definition
 
     def base_url(self, listener: ListenerRole) -> str | None:
         """Base URL of the test or production listener: the operator's override, else discovered.
@@ -64,29 +118,44 @@ class CheckContext:
         found = self.deployment().listener(listener)
         return None if found is None else found.base_url
 
-    def http(self, listener: ListenerRole) -> TargetSession:
-        """A ready HTTP session on a listener, for custom checks: ``ctx.http("test").get("/orders")``.
-
-        It carries the operator's TLS, Host and timeout settings and the auth secret's headers.
+    def auth_headers(self) -> Mapping[str, str]:
+        """The probe's secret request headers (``TRAFFICGATE_AUTH_SECRET_ARN``); empty when none.
 
         Raises
         ------
         CheckError
-            When the deployment group has no such listener or no probe settings exist.
+            The secret cannot be read or has the wrong shape (the message never holds a value).
         """
-        import dataclasses
+        return auth_headers(self.settings.auth_secret_arn, self.aws)
 
-        from trafficgate.checks.base import CheckError
-        from trafficgate.checks.http import auth_headers
-        from trafficgate.probe import TargetSession
+    def http(self, listener: ListenerRole) -> TargetSession:
+        """A ready HTTP session on a listener, for custom checks: ``ctx.http("test").get("/orders")``.
 
+        It carries the operator's TLS, Host and timeout settings and the auth secret's headers.
+        One session per listener and invocation; the runner closes them when the plan is done.
+
+        Raises
+        ------
+        CheckError
+            When the deployment group has no such listener.
+        """
+        with self._lock:
+            session = self._sessions.get(listener)
+        if session is not None:
+            return session
         base = self.base_url(listener)
         if base is None:
             raise CheckError(f"deployment group has no {listener} listener")
-        if self.settings.probe is None:
-            raise CheckError("no probe settings")
-        spec = dataclasses.replace(self.settings.probe, headers={**self.settings.probe.headers, **auth_headers(self)})
-        return TargetSession(spec, base)
+        from trafficgate.probe.transport import TargetSession  # requests only when a check asks for it
+
+        probe = self.settings.probe
+        spec = dataclasses.replace(probe, headers={**probe.headers, **self.auth_headers()})
+        candidate = TargetSession(spec, base)
+        with self._lock:
+            session = self._sessions.setdefault(listener, candidate)
+        if session is not candidate:  # another thread of this invocation was first
+            candidate.close()
+        return session
 
     def progress(self, check_id: str) -> Callable[[int, int], None] | None:
         """A ``(done, total)`` callback for long-running checks, when someone is watching."""
@@ -98,3 +167,11 @@ class CheckContext:
     def remaining_s(self) -> float:
         """Seconds left before :attr:`deadline` (never negative)."""
         return max(0.0, self.deadline - time.monotonic())
+
+    def close(self) -> None:
+        """Close what the checks of this invocation opened (the ``http()`` sessions)."""
+        with self._lock:
+            sessions = list(self._sessions.values())
+            self._sessions.clear()
+        for session in sessions:
+            session.close()

@@ -1,4 +1,7 @@
-"""The five CodeDeploy ECS lifecycle hooks Trafficgate serves."""
+"""The five CodeDeploy ECS lifecycle hooks Trafficgate serves.
+
+Layer L0 (leaves): imports nothing of ours.
+"""
 
 from __future__ import annotations
 

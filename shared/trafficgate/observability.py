@@ -1,74 +1,43 @@
-"""Logger, metrics and optional tracing, all from Powertools.
+"""Logger and optional tracing from Powertools, built once per container.
 
-One :data:`logger` and one :data:`metrics` object per container. The handler decorator
-:func:`instrument` adds the Lambda context to every log line, flushes EMF metrics, and wraps
-the handler in the Tracer only when ``TRAFFICGATE_TRACING`` is true, so that a container with
-tracing off never imports the X-Ray SDK.
+Layer L1 (engines): imports the leaves and :mod:`trafficgate.config` (whose
+:class:`~trafficgate.config.ObservabilitySettings` is the one parser of Powertools' variables).
+The handler decorator :func:`instrument` adds the Lambda context to every log line and wraps the
+handler in the Tracer only when ``TRAFFICGATE_TRACING`` is true, so that a container with tracing
+off never imports the X-Ray SDK. The verdict's EMF metrics are emitted by
+:mod:`trafficgate.telemetry`, each as its own blob.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics, single_metric
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 
-from trafficgate import constants as env
+from trafficgate.config import ObservabilitySettings
 
-if TYPE_CHECKING:
-    from trafficgate.verdict import Verdict
+#: Read leniently at import: a bad value must not stop the hook from answering. The hook still
+#: fails on it, naming the variable, when Settings are read (see trafficgate.runner).
+SETTINGS, _PROBLEMS = ObservabilitySettings.parse()
 
-_SERVICE = os.environ.get(env.SERVICE_NAME) or "trafficgate"
-_NAMESPACE = os.environ.get(env.METRICS_NAMESPACE) or "Trafficgate"
-
-_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_LEVEL = (os.environ.get(env.LOG_LEVEL) or "INFO").strip().upper()
-_BAD_LEVEL = _LEVEL not in _LEVELS
-# An unknown level makes Powertools raise at import, and then no hook could answer: fall back to
-# INFO and say so on the first line instead.
-logger = Logger(service=_SERVICE, level="INFO" if _BAD_LEVEL else _LEVEL)
-if _BAD_LEVEL:
-    logger.error(f"{env.LOG_LEVEL}={os.environ.get(env.LOG_LEVEL)!r}: expected one of {', '.join(_LEVELS)}; using INFO")
-metrics = Metrics(namespace=_NAMESPACE, service=_SERVICE)
+logger = Logger(service=SETTINGS.service_name, level=SETTINGS.log_level)
+for _problem in _PROBLEMS:
+    logger.error(f"{_problem}; using the default for now")
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
-def tracing_enabled() -> bool:
-    """True when ``TRAFFICGATE_TRACING`` asks for X-Ray tracing."""
-    return os.environ.get(env.TRACING, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 def instrument(handler: Handler) -> Handler:
-    """Decorate a hook handler with Powertools logging, metrics and (optionally) tracing."""
-    wrapped: Any = metrics.log_metrics(handler)
-    if tracing_enabled():
+    """Decorate a hook handler with Powertools logging and (optionally) tracing."""
+    wrapped: Any = handler
+    if SETTINGS.tracing:
         # Imported only here: the X-Ray SDK costs start-up time that untraced hooks should not pay.
         from aws_lambda_powertools import Tracer
 
-        wrapped = Tracer(service=_SERVICE).capture_lambda_handler(wrapped)
+        wrapped = Tracer(service=SETTINGS.service_name).capture_lambda_handler(wrapped)
     wrapped = logger.inject_lambda_context(wrapped, clear_state=True)
     return wrapped  # type: ignore[no-any-return]
-
-
-def record_verdict_metrics(verdict: Verdict) -> None:
-    """Emit EMF metrics for one verdict: the verdict, its duration and each check's outcome."""
-    metrics.add_dimension(name="hook", value=verdict.hook)
-    metrics.add_metric(name="VerdictSucceeded", unit=MetricUnit.Count, value=int(verdict.succeeded))
-    metrics.add_metric(name="VerdictFailed", unit=MetricUnit.Count, value=int(not verdict.succeeded))
-    metrics.add_metric(name="HookDuration", unit=MetricUnit.Milliseconds, value=verdict.duration_ms)
-    for check in verdict.checks:
-        # One EMF blob per check: its own dimension set (hook, check) without disturbing the above.
-        with single_metric(
-            name=f"Check{check.outcome.value.capitalize()}",
-            unit=MetricUnit.Count,
-            value=1,
-            namespace=_NAMESPACE,
-            default_dimensions={"service": _SERVICE, "hook": verdict.hook, "check": check.check_id},
-        ) as metric:
-            metric.add_metric(name="CheckDuration", unit=MetricUnit.Milliseconds, value=check.duration_ms)
 
 
 def send_logs_to(stream: TextIO) -> None:

@@ -2,6 +2,8 @@
 
 The :class:`Reporter` port has one method. :class:`CodeDeployReporter` is the real
 implementation; unit tests use an in-memory fake that records calls.
+
+Layer L3 (composition): imports the leaves and the engines (AWS error codes, the logger).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from trafficgate.aws import error_code
 from trafficgate.exceptions import ReportError
 from trafficgate.observability import logger
 
@@ -80,7 +83,7 @@ class CodeDeployReporter:
                 deploymentId=deployment_id, lifecycleEventHookExecutionId=execution_id, status=status
             )
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            code = error_code(exc)
             if code == "LifecycleEventAlreadyCompletedException":
                 logger.warning(
                     "lifecycle event already completed; duplicate invocation, not reporting again",
@@ -95,8 +98,6 @@ class CodeDeployReporter:
                 return ReportOutcome.REJECTED
             raise ReportError(f"PutLifecycleEventHookExecutionStatus failed after retries: {code}") from exc
         except BotoCoreError as exc:
-            raise ReportError(
-                f"PutLifecycleEventHookExecutionStatus failed after retries: {type(exc).__name__}"
-            ) from exc
+            raise ReportError(f"PutLifecycleEventHookExecutionStatus failed after retries: {error_code(exc)}") from exc
         logger.info("verdict reported to CodeDeploy", extra={"status": status})
         return ReportOutcome.REPORTED

@@ -1,4 +1,7 @@
-"""The verdict of one hook invocation and the record of each check in it."""
+"""The verdict of one hook invocation and the record of each check in it.
+
+Layer L3 (composition): imports only the leaves. Succeeded only if no check blocks.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +10,28 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from trafficgate.checks.base import DEFAULT_POLICY, CheckResult, Outcome, Policy
+from trafficgate.outcome import CheckResult, Outcome
+from trafficgate.policy import DEFAULT_POLICY, Policy
 
 SUCCEEDED = "Succeeded"
 FAILED = "Failed"
 
+# The gate's own ids, for what goes wrong around the checks rather than in one.
+#: A bug outside any check.
+RUNNER_CHECK_ID = "trafficgate.runner"
+#: Invalid configuration (the reason names the variable).
+CONFIG_CHECK_ID = "trafficgate.config"
+#: The plan could not be built (the reason names the field).
+PLAN_CHECK_ID = "trafficgate.plan"
+#: The deadline came before the plan was even ready.
+DEADLINE_CHECK_ID = "trafficgate.deadline"
+
 
 @dataclass(frozen=True, kw_only=True)
 class CheckRecord:
-    """One check as it ran: its stable id, whether it enforces, its result and its duration."""
+    """One check as it ran: its stable id, its result, its duration and whether it may block."""
 
     check_id: str
-    enforce: bool
     outcome: Outcome
     reason: str
     value: Any = None
@@ -35,7 +48,6 @@ class CheckRecord:
     def from_result(
         cls,
         check_id: str,
-        enforce: bool,
         result: CheckResult,
         duration_ms: float,
         *,
@@ -44,7 +56,6 @@ class CheckRecord:
     ) -> CheckRecord:
         return cls(
             check_id=check_id,
-            enforce=enforce,
             outcome=result.outcome,
             reason=result.reason,
             value=result.value,
@@ -57,16 +68,20 @@ class CheckRecord:
             counts=policy.blocks(result.outcome),
         )
 
+    @classmethod
+    def errored(cls, check_id: str, reason: str, *, duration_ms: float = 0.0) -> CheckRecord:
+        """An ``error`` record that blocks: for the gate's own failures (config, plan, deadline, bugs)."""
+        return cls(check_id=check_id, outcome=Outcome.ERROR, reason=reason, duration_ms=duration_ms)
+
     @property
     def blocks(self) -> bool:
         """True when this record alone makes the verdict Failed (fail closed on error/inconclusive)."""
-        return self.enforce and not self.dry_run and self.counts and self.outcome is not Outcome.PASS
+        return not self.dry_run and self.counts and self.outcome is not Outcome.PASS
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.check_id,
             "outcome": self.outcome.value,
-            "enforce": self.enforce,
             "value": _jsonable(self.value),
             "threshold": _jsonable(self.threshold),
             "reason": self.reason,
@@ -108,7 +123,7 @@ class Verdict:
 
 
 def decide(records: Sequence[CheckRecord]) -> tuple[str, str]:
-    """Succeeded only if every enforcing check passed; the reason names each blocking check id."""
+    """Succeeded only if no check blocks; the reason names each blocking check id and its reason."""
     blocking = [r for r in records if r.blocks]
     if blocking:
         return FAILED, "; ".join(f"{r.check_id}: {r.reason}" for r in blocking)

@@ -45,7 +45,7 @@ def verdict_lines(summary: dict[str, Any], *, colour: bool = False, indent: str 
         width = max(len(str(c["id"])) for c in checks)
         for c in checks:
             outcome = str(c["outcome"])
-            flag = " (dry run)" if c.get("dry_run") else ("" if c.get("enforce", True) else " (not enforced)")
+            flag = " (dry run)" if c.get("dry_run") else ""
             lines.append(
                 f"{indent}  {str(c['id']).ljust(width)}  {paint(outcome.ljust(12), outcome, colour)}"
                 f" value={short(c.get('value'))} threshold={short(c.get('threshold'))}"

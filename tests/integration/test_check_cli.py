@@ -201,7 +201,7 @@ def test_usage_errors_exit_2(args: list[str], message: str) -> None:
 
 # --- the acceptance: the dry run shows the hook's verdict ------------------------------------------
 
-COMPARED = ("id", "outcome", "value", "threshold", "reason", "enforce", "dry_run", "attempts")
+COMPARED = ("id", "outcome", "value", "threshold", "reason", "dry_run", "attempts")
 
 
 def essentials(summary: dict[str, Any]) -> dict[str, Any]:

@@ -14,23 +14,25 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from tests.support.lambda_env import REGION
+from trafficgate.attempts import run_check
 from trafficgate.aws import AwsClients
-from trafficgate.checks.alarms import ALARMS_CHECK_ID, AlarmsCheck, alarm_checks
-from trafficgate.checks.base import Outcome
+from trafficgate.checks.alarms import ALARMS_CHECK_ID, AlarmsCheck
+from trafficgate.checks.base import Check, Outcome, Policy
 from trafficgate.checks.metrics import (
+    BAKE_STARTED,
     FIVE_XX_RATE_CHECK_ID,
     TARGET_P95_CHECK_ID,
     UNHEALTHY_HOSTS_CHECK_ID,
     FiveXxRate,
     TargetP95,
     UnhealthyHosts,
-    after_allow_traffic_metric_checks,
     arn_suffix,
 )
 from trafficgate.config import Settings
 from trafficgate.context import CheckContext
 from trafficgate.discovery import Deployment, Listener, TargetGroup, TaskSet
 from trafficgate.hooks import Hook
+from trafficgate.plan import default_plan
 from trafficgate_local.standin import StandIn, ecs_revision
 from trafficgate_local.standin.cloudwatch import install_cloudwatch
 
@@ -93,14 +95,23 @@ def aws() -> Iterator[None]:
 
 
 def make_ctx(deployment: Deployment | None = None, *, deadline_s: float = 30, **settings: Any) -> CheckContext:
+    """A context whose bake, unless a test sets ``bake_seconds``, already ran for a minute.
+
+    The window is the bake widened to whole minutes. A one-minute bake that is already over (its
+    start is back-dated in the per-invocation cache) reads every datum put in the last minute without
+    sleeping, even when a minute boundary passes between the put and the read.
+    """
+    baked = "bake_seconds" not in settings
     ctx = CheckContext(
         hook=Hook.AFTER_ALLOW_TRAFFIC,
         deployment_id="d-TESTTEST1",
         execution_id="exec-1",
-        settings=Settings(**{"bake_seconds": 0.0, **settings}),
+        settings=Settings(**{"bake_seconds": 60.0, **settings}),
         aws=AwsClients(),
         deadline=time.monotonic() + deadline_s,
     )
+    if baked:
+        ctx.cache[BAKE_STARTED] = time.monotonic() - 60.0
     ctx._deployment = deployment or hand_built()
     return ctx
 
@@ -220,7 +231,7 @@ def test_healthy_green_passes_all_three_with_one_read(aws: None) -> None:
         "before-call.cloudwatch.GetMetricData", lambda **_: calls.append("GetMetricData")
     )
     started = time.monotonic()
-    results = [check.run(ctx) for check in after_allow_traffic_metric_checks()]
+    results = [check.run(ctx) for check in metric_checks()]
     assert [r.outcome for r in results] == [Outcome.PASS] * 3, [r.reason for r in results]
     assert 0.9 <= time.monotonic() - started < 5  # baked once, not three times
     assert calls == ["GetMetricData"]
@@ -260,16 +271,32 @@ def test_unhealthy_hosts_fail(aws: None) -> None:
     [("pass", Outcome.PASS), ("fail", Outcome.FAIL), ("inconclusive", Outcome.INCONCLUSIVE)],
 )
 def test_too_little_traffic_applies_the_no_data_policy(aws: None, policy: str, outcome: Outcome) -> None:
+    # The check reports what it saw and on how many requests; the runner's one no-data rule, with
+    # TRAFFICGATE_MIN_SAMPLES / TRAFFICGATE_METRICS_NO_DATA as this family's defaults, judges it.
     put("RequestCount", value=12)
     put("HTTPCode_Target_5XX_Count", value=12)
     ctx = make_ctx(min_samples=100, metrics_no_data=policy)
-    result = FiveXxRate().run(ctx)
-    assert result.outcome is outcome
-    assert result.reason.startswith("12 requests < 100 minimum samples")
+    record = run_check(FiveXxRate(), ctx)
+    assert record.outcome is outcome
+    assert record.reason.startswith("12 requests < 100 minimum")
+    assert "5xx rate 1.0000 > 0.0100 (12/12 requests" in record.reason  # what was seen stays in the reason
     if policy == "pass":
-        assert result.reason == "12 requests < 100 minimum samples: not judged"
-        assert result.warnings == ("12 requests < 100 minimum samples",)
-    assert TargetP95().run(ctx).outcome is outcome
+        assert record.reason.startswith("12 requests < 100 minimum: not judged (seen: 5xx rate")
+        assert record.warnings == ("12 requests < 100 minimum",)
+    else:
+        assert record.reason.startswith(f"12 requests < 100 minimum (no_data={policy}): ")
+    assert run_check(TargetP95(), ctx).outcome is outcome
+
+
+def test_a_plan_policy_overrides_the_operator_defaults_of_the_no_data_rule(aws: None) -> None:
+    put("RequestCount", value=12)
+    ctx = make_ctx(min_samples=100, metrics_no_data="pass")
+    strict = FiveXxRate(policy=Policy(min_samples=5, no_data="fail"))
+    assert run_check(strict, ctx).outcome is Outcome.PASS  # 12 >= 5: judged, and 0 errors pass
+    stricter = FiveXxRate(policy=Policy(no_data="fail"))  # min_samples from the operator: 100
+    record = run_check(stricter, ctx)
+    assert record.outcome is Outcome.FAIL
+    assert record.reason.startswith("12 requests < 100 minimum (no_data=fail): ")
 
 
 @pytest.mark.parametrize(
@@ -278,10 +305,12 @@ def test_too_little_traffic_applies_the_no_data_policy(aws: None, policy: str, o
 )
 def test_no_datapoints_apply_the_no_data_policy(aws: None, policy: str, outcome: Outcome) -> None:
     ctx = make_ctx(metrics_no_data=policy)
-    results = [check.run(ctx) for check in after_allow_traffic_metric_checks()]
-    assert [r.outcome for r in results] == [outcome] * 3
-    assert results[0].reason.startswith("no RequestCount datapoints, 0 requests < 10 minimum samples")
-    assert results[2].reason.startswith("no UnHealthyHostCount datapoints")
+    records = [run_check(check, ctx) for check in metric_checks()]
+    assert [r.outcome for r in records] == [outcome] * 3
+    assert records[0].reason.startswith("0 requests < 10 minimum")
+    assert "no RequestCount datapoints" in records[0].reason
+    assert records[2].reason.startswith("0 datapoints < 1 minimum")
+    assert "no UnHealthyHostCount datapoints" in records[2].reason
 
 
 def test_bake_never_runs_past_the_deadline(aws: None) -> None:
@@ -311,9 +340,13 @@ def test_dimension_values_are_arn_suffixes() -> None:
 
 
 def test_check_lists_have_stable_ids() -> None:
-    assert [c.check_id for c in alarm_checks()] == [ALARMS_CHECK_ID]
-    ids = [c.check_id for c in after_allow_traffic_metric_checks()]
-    assert ids == [FIVE_XX_RATE_CHECK_ID, TARGET_P95_CHECK_ID, UNHEALTHY_HOSTS_CHECK_ID]
+    ids = [c.check_id for c in default_plan(Hook.AFTER_ALLOW_TRAFFIC, Settings())]
+    assert ids[:4] == [ALARMS_CHECK_ID, FIVE_XX_RATE_CHECK_ID, TARGET_P95_CHECK_ID, UNHEALTHY_HOSTS_CHECK_ID]
+    assert default_plan(Hook.BEFORE_ALLOW_TRAFFIC, Settings())[0].check_id == ALARMS_CHECK_ID
+
+
+def metric_checks() -> list[Check]:
+    return [FiveXxRate(), TargetP95(), UnhealthyHosts()]
 
 
 def _real_deployment(alarm_configuration: dict[str, Any]) -> str:

@@ -16,18 +16,13 @@ from moto import mock_aws
 from tests.support.lambda_env import REGION
 from trafficgate.aws import AwsClients
 from trafficgate.checks.base import Outcome
-from trafficgate.checks.ecs import (
-    STOPPED_TASKS_CHECK_ID,
-    TARGETS_HEALTHY_CHECK_ID,
-    TASKSET_STEADY_CHECK_ID,
-    StoppedTasks,
-    TargetsHealthy,
-    TaskSetSteady,
-    after_install_checks,
-)
+from trafficgate.checks.stopped_tasks import STOPPED_TASKS_CHECK_ID, StoppedTasks
+from trafficgate.checks.targets import TARGETS_HEALTHY_CHECK_ID, TargetsHealthy
+from trafficgate.checks.taskset import TASKSET_STEADY_CHECK_ID, TaskSetSteady
 from trafficgate.config import Settings
 from trafficgate.context import CheckContext
 from trafficgate.hooks import Hook
+from trafficgate.plan import default_plan
 from trafficgate_local.standin import StandIn, ecs_revision
 from trafficgate_local.standin.ecs import add_task, install_ecs, set_target_health
 
@@ -280,5 +275,5 @@ def test_stopped_tasks_by_group(world: World) -> None:
 
 
 def test_after_install_checks_have_stable_ids() -> None:
-    ids = [c.check_id for c in after_install_checks()]
+    ids = [c.check_id for c in default_plan(Hook.AFTER_INSTALL, Settings())]
     assert ids == [TASKSET_STEADY_CHECK_ID, TARGETS_HEALTHY_CHECK_ID, STOPPED_TASKS_CHECK_ID]

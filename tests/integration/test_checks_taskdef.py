@@ -21,29 +21,18 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from tests.support.lambda_env import REGION
 from trafficgate.aws import AwsClients
 from trafficgate.checks.base import Check, CheckError, CheckResult, Outcome
-from trafficgate.checks.taskdef import (
-    CONTAINER_PORT_CHECK_ID,
-    IMAGES_EXIST_CHECK_ID,
-    REQUIRED_ENV_CHECK_ID,
-    SCAN_FINDINGS_CHECK_ID,
-    SECRETS_CHECK_ID,
-    TASK_DEFINITION_CHECK_ID,
-    TASK_SIZE_CHECK_ID,
-    ContainerPortMapped,
-    EcrImagesExist,
-    EcrScanFindings,
-    RequiredEnvironment,
-    SecretReferencesExist,
-    TaskDefinitionActive,
-    TaskSize,
-    before_install_checks,
-    parse_ecr_image,
-    parse_secret_reference,
-)
+from trafficgate.checks.container_port import CONTAINER_PORT_CHECK_ID, ContainerPortMapped
+from trafficgate.checks.ecr import IMAGES_EXIST_CHECK_ID, SCAN_FINDINGS_CHECK_ID, EcrImagesExist, EcrScanFindings
+from trafficgate.checks.required_env import REQUIRED_ENV_CHECK_ID, RequiredEnvironment
+from trafficgate.checks.secrets import SECRETS_CHECK_ID, SecretReferencesExist, parse_secret_reference
+from trafficgate.checks.task_definition import TASK_DEFINITION_CHECK_ID, TaskDefinitionActive
+from trafficgate.checks.task_size import TASK_SIZE_CHECK_ID, TaskSize
 from trafficgate.config import Settings
 from trafficgate.context import CheckContext
 from trafficgate.discovery import AppSpec, Deployment
+from trafficgate.discovery.images import parse_ecr_image
 from trafficgate.hooks import Hook
+from trafficgate.plan import default_plan
 from trafficgate_local.standin import StandInError, ecs_revision, install
 from trafficgate_local.standin.ecr import clear_scan, install_ecr, is_ecr_installed, set_scan_findings
 
@@ -236,7 +225,7 @@ def test_a_sound_task_definition_passes_every_check_through_real_discovery(aws: 
     deployment_id = _deploy(aws, arn)
     ctx = aws.real_ctx(deployment_id, required_env=("LOG_LEVEL", "DB_PASSWORD"), scan_severity="HIGH")
 
-    results = {check.check_id: run(check, ctx) for check in before_install_checks()}
+    results = {check.check_id: run(check, ctx) for check in default_plan(Hook.BEFORE_INSTALL, Settings())}
 
     assert list(results) == [
         TASK_DEFINITION_CHECK_ID,

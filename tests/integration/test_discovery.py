@@ -220,6 +220,7 @@ def test_group_without_test_listener(
     if policy == "fail":
         assert summary["status"] == "Failed"
         assert check["outcome"] == "fail"
+        assert check["reason"].endswith("(TRAFFICGATE_NO_TEST_LISTENER=fail)")  # names the setting to change
         assert statuses(standin, deployment_id) == [("AfterAllowTestTraffic", "Failed")]
     else:
         assert summary["status"] == "Succeeded"

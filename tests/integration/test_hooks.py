@@ -208,16 +208,20 @@ def test_logs_carry_ids_and_one_verdict_line(
     assert verdicts[0]["verdict"] == summary
     assert summary["status"] == ("Succeeded" if healthy_app else "Failed")
 
-    # EMF: one blob with the verdict metrics, in the container's namespace.
-    from trafficgate.observability import _NAMESPACE
-
+    # EMF: one blob with the verdict metrics, in the configured namespace (conftest sets it).
+    namespace = os.environ["POWERTOOLS_METRICS_NAMESPACE"]
     blobs = [m for m in log_capture.metrics() if "VerdictSucceeded" in m]
     assert len(blobs) == 1
     blob = blobs[0]
-    assert blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] == _NAMESPACE
+    assert blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] == namespace
     assert blob["VerdictSucceeded"] == [1.0 if healthy_app else 0.0]
     assert blob["VerdictFailed"] == [0.0 if healthy_app else 1.0]
     assert blob["hook"] == "AfterAllowTestTraffic"
+    # And one blob per check, with both its outcome count and its duration under (hook, check).
+    per_check = [m for m in log_capture.metrics() if "CheckDuration" in m]
+    assert [m["check"] for m in per_check] == [c["id"] for c in summary["checks"]]
+    outcome = "CheckPass" if healthy_app else "CheckFail"
+    assert all(m[outcome] == [1.0] and m["hook"] == "AfterAllowTestTraffic" for m in per_check)
 
 
 def _fresh_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:

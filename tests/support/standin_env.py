@@ -85,15 +85,10 @@ def aws_side_check_ids() -> str:
     seeded world and have their own tests (tests/integration/test_checks_*.py), so they are
     switched off here the way an operator would, with TRAFFICGATE_DISABLED_CHECKS.
     """
-    from trafficgate import plans
+    from trafficgate.checks.http import HttpProbe
+    from trafficgate.plan import BUILTIN_TYPES
 
-    checks = (
-        *plans.before_install_checks(),
-        *plans.after_install_checks(),
-        *plans.alarm_checks(),
-        *plans.after_allow_traffic_metric_checks(),
-    )
-    return ",".join(sorted({c.check_id for c in checks}))
+    return ",".join(sorted(name for name, (cls, _fixed) in BUILTIN_TYPES.items() if cls is not HttpProbe))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from trafficgate import constants as env
-from trafficgate.config import Settings
+from trafficgate.config import ObservabilitySettings, Settings
 from trafficgate.exceptions import ConfigError
 
 Get = Callable[[Settings], Any]
@@ -31,9 +31,9 @@ VALID: dict[str, list[tuple[str, Get, Any]]] = {
     ],
     env.REPORT_MAX_ATTEMPTS: [("1", attr("report_max_attempts"), 1), ("8", attr("report_max_attempts"), 8)],
     env.TRACING: [
-        ("true", attr("tracing"), True),
-        ("YES", attr("tracing"), True),
-        ("0", attr("tracing"), False),
+        ("true", lambda s: s.observability.tracing, True),
+        ("YES", lambda s: s.observability.tracing, True),
+        ("0", lambda s: s.observability.tracing, False),
     ],
     env.TEST_URL: [("http://alb.example.com:8080/", attr("test_url"), "http://alb.example.com:8080")],
     env.PROD_URL: [("https://shop.example.com", attr("prod_url"), "https://shop.example.com")],
@@ -143,10 +143,10 @@ def test_defaults_without_any_variable() -> None:
     settings = Settings.from_env({})
     assert settings.deadline_margin_ms == 3000
     assert settings.report_max_attempts == 5
-    assert settings.tracing is False
+    assert settings.observability.tracing is False
     assert settings.test_url is None and settings.prod_url is None
     assert settings.no_test_listener_policy == "pass"
-    assert settings.probe is not None and settings.probe.requests == 50
+    assert settings.probe.requests == 50
 
 
 VALID_CASES = [(name, raw, get, expected) for name, cases in VALID.items() for raw, get, expected in cases]
@@ -172,7 +172,7 @@ def test_invalid_value_names_variable_and_form(name: str, raw: str, form: str) -
 def test_ca_bundle_must_exist(tmp_path: Path) -> None:
     bundle = tmp_path / "ca.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
-    assert Settings.from_env({env.CA_BUNDLE: str(bundle)}).probe.ca_bundle == str(bundle)  # type: ignore[union-attr]
+    assert Settings.from_env({env.CA_BUNDLE: str(bundle)}).probe.ca_bundle == str(bundle)
 
 
 def test_blank_values_mean_unset() -> None:
@@ -183,4 +183,15 @@ def test_blank_values_mean_unset() -> None:
 
 def test_powertools_names_are_read() -> None:
     settings = Settings.from_env({env.METRICS_NAMESPACE: "Acme", env.SERVICE_NAME: "shop-gate"})
-    assert (settings.metrics_namespace, settings.service_name) == ("Acme", "shop-gate")
+    observability = settings.observability
+    assert (observability.metrics_namespace, observability.service_name) == ("Acme", "shop-gate")
+
+
+def test_observability_has_one_parser_strict_for_hooks_and_lenient_at_import() -> None:
+    # Settings (read per runner) fail on a bad level, naming it; the import-time logger falls back.
+    with pytest.raises(ConfigError, match=r"^POWERTOOLS_LOG_LEVEL='loud': expected one of DEBUG, INFO"):
+        Settings.from_env({env.LOG_LEVEL: "loud"})
+    parsed, problems = ObservabilitySettings.parse({env.LOG_LEVEL: "loud", env.TRACING: "perhaps"})
+    assert (parsed.log_level, parsed.tracing) == ("INFO", False)
+    assert [p.split("=", 1)[0] for p in problems] == [env.LOG_LEVEL, env.TRACING]
+    assert ObservabilitySettings.from_env({env.LOG_LEVEL: "debug"}).log_level == "DEBUG"

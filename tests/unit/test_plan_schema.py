@@ -13,8 +13,15 @@ from mychecks.orders import SchemaVersion
 from trafficgate.checks.base import Policy
 from trafficgate.checks.http import HttpProbe
 from trafficgate.hooks import Hook
-from trafficgate.plan import FunctionCheck, Plan, PlanError, checks_or_defaults, parse_plan, parse_plan_text
-from trafficgate.plans import check_types
+from trafficgate.plan import (
+    BUILTIN_TYPES,
+    FunctionCheck,
+    Plan,
+    PlanError,
+    checks_or_defaults,
+    parse_plan,
+    parse_plan_text,
+)
 from trafficgate.probe import StatusSet
 
 AATT = "hooks.AfterAllowTestTraffic"
@@ -45,21 +52,21 @@ hooks:
   AfterAllowTraffic:
     - id: http.prod_listener
       requests: 5
-      enforce: false
+      dry_run: true
 """
 
 
 def parse(text: str) -> Plan:
-    return parse_plan_text(text, source="test-plan", types=check_types())
+    return parse_plan_text(text, source="test-plan", types=BUILTIN_TYPES)
 
 
 def build(entries: list[dict[str, Any]], hook: str = "AfterAllowTestTraffic") -> Plan:
-    return parse_plan({"version": 1, "hooks": {hook: entries}}, source="test-plan", types=check_types())
+    return parse_plan({"version": 1, "hooks": {hook: entries}}, source="test-plan", types=BUILTIN_TYPES)
 
 
 def error_of(document: Any) -> str:
     with pytest.raises(PlanError) as caught:
-        parse_plan(document, source="test-plan", types=check_types())
+        parse_plan(document, source="test-plan", types=BUILTIN_TYPES)
     return str(caught.value)
 
 
@@ -68,7 +75,7 @@ def entry_error(*entries: dict[str, Any]) -> str:
 
 
 def describe(plan: Plan, hook: Hook) -> list[tuple[Any, ...]]:
-    """What a built check amounts to: its type, id, enforce flag, policy and parameters."""
+    """What a built check amounts to: its type, id, policy and parameters."""
     checks = plan.checks_for(hook)
     assert checks is not None
     out: list[tuple[Any, ...]] = []
@@ -79,7 +86,7 @@ def describe(plan: Plan, hook: Hook) -> list[tuple[Any, ...]]:
             params = (check.function, dict(check.params))
         else:
             params = repr(check)
-        out.append((type(check), check.check_id, check.enforce, check.policy, params))
+        out.append((type(check), check.check_id, check.policy, params))
     return out
 
 
@@ -122,13 +129,21 @@ def test_the_yaml_plan_builds_typed_checks_with_their_policies() -> None:
 
     (prod,) = plan.checks_for(Hook.AFTER_ALLOW_TRAFFIC) or []
     assert isinstance(prod, HttpProbe) and prod.listener == "prod" and prod.overrides == {"requests": 5}
+    assert prod.policy == Policy(dry_run=True)
 
 
-def test_enforce_false_is_honoured() -> None:
+def test_dry_run_is_honoured() -> None:
     plan = parse(PLAN_YAML)
     (prod,) = plan.checks_for(Hook.AFTER_ALLOW_TRAFFIC) or []
-    assert prod.enforce is False
-    assert all(c.enforce for c in plan.checks_for(Hook.AFTER_ALLOW_TEST_TRAFFIC) or [])
+    assert prod.policy.dry_run is True
+    probe, schema, _header = plan.checks_for(Hook.AFTER_ALLOW_TEST_TRAFFIC) or []
+    assert not probe.policy.dry_run and not schema.policy.dry_run
+
+
+def test_enforce_is_refused_with_the_dry_run_spelling() -> None:
+    # One home for "report, never block": Policy.dry_run. The old key gets a message, not silence.
+    message = entry_error({"id": "http.test_listener", "enforce": False})
+    assert message == f"{AATT}[0].enforce: no longer supported; write dry_run: true instead of enforce: false"
 
 
 def test_hook_with_an_empty_list_runs_no_checks_and_an_absent_hook_keeps_the_defaults() -> None:
@@ -255,7 +270,6 @@ def test_unknown_parameter_of_a_custom_class_lists_its_fields() -> None:
         ("min_samples", "ten", "expected an integer"),
         ("pause_s", "soon", "expected a number"),
         ("dry_run", "yes", "expected true or false"),
-        ("enforce", "no", "expected true or false"),
         ("no_data", "maybe", "expected one of: pass, fail, inconclusive"),
         ("on_inconclusive", "ignore", "expected one of: fail, pass"),
         ("on_error", 0, "expected one of: fail, pass"),
@@ -265,11 +279,37 @@ def test_wrong_type_of_each_policy_field(field: str, value: Any, expected: str) 
     assert entry_error({"id": "http.test_listener", field: value}) == f"{AATT}[0].{field}: {expected}"
 
 
-@pytest.mark.parametrize(("field", "value"), [("retries", -1), ("consecutive_failures", 0), ("pause_s", -0.5)])
-def test_out_of_range_policy_values_name_the_entry(field: str, value: Any) -> None:
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("retries", -1, "must be an integer within [0, 100]"),
+        ("consecutive_failures", 0, "must be an integer within [1, 100]"),
+        ("pause_s", -0.5, "must be a number within [0, 900]"),
+        ("pause_s", 1e9, "must be a number within [0, 900]"),
+        ("min_samples", -3, "must be an integer within [0, 1000000000]"),
+    ],
+)
+def test_out_of_range_policy_values_name_the_field(field: str, value: Any, expected: str) -> None:
+    # The value that was seen, then the range that was expected.
+    assert entry_error({"id": "http.test_listener", field: value}) == f"{AATT}[0].{field}: {value!r} {expected}"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("requests", 0, "must be an integer within [1, 10000]"),
+        ("timeout_s", 0, "must be a number > 0 and <= 900"),
+        ("json_exists", ["items[0"], "'items[0' is not a valid JMESPath expression"),
+        ("json_equals", {"a..b": 1}, "'a..b' is not a valid JMESPath expression at position 2"),
+        ("json_equals", {"$.status": "ok"}, "'$.status': JMESPath has no '$' root; write 'status'"),
+        ("body_regex", "(", "'(' is not a valid regular expression"),
+    ],
+)
+def test_probe_values_the_spec_refuses_are_plan_errors_naming_the_field(field: str, value: Any, expected: str) -> None:
+    # Checked when the plan is read, not when the hook runs: a bad plan fails fast and says where.
     message = entry_error({"id": "http.test_listener", field: value})
-    assert message.startswith(f"{AATT}[0]: ")
-    assert "retries >= 0, consecutive_failures >= 1 and pause_s >= 0" in message
+    assert message.startswith(f"{AATT}[0].{field}: "), message
+    assert expected in message, message
 
 
 def test_bad_status_set_string() -> None:
@@ -284,7 +324,7 @@ def test_status_set_of_the_wrong_type() -> None:
 
 
 def test_wrong_listener_value() -> None:
-    message = entry_error({"id": "http.test_listener", "listener": "blue"})
+    message = entry_error({"id": "probe.blue", "check": "http_probe", "listener": "blue"})
     assert message == f"{AATT}[0].listener: expected one of: test, prod"
 
 
@@ -327,7 +367,7 @@ def test_plan_version_must_be_the_number_one() -> None:
     from trafficgate.plan import PlanError, parse_plan
 
     with pytest.raises(PlanError, match=r"^version: expected 1$"):
-        parse_plan({"version": True, "hooks": {}}, source="test", types=check_types())
+        parse_plan({"version": True, "hooks": {}}, source="test", types=BUILTIN_TYPES)
 
 
 def test_custom_class_parameter_of_the_wrong_type() -> None:
@@ -350,3 +390,16 @@ def test_version_2_is_rejected() -> None:
     assert error_of({"version": 2, "hooks": {}}) == "version: expected 1"
     with pytest.raises(PlanError, match=r"^version: expected 1$"):
         parse('{"version": 2, "hooks": {}}')
+
+
+def test_a_listener_fixed_by_the_check_id_cannot_be_overridden() -> None:
+    # http.test_listener always probes the test listener; probing prod under that id would make
+    # every reason and metric lie about what was judged.
+    message = entry_error({"id": "http.test_listener", "listener": "prod"})
+    assert message == (
+        f"{AATT}[0].listener: http.test_listener always has listener 'test'; "
+        "name the type instead (check: http_probe) to choose it"
+    )
+    plan = build([{"id": "green.prod", "check": "http_probe", "listener": "prod"}])
+    (probe,) = plan.checks_for(Hook.AFTER_ALLOW_TEST_TRAFFIC) or []
+    assert isinstance(probe, HttpProbe) and probe.listener == "prod"

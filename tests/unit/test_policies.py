@@ -193,7 +193,7 @@ def test_too_few_samples_under_no_data_pass_passes_with_a_warning() -> None:
     summary, _ = judge(scripted(THIN, min_samples=10, no_data="pass"))
     record = only(summary)
     assert record["outcome"] == "pass"
-    assert record["reason"] == "3 samples < 10 minimum: not judged"
+    assert record["reason"] == f"3 samples < 10 minimum: not judged (seen: {THIN.reason})"
     assert record["warnings"] == ["3 samples < 10 minimum"]
     assert summary["status"] == "Succeeded"
     assert summary["reason"] == "1/1 checks passed; 1 with warnings"
@@ -203,9 +203,9 @@ def test_too_few_samples_under_no_data_fail_fails() -> None:
     summary, _ = judge(scripted(THIN, min_samples=10, no_data="fail"))
     record = only(summary)
     assert record["outcome"] == "fail"
-    assert record["reason"] == f"3 samples < 10 minimum ({THIN.reason})"
+    assert record["reason"] == f"3 samples < 10 minimum (no_data=fail): {THIN.reason}"
     assert summary["status"] == "Failed"
-    assert summary["reason"] == f"demo.scripted: 3 samples < 10 minimum ({THIN.reason})"
+    assert summary["reason"] == f"demo.scripted: 3 samples < 10 minimum (no_data=fail): {THIN.reason}"
 
 
 def test_too_few_samples_under_no_data_inconclusive_fails_the_verdict() -> None:

@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import datetime as dt
 import io
+import re
 import socket
 import ssl
 from typing import Any
@@ -28,10 +29,10 @@ from trafficgate.probe import (
     certificate_not_after,
     classify_error,
     evaluate,
-    jsonpath,
     percentile,
     run_burst,
 )
+from trafficgate.probe.jsonquery import compile_expression, json_equal
 
 # --- StatusSet -----------------------------------------------------------------------------------
 
@@ -69,49 +70,62 @@ def test_status_set_errors_are_clear(text: str, message: str) -> None:
         StatusSet.parse(text)
 
 
-# --- JSON paths ---------------------------------------------------------------------------------
+# --- JSON assertions in JMESPath ---------------------------------------------------------------
 
 DOC = {"a": {"b": [{"c": 1}, {"c": None}]}, "key.dot": "x", "list": [1, 2, 3], "flag": True}
 
 
 @pytest.mark.parametrize(
-    ("path", "expected"),
+    ("expression", "expected"),
     [
-        ("$", DOC),
-        ("$.a.b[0].c", 1),
+        ("@", DOC),
         ("a.b[0].c", 1),
-        ("$.a.b[1].c", None),
-        ("$['key.dot']", "x"),
-        ('$["key.dot"]', "x"),
+        ("a.b[1].c", None),
+        ('"key.dot"', "x"),
         ("list[-1]", 3),
-        ("$.list[3]", jsonpath.MISSING),
-        ("$.a.x", jsonpath.MISSING),
-        ("$.list.a", jsonpath.MISSING),
-        ("$.a[0]", jsonpath.MISSING),
+        ("length(list)", 3),
+        ("a.b[].c", [1]),  # JMESPath projections drop nulls
+        ("list[3]", None),  # absent reads as null
+        ("a.x", None),
     ],
 )
-def test_json_path_resolve(path: str, expected: Any) -> None:
-    assert jsonpath.resolve(DOC, path) == expected or jsonpath.resolve(DOC, path) is expected
+def test_jmespath_expressions_search_the_document(expression: str, expected: Any) -> None:
+    assert compile_expression(expression).search(DOC) == expected
 
 
-def test_json_path_parse_steps() -> None:
-    assert jsonpath.parse("$.a.b[0].c") == ("a", "b", 0, "c")
-    assert jsonpath.parse("a.b[0]") == ("a", "b", 0)
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("", "is empty"),
+        ("a..b", "'a..b' is not a valid JMESPath expression at position 2"),
+        ("a[", "'a[' is not a valid JMESPath expression"),
+        ("foo bar", "at position 4"),
+        ("$.a.b", "JMESPath has no '$' root; write 'a.b'"),
+        ("$", "write '@'"),
+    ],
+)
+def test_jmespath_syntax_errors_say_where(expression: str, message: str) -> None:
+    with pytest.raises(ProbeConfigError, match=re.escape(message)):
+        compile_expression(expression)
 
 
-@pytest.mark.parametrize("path", ["", "$.", "$..a", "$.a[", "$.a[x]", "a b", "$a"])
-def test_json_path_syntax_errors(path: str) -> None:
-    with pytest.raises(ProbeConfigError, match="JSON path"):
-        jsonpath.parse(path)
+def test_a_spec_with_a_bad_expression_names_its_field() -> None:
+    with pytest.raises(ProbeConfigError) as caught:
+        ProbeSpec(json_exists=("items[0].id", "items[0"))
+    assert caught.value.field == "json_exists"
+    assert str(caught.value).startswith("json_exists: 'items[0' is not a valid JMESPath expression")
+    with pytest.raises(ProbeConfigError) as caught:
+        ProbeSpec(json_equals={"a..b": 1})
+    assert caught.value.field == "json_equals"
 
 
 def test_json_equal_follows_json_types() -> None:
-    assert jsonpath.json_equal(True, True)
-    assert not jsonpath.json_equal(True, 1)
-    assert not jsonpath.json_equal(0, False)
-    assert jsonpath.json_equal(1, 1.0)
-    assert jsonpath.json_equal([1, {"a": True}], [1, {"a": True}])
-    assert not jsonpath.json_equal([1, {"a": True}], [1, {"a": 1}])
+    assert json_equal(True, True)
+    assert not json_equal(True, 1)
+    assert not json_equal(0, False)
+    assert json_equal(1, 1.0)
+    assert json_equal([1, {"a": True}], [1, {"a": True}])
+    assert not json_equal([1, {"a": True}], [1, {"a": 1}])
 
 
 # --- numbers ------------------------------------------------------------------------------------
@@ -165,15 +179,20 @@ def test_spec_copies_its_mappings() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"requests": 0}, "requests 0 must be an integer >= 1"),
+        ({"requests": 0}, "requests 0 must be an integer within \\[1, 10000\\]"),
+        ({"requests": 10**9}, "requests 1000000000 must be an integer within"),
+        ({"requests": True}, "requests True must be an integer"),
         ({"concurrency": 0}, "concurrency 0 must be an integer within"),
         ({"min_success_rate": 1.5}, "min_success_rate 1.5 must be a number within"),
-        ({"timeout_s": 0}, "timeout_s 0 must be a positive number"),
-        ({"max_p95_ms": -1.0}, "max_p95_ms -1.0 must be a positive number"),
+        ({"timeout_s": 0}, "timeout_s 0 must be a number > 0 and <= 900"),
+        ({"timeout_s": float("inf")}, "timeout_s inf must be a number > 0"),
+        ({"max_p95_ms": -1.0}, "max_p95_ms -1.0 must be a number > 0 and <= 900000"),
+        ({"max_body_bytes": 2**40}, "max_body_bytes 1099511627776 must be an integer within"),
         ({"path": "health"}, "must start with '/'"),
         ({"method": "get"}, "upper-case HTTP method"),
         ({"body_regex": "("}, "not a valid regular expression"),
-        ({"json_equals": {"$..a": 1}}, "invalid JSON path"),
+        ({"json_equals": {"$..a": 1}}, "JMESPath has no '\\$' root; see https://jmespath.org"),
+        ({"json_exists": ("a[",)}, "not a valid JMESPath expression"),
         ({"header_matches": {"bad name": "x"}}, "not a valid HTTP header name"),
         ({"resolve": {"app.example.test": "not-an-ip"}}, "must be an IPv4 or IPv6 address"),
         ({"host_header": "a b"}, "host_header"),
@@ -423,7 +442,7 @@ def test_run_burst_uses_a_custom_adapter_of_the_given_session() -> None:
     session = requests.Session()
     fake = FakeAdapter(200, b'{"status": "ok"}')
     session.mount("http://green.internal:8080/", fake)
-    spec = ProbeSpec(requests=7, concurrency=3, json_equals={"$.status": "ok"}, headers={"X-Key": "k3y-value"})
+    spec = ProbeSpec(requests=7, concurrency=3, json_equals={"status": "ok"}, headers={"X-Key": "k3y-value"})
     result = evaluate(spec, run_burst(spec, "http://green.internal:8080", session=session))
     assert result.outcome is Outcome.PASS, result.reason
     assert len(fake.sent) == 7

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.support.fakes import FakeReporter, FixedContext
-from trafficgate.checks.base import Check, CheckError, CheckResult, Outcome
+from trafficgate.checks.base import Check, CheckError, CheckResult, Outcome, Policy
 from trafficgate.config import Settings
 from trafficgate.context import CheckContext
 from trafficgate.exceptions import ConfigError, InvalidEventError, ReportError
@@ -55,8 +55,10 @@ def ok(check_id: str = "demo.ok") -> Check:
     return Fixed(check_id=check_id, result=CheckResult.passed("fine", value=1, threshold=1))
 
 
-def bad(check_id: str = "demo.bad", enforce: bool = True) -> Check:
-    return Fixed(check_id=check_id, enforce=enforce, result=CheckResult.failed("broken", value=0, threshold=1))
+def bad(check_id: str = "demo.bad", dry_run: bool = False) -> Check:
+    return Fixed(
+        check_id=check_id, policy=Policy(dry_run=dry_run), result=CheckResult.failed("broken", value=0, threshold=1)
+    )
 
 
 @pytest.mark.parametrize(
@@ -117,18 +119,18 @@ def test_summary_carries_each_check_field() -> None:
     assert summary["deployment_id"] == "d-ABCDEFGH1" and summary["execution_id"] == "exec-1"
 
 
-def test_one_failing_enforced_check_fails_and_names_its_id() -> None:
+def test_one_failing_check_fails_and_names_its_id() -> None:
     reporter = FakeReporter()
     summary = runner(reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=[ok(), bad("x.fail")])
     assert reporter.calls == [("d-ABCDEFGH1", "exec-1", "Failed")]
     assert summary["reason"] == "x.fail: broken"
 
 
-def test_non_enforcing_failure_does_not_fail_the_verdict() -> None:
+def test_dry_run_failure_does_not_fail_the_verdict() -> None:
     reporter = FakeReporter()
-    summary = runner(reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=[ok(), bad("x.soft", enforce=False)])
+    summary = runner(reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=[ok(), bad("x.soft", dry_run=True)])
     assert summary["status"] == "Succeeded"
-    assert "not enforced: x.soft fail" in summary["reason"]
+    assert "not enforced: x.soft fail (dry run)" in summary["reason"]
 
 
 @pytest.mark.parametrize("outcome", [Outcome.INCONCLUSIVE, Outcome.ERROR])
@@ -177,7 +179,7 @@ def test_plan_factory_that_raises_fails_once() -> None:
     reporter = FakeReporter()
     summary = runner(reporter).run(Hook.AFTER_INSTALL, EVENT, FixedContext(), plan=factory)
     assert reporter.calls[0][2] == "Failed"
-    assert summary["reason"] == "trafficgate.plan: could not build the plan: check raised RuntimeError"
+    assert summary["reason"] == "trafficgate.plan: could not build the plan: plan factory raised RuntimeError"
 
 
 def test_config_error_reports_failed_naming_the_variable() -> None:

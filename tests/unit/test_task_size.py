@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from trafficgate.checks.taskdef import (
+from trafficgate.checks.task_size import (
     EC2_TASK_CPU_RANGE,
     FARGATE_SIZES,
     judge_task_size,

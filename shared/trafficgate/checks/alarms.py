@@ -1,4 +1,6 @@
-"""CloudWatch alarms: none of the deployment's alarms may be in ALARM.
+"""CloudWatch alarms: none of the deployment's alarms may be in ALARM (``cloudwatch.alarms``).
+
+Layer L2 (a check).
 
 The alarms are the deployment group's own (``alarmConfiguration``, when enabled) plus the
 operator's ``TRAFFICGATE_ALARMS`` (exact names, or ``prefix*``). CodeDeploy itself watches the
@@ -12,8 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from trafficgate.aws import AWS_ERRORS, error_code
 from trafficgate.checks.base import Check, CheckResult
 
 if TYPE_CHECKING:
@@ -105,10 +106,8 @@ def _read_alarms(ctx: CheckContext, exact: list[str], prefixes: list[str]) -> di
                     "reason": alarm.get("StateReason"),
                     "type": kind,
                 }
-    except ClientError as exc:
-        raise _AlarmsUnreadable(exc.response.get("Error", {}).get("Code", "unknown")) from None
-    except BotoCoreError as exc:
-        raise _AlarmsUnreadable(type(exc).__name__) from None
+    except AWS_ERRORS as exc:
+        raise _AlarmsUnreadable(error_code(exc)) from None
     return found
 
 
@@ -135,8 +134,3 @@ def _more(items: list[str]) -> str:
 
 def _unique(names: list[str]) -> list[str]:
     return list(dict.fromkeys(names))
-
-
-def alarm_checks() -> list[Check]:
-    """The alarm checks of every hook that watches alarms."""
-    return [AlarmsCheck()]

@@ -1,23 +1,31 @@
-"""HTTP probe of a listener: a burst of requests against the test or production listener."""
+"""HTTP probe of a listener: a burst of requests against the test or production listener.
+
+Layer L2 (a check): imports the check API and the probe engine.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from trafficgate import constants as env
 from trafficgate.checks.base import Check, CheckError, CheckResult
+from trafficgate.discovery import ListenerRole
+from trafficgate.probe.exceptions import ProbeConfigError
+from trafficgate.probe.spec import ProbeSpec
 
 if TYPE_CHECKING:
     from trafficgate.context import CheckContext
-    from trafficgate.discovery import ListenerRole
-    from trafficgate.probe import ProbeSpec
-
-ListenerRoleType = Literal["test", "prod"]
 
 TEST_LISTENER_CHECK_ID = "http.test_listener"
 PROD_LISTENER_CHECK_ID = "http.prod_listener"
+
+#: Probe settings a plan may not set: headers come only from the auth secret, resolve only
+#: from the operator's environment.
+NOT_IN_PLAN = frozenset({"headers", "resolve"})
 
 
 @dataclass(kw_only=True)
@@ -32,6 +40,8 @@ class HttpProbe(Check):
         The burst and its assertions; the operator's settings when omitted.
     requests
         Overrides the number of requests of the spec (a short extra burst, for example).
+    overrides
+        ProbeSpec fields a plan sets on top of the operator's settings.
     """
 
     check_id: str = TEST_LISTENER_CHECK_ID
@@ -39,46 +49,50 @@ class HttpProbe(Check):
     spec: ProbeSpec | None = None
     requests: int | None = None
     overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-
-    #: Probe settings a plan may not set: headers come only from the auth secret.
-    _NOT_IN_PLAN = frozenset({"headers", "resolve"})
+    sample_unit: ClassVar[str] = "requests"
 
     @classmethod
     def plan_fields(cls) -> dict[str, Any]:
-        """Parameters a plan entry may give: the listener, and any ProbeSpec field."""
-        from trafficgate.plan.schema import dataclass_fields
-        from trafficgate.probe import ProbeSpec
-
-        fields = dataclass_fields(ProbeSpec, exclude=cls._NOT_IN_PLAN)
-        fields["listener"] = ListenerRoleType
-        return fields
+        """Parameters a plan entry may give: the listener, and any ProbeSpec field but headers/resolve."""
+        hints = typing.get_type_hints(ProbeSpec)
+        fields = {f.name: hints[f.name] for f in dataclasses.fields(ProbeSpec) if f.init and f.name not in NOT_IN_PLAN}
+        return {**fields, "listener": ListenerRole}
 
     @classmethod
     def from_plan(cls, check_id: str, params: Mapping[str, Any], **common: Any) -> HttpProbe:
-        """Build from validated plan parameters (ProbeSpec fields override the operator's settings)."""
+        """Build from validated plan parameters (ProbeSpec fields override the operator's settings).
+
+        The overrides are tried on a default spec now, so that a bad value (a JMESPath expression
+        that does not parse, a negative timeout) is a plan error naming its field, not a
+        surprise at run time.
+
+        Raises
+        ------
+        ProbeConfigError
+            Naming the field (``exc.field``) that the spec refused.
+        """
         probe = {k: v for k, v in params.items() if k != "listener"}
+        dataclasses.replace(ProbeSpec(), **probe)
         return cls(check_id=check_id, listener=params.get("listener", "test"), overrides=probe, **common)
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        from trafficgate.probe import evaluate, run_burst
+        from trafficgate.probe import evaluate, run_burst  # requests only when a burst runs
 
         spec = self.spec or ctx.settings.probe
-        if spec is None:
-            raise CheckError("no probe settings")
         if self.requests is not None:
             spec = dataclasses.replace(spec, requests=self.requests)
         if self.overrides:
             try:
                 spec = dataclasses.replace(spec, **self.overrides)
-            except ValueError as exc:
+            except ProbeConfigError as exc:
                 raise CheckError(f"probe parameters: {exc}") from None
         base_url = ctx.base_url(self.listener)
         if base_url is None:
             message = f"deployment group has no {self.listener} listener; HTTP probe skipped"
             if ctx.settings.no_test_listener_policy == "fail":
-                return CheckResult.failed(message + f" (policy {ctx.settings.no_test_listener_policy}=fail)")
+                return CheckResult.failed(f"{message} ({env.NO_TEST_LISTENER_POLICY}=fail)")
             return CheckResult.passed(message, warnings=(message,))
-        headers = auth_headers(ctx)
+        headers = ctx.auth_headers()
         if headers:
             spec = dataclasses.replace(spec, headers={**spec.headers, **headers})
         burst = run_burst(spec, base_url, deadline=ctx.deadline, on_progress=ctx.progress(self.check_id))
@@ -87,31 +101,3 @@ class HttpProbe(Check):
         url = base_url + spec.path.split("?", 1)[0]
         details: dict[str, Any] = {"url": url, "listener": self.listener, **result.details}
         return dataclasses.replace(result, details=details, samples=burst.completed)
-
-
-def auth_headers(ctx: CheckContext) -> Mapping[str, str]:
-    """Probe headers from the Secrets Manager secret named by ``TRAFFICGATE_AUTH_SECRET_ARN``.
-
-    The secret is a JSON object of header names to values. Values never reach logs or results.
-    Read through Powertools Parameters, cached for five minutes per warm container.
-    """
-    arn = ctx.settings.auth_secret_arn
-    if not arn:
-        return {}
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
-    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
-
-    provider: SecretsProvider = ctx.aws.cached(
-        "secrets-provider", lambda: SecretsProvider(boto3_client=ctx.aws.client("secretsmanager"))
-    )
-    try:
-        value = provider.get(arn, transform="json", max_age=300)
-    except TransformParameterError:
-        raise CheckError(f"auth secret {arn} is not a JSON object of header names to values") from None
-    except GetParameterError as exc:
-        cause = exc.__cause__ or exc.__context__  # Powertools raises without "from"
-        code = getattr(cause, "response", {}).get("Error", {}).get("Code", type(cause).__name__)
-        raise CheckError(f"could not read auth secret {arn}: {code}") from None
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise CheckError(f"auth secret {arn} is not a JSON object of header names to string values")
-    return value

@@ -1,5 +1,7 @@
 """AfterAllowTraffic's CloudWatch checks: 5xx rate, p95 latency and unhealthy hosts of green, after a bake.
 
+Layer L2 (one family of checks sharing one read; no other check imports it).
+
 Production traffic reaches green when AfterAllowTraffic runs. The first metric check of an
 invocation waits ``bake_seconds`` (never past the hook's deadline), then ONE ``GetMetricData``
 call reads the green target group's Application Load Balancer metrics for the window; the
@@ -11,16 +13,15 @@ outwards to whole minutes, read as a single period: one datapoint per metric.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from abc import abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from trafficgate.checks.base import Check, CheckError, CheckResult
-from trafficgate.checks.ecs import aws_error, green_target_group
+from trafficgate.aws import AWS_ERRORS, read_error
+from trafficgate.checks.base import Check, CheckError, CheckResult, NoDataPolicy
 
 if TYPE_CHECKING:
     from trafficgate.context import CheckContext
@@ -37,7 +38,9 @@ QUERIES = (
     ("target_p95", "TargetResponseTime", "p95"),
     ("unhealthy", "UnHealthyHostCount", "Maximum"),
 )
-_BAKE_STARTED = "cloudwatch.bake_started"
+#: Per-invocation cache key: when the bake began (monotonic). The first metric check of a hook bakes;
+#: the others find it here and read the same window.
+BAKE_STARTED = "cloudwatch.bake_started"
 _WINDOW = "cloudwatch.window"
 _BAKE_STEP_S = 1.0
 
@@ -99,7 +102,7 @@ def metric_window(ctx: CheckContext, check_id: str) -> MetricWindow:
     cached = ctx.cache.get(_WINDOW)
     if isinstance(cached, MetricWindow):
         return cached
-    started: float = ctx.cache.setdefault(_BAKE_STARTED, time.monotonic())
+    started: float = ctx.cache.setdefault(BAKE_STARTED, time.monotonic())
     # Only a successful read is shared: after an error, a retry (plan policy) or the next metric
     # check reads again, without baking again.
     window = _bake_and_read(ctx, check_id, started)
@@ -109,7 +112,7 @@ def metric_window(ctx: CheckContext, check_id: str) -> MetricWindow:
 
 def _bake_and_read(ctx: CheckContext, check_id: str, started: float) -> MetricWindow:
     deployment = ctx.deployment()
-    target_group = green_target_group(deployment)
+    target_group = deployment.green_target_group()
     listener = deployment.listener("prod")
     if listener is None:
         raise CheckError(f"deployment {deployment.deployment_id} has no production listener")
@@ -159,8 +162,8 @@ def _bake_and_read(ctx: CheckContext, check_id: str, started: float) -> MetricWi
             token = page.get("NextToken")
             if not token:
                 break
-    except (ClientError, BotoCoreError) as exc:
-        raise aws_error(f"CloudWatch metrics of {target_group.name}", exc) from None
+    except AWS_ERRORS as exc:
+        raise read_error(f"CloudWatch metrics of {target_group.name}", exc) from None
 
     merged: dict[str, list[float]] = {query_id: [] for query_id, _, _ in QUERIES}
     for result in results:
@@ -182,54 +185,35 @@ def _bake_and_read(ctx: CheckContext, check_id: str, started: float) -> MetricWi
 
 @dataclass(kw_only=True)
 class MetricCheck(Check):
-    """Base of the AfterAllowTraffic metric checks: bake, read once, judge one metric."""
+    """Base of the AfterAllowTraffic metric checks: bake, read once, judge one metric.
+
+    A check reports how many samples its verdict rests on; the runner's one no-data rule judges
+    that, with ``TRAFFICGATE_MIN_SAMPLES`` and ``TRAFFICGATE_METRICS_NO_DATA`` as this family's
+    defaults (a plan entry's ``min_samples``/``no_data`` override them).
+    """
 
     check_id: str = ""
-    #: Whether the verdict rests on the window's requests (so a plan's ``min_samples`` applies).
-    judges_requests: ClassVar[bool] = True
+    sample_unit: ClassVar[str] = "requests"
 
     def run(self, ctx: CheckContext) -> CheckResult:
         window = metric_window(ctx, self.check_id)
         result = self.judge(ctx, window)
-        warnings = (*window.warnings, *result.warnings)
-        requests = window.values["requests"]
-        return CheckResult(
-            outcome=result.outcome,
-            reason=result.reason,
-            value=result.value,
-            threshold=result.threshold,
+        return dataclasses.replace(
+            result,
             details={**window.details(), **result.details},
-            warnings=warnings,
-            samples=int(requests or 0) if self.judges_requests else None,
+            warnings=(*window.warnings, *result.warnings),
         )
+
+    def sample_defaults(self, ctx: CheckContext) -> tuple[int | None, NoDataPolicy]:
+        return ctx.settings.min_samples, ctx.settings.metrics_no_data
 
     @abstractmethod
     def judge(self, ctx: CheckContext, window: MetricWindow) -> CheckResult:
-        """Judge the one metric this check is about."""
+        """Judge the one metric this check is about; ``samples`` says what the judgement rests on."""
 
 
-def _too_little(ctx: CheckContext, note: str, *, threshold: Any, value: Any = None) -> CheckResult:
-    """The ``metrics_no_data`` rule: too little traffic means pass (with a warning), fail or inconclusive."""
-    policy = ctx.settings.metrics_no_data
-    if policy == "pass":
-        return CheckResult.passed(f"{note}: not judged", value=value, threshold=threshold, warnings=(note,))
-    reason = f"{note} (metrics_no_data={policy})"
-    if policy == "fail":
-        return CheckResult.failed(reason, value=value, threshold=threshold)
-    return CheckResult.inconclusive(reason, value=value, threshold=threshold)
-
-
-def _enough_requests(ctx: CheckContext, window: MetricWindow, threshold: Any) -> CheckResult | int:
-    """The request count, or the no-data result when it is below ``min_samples``."""
-    requests = window.values["requests"]
-    minimum = ctx.settings.min_samples
-    if requests is None:
-        return _too_little(
-            ctx, f"no RequestCount datapoints, 0 requests < {minimum} minimum samples", threshold=threshold
-        )
-    if requests < minimum:
-        return _too_little(ctx, f"{requests:.0f} requests < {minimum} minimum samples", threshold=threshold)
-    return int(requests)
+def _requests(window: MetricWindow) -> int:
+    return int(window.values["requests"] or 0)
 
 
 @dataclass(kw_only=True)
@@ -240,15 +224,14 @@ class FiveXxRate(MetricCheck):
 
     def judge(self, ctx: CheckContext, window: MetricWindow) -> CheckResult:
         limit = ctx.settings.max_5xx_rate
-        requests = _enough_requests(ctx, window, limit)
-        if isinstance(requests, CheckResult):
-            return requests
+        requests = _requests(window)
+        if window.values["requests"] is None:
+            return CheckResult.inconclusive("no RequestCount datapoints", threshold=limit, samples=0)
         errors = window.values["target_5xx"] or 0.0
         rate = errors / requests if requests else 0.0
         text = f"5xx rate {rate:.4f} {{}} {limit:.4f} ({errors:.0f}/{requests} requests, {window.describe()})"
-        if rate > limit:
-            return CheckResult.failed(text.format(">"), value=round(rate, 6), threshold=limit)
-        return CheckResult.passed(text.format("<="), value=round(rate, 6), threshold=limit)
+        make = CheckResult.failed if rate > limit else CheckResult.passed
+        return make(text.format(">" if rate > limit else "<="), value=round(rate, 6), threshold=limit, samples=requests)
 
 
 @dataclass(kw_only=True)
@@ -259,41 +242,39 @@ class TargetP95(MetricCheck):
 
     def judge(self, ctx: CheckContext, window: MetricWindow) -> CheckResult:
         limit = ctx.settings.max_target_p95_ms
-        requests = _enough_requests(ctx, window, limit)
-        if isinstance(requests, CheckResult):
-            return requests
+        requests = _requests(window)
         p95_s = window.values["target_p95"]
         if p95_s is None:
-            return _too_little(ctx, "no TargetResponseTime datapoints", threshold=limit)
+            # No response time measured: nothing to judge, whatever RequestCount says.
+            return CheckResult.inconclusive("no TargetResponseTime datapoints", threshold=limit, samples=0)
         p95_ms = p95_s * 1000.0
         text = f"target p95 {p95_ms:.0f} ms {{}} {limit:.0f} ms ({requests} requests, {window.describe()})"
-        if p95_ms > limit:
-            return CheckResult.failed(text.format(">"), value=round(p95_ms, 1), threshold=limit)
-        return CheckResult.passed(text.format("<="), value=round(p95_ms, 1), threshold=limit)
+        make = CheckResult.failed if p95_ms > limit else CheckResult.passed
+        return make(
+            text.format(">" if p95_ms > limit else "<="), value=round(p95_ms, 1), threshold=limit, samples=requests
+        )
 
 
 @dataclass(kw_only=True)
 class UnhealthyHosts(MetricCheck):
     """Most unhealthy hosts green's target group had during the window (``UnHealthyHostCount`` Maximum).
 
-    Host health does not depend on traffic, so only a missing datapoint (not a low request
-    count) applies the no-data rule.
+    Host health does not depend on traffic, so its samples are datapoints, not requests: one is
+    enough, and only a missing datapoint applies the no-data rule.
     """
 
     check_id: str = UNHEALTHY_HOSTS_CHECK_ID
-    judges_requests: ClassVar[bool] = False
+    sample_unit: ClassVar[str] = "datapoints"
+
+    def sample_defaults(self, ctx: CheckContext) -> tuple[int | None, NoDataPolicy]:
+        return 1, ctx.settings.metrics_no_data
 
     def judge(self, ctx: CheckContext, window: MetricWindow) -> CheckResult:
         limit = ctx.settings.max_unhealthy_hosts
         hosts = window.values["unhealthy"]
         if hosts is None:
-            return _too_little(ctx, "no UnHealthyHostCount datapoints", threshold=limit)
+            return CheckResult.inconclusive("no UnHealthyHostCount datapoints", threshold=limit, samples=0)
         text = f"max UnHealthyHostCount {hosts:g} {{}} {limit:g} ({window.describe()})"
-        if hosts > limit:
-            return CheckResult.failed(text.format(">"), value=hosts, threshold=limit)
-        return CheckResult.passed(text.format("<="), value=hosts, threshold=limit)
-
-
-def after_allow_traffic_metric_checks() -> list[Check]:
-    """The AfterAllowTraffic CloudWatch checks; the first one bakes, all three share one read."""
-    return [FiveXxRate(), TargetP95(), UnhealthyHosts()]
+        make = CheckResult.failed if hosts > limit else CheckResult.passed
+        samples = window.datapoints.get("unhealthy", 1)
+        return make(text.format(">" if hosts > limit else "<="), value=hosts, threshold=limit, samples=samples)

@@ -1,10 +1,14 @@
-"""Zero-config discovery of a deployment's listeners, target groups, service and task sets."""
+"""Zero-config discovery of a deployment's listeners, target groups, service, task sets and task definition.
+
+Layer L1 (engines): imports the leaves and :mod:`trafficgate.aws`; never checks, context or plans.
+"""
 
 from __future__ import annotations
 
-from trafficgate.discovery.exceptions import DiscoveryError
+from trafficgate.discovery.exceptions import DiscoveryError, TaskDefinitionNotFound
 from trafficgate.discovery.models import AppSpec, Deployment, Listener, ListenerRole, TargetGroup, TaskSet
 from trafficgate.discovery.reader import clear_cache, deployment_info, discover, read_task_sets
+from trafficgate.discovery.taskdef import containers, describe_task_definition, is_essential
 
 __all__ = [
     "AppSpec",
@@ -13,9 +17,13 @@ __all__ = [
     "Listener",
     "ListenerRole",
     "TargetGroup",
+    "TaskDefinitionNotFound",
     "TaskSet",
     "clear_cache",
+    "containers",
     "deployment_info",
+    "describe_task_definition",
     "discover",
+    "is_essential",
     "read_task_sets",
 ]

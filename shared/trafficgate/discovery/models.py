@@ -1,10 +1,16 @@
-"""What discovery learns about a deployment from its DeploymentId."""
+"""What discovery learns about a deployment from its DeploymentId.
+
+Layer L1 (engines); imports only its own exceptions.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from trafficgate.discovery.exceptions import DiscoveryError
+
+#: Which listener: ``test`` (green from AllowTestTraffic on) or ``prod`` (green after AllowTraffic).
 ListenerRole = Literal["test", "prod"]
 
 
@@ -79,4 +85,42 @@ class Deployment:
         return listeners[0] if listeners else None
 
     def task_set(self, label: str) -> TaskSet | None:
+        """The task set CodeDeploy labels ``label`` (``BLUE`` or ``GREEN``), if any."""
         return next((t for t in self.task_sets if t.label.upper() == label.upper()), None)
+
+    @property
+    def green(self) -> TaskSet | None:
+        """The replacement task set (CodeDeploy's GREEN), if it exists yet."""
+        return self.task_set("GREEN")
+
+    def describe_task_sets(self) -> str:
+        """``BLUE ecs-svc/1, GREEN ecs-svc/2`` for reasons; ``none`` when there are none."""
+        return ", ".join(f"{t.label or '?'} {t.identifier}" for t in self.task_sets) or "none"
+
+    def green_target_group(self) -> TargetGroup:
+        """The target group the green task set registers in.
+
+        The green task set's own ``targetGroup`` wins; without one, the second group of the
+        deployment group's pair (CodeDeploy's convention: [blue, green]).
+
+        Raises
+        ------
+        DiscoveryError
+            When no target group (or its ARN) is known.
+        """
+        green = self.green
+        groups = {tg.name: tg for tg in self.target_groups}
+        if green is not None and green.target_group:
+            found = groups.get(green.target_group)
+            if found is None:
+                raise DiscoveryError(
+                    f"green task set {green.identifier} names target group {green.target_group}, "
+                    f"which is not one of the deployment group's ({', '.join(groups) or 'none'})"
+                )
+        elif len(self.target_groups) >= 2:
+            found = self.target_groups[1]
+        else:
+            raise DiscoveryError(f"deployment {self.deployment_id} has no green target group")
+        if not found.arn:
+            raise DiscoveryError(f"target group {found.name} has no known ARN")
+        return found

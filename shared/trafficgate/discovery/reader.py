@@ -1,5 +1,7 @@
 """Discovery from the DeploymentId: CodeDeploy → AppSpec, listeners, target groups, task sets.
 
+Layer L1 (engines): imports the leaves and :mod:`trafficgate.aws`; never checks, context or plans.
+
 The topology (application, group, listeners, target groups, AppSpec) does not change during a
 deployment, so it is cached for the life of a warm container. Task sets are live state and
 are read again on every call.
@@ -7,16 +9,17 @@ are read again on every call.
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import replace
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from trafficgate.aws import AwsClients
+from trafficgate.aws import AWS_ERRORS, AwsClients, describe_error
+from trafficgate.discovery.appspec import parse_appspec
 from trafficgate.discovery.exceptions import DiscoveryError
-from trafficgate.discovery.models import AppSpec, Deployment, Listener, TargetGroup, TaskSet
+from trafficgate.discovery.models import Deployment, Listener, TargetGroup, TaskSet
+
+#: BatchGetDeploymentTargets accepts at most 25 target ids per call.
+TARGETS_PER_BATCH = 25
 
 _cache: dict[str, Deployment] = {}
 _lock = threading.Lock()
@@ -51,11 +54,8 @@ def discover(deployment_id: str, clients: AwsClients, *, with_task_sets: bool = 
 def _call(what: str, fn: Any, **kwargs: Any) -> Any:
     try:
         return fn(**kwargs)
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "unknown")
-        raise DiscoveryError(f"could not read {what}: AWS error {code}") from exc
-    except BotoCoreError as exc:
-        raise DiscoveryError(f"could not read {what}: {type(exc).__name__}") from exc
+    except AWS_ERRORS as exc:
+        raise DiscoveryError(f"could not read {what}: {describe_error(exc)}") from exc
 
 
 _info_cache: dict[str, dict[str, Any]] = {}
@@ -106,7 +106,7 @@ def _read_topology(deployment_id: str, clients: AwsClients) -> Deployment:
         application=application,
         deployment_group=group_name,
         deployment_config=info.get("deploymentConfigName") or group.get("deploymentConfigName") or "",
-        appspec=_parse_appspec(info.get("revision") or {}, deployment_id),
+        appspec=parse_appspec(info.get("revision") or {}, deployment_id),
         cluster=services[0].get("clusterName") if services else None,
         service=services[0].get("serviceName") if services else None,
         prod_listeners=tuple(listeners[a] for a in prod_arns),
@@ -162,71 +162,41 @@ def _read_target_groups(clients: AwsClients, names: list[str]) -> tuple[TargetGr
 def read_task_sets(deployment_id: str, clients: AwsClients) -> tuple[TaskSet, ...]:
     """The ECS target's task sets as CodeDeploy reports them now (BLUE/GREEN, counts, weights)."""
     codedeploy = clients.client("codedeploy")
-    ids = _call(
-        f"deployment targets of {deployment_id}", codedeploy.list_deployment_targets, deploymentId=deployment_id
-    ).get("targetIds", [])
-    if not ids:
-        return ()
-    targets = _call(
-        f"deployment targets of {deployment_id}",
-        codedeploy.batch_get_deployment_targets,
-        deploymentId=deployment_id,
-        targetIds=ids[:25],
-    ).get("deploymentTargets", [])
+    what = f"deployment targets of {deployment_id}"
+    ids: list[str] = []
+    token: str | None = None
+    while True:  # ListDeploymentTargets pages with nextToken
+        page = _call(what, codedeploy.list_deployment_targets, deploymentId=deployment_id, **_token(token))
+        ids.extend(page.get("targetIds") or [])
+        token = page.get("nextToken")
+        if not token:
+            break
     task_sets: list[TaskSet] = []
-    for target in targets:
-        for item in (target.get("ecsTarget") or {}).get("taskSetsInfo") or []:
-            task_sets.append(
-                TaskSet(
-                    identifier=item.get("identifer") or item.get("identifier") or "",
-                    label=item.get("taskSetLabel") or "",
-                    desired=int(item.get("desiredCount") or 0),
-                    pending=int(item.get("pendingCount") or 0),
-                    running=int(item.get("runningCount") or 0),
-                    status=item.get("status") or "",
-                    traffic_weight=float(item.get("trafficWeight") or 0.0),
-                    target_group=(item.get("targetGroup") or {}).get("name"),
+    for start in range(0, len(ids), TARGETS_PER_BATCH):
+        targets = _call(
+            what,
+            codedeploy.batch_get_deployment_targets,
+            deploymentId=deployment_id,
+            targetIds=ids[start : start + TARGETS_PER_BATCH],
+        ).get("deploymentTargets", [])
+        for target in targets:
+            for item in (target.get("ecsTarget") or {}).get("taskSetsInfo") or []:
+                task_sets.append(
+                    TaskSet(
+                        # "identifer" is AWS's own spelling in ECSTaskSet (botocore's model has it so);
+                        # "identifier" is read too, should AWS ever fix it.
+                        identifier=item.get("identifer") or item.get("identifier") or "",
+                        label=item.get("taskSetLabel") or "",
+                        desired=int(item.get("desiredCount") or 0),
+                        pending=int(item.get("pendingCount") or 0),
+                        running=int(item.get("runningCount") or 0),
+                        status=item.get("status") or "",
+                        traffic_weight=float(item.get("trafficWeight") or 0.0),
+                        target_group=(item.get("targetGroup") or {}).get("name"),
+                    )
                 )
-            )
     return tuple(task_sets)
 
 
-def _parse_appspec(revision: dict[str, Any], deployment_id: str) -> AppSpec | None:
-    """Read the ECS AppSpec (YAML or JSON) carried in the revision; None for S3/GitHub revisions."""
-    kind = revision.get("revisionType")
-    holder = revision.get("appSpecContent") if kind == "AppSpecContent" else revision.get("string")
-    content = (holder or {}).get("content")
-    if not content:
-        return None
-    try:
-        doc = json.loads(content)
-    except ValueError:
-        import yaml  # the layer ships PyYAML; only needed for YAML AppSpecs
-
-        try:
-            doc = yaml.safe_load(content)
-        except yaml.YAMLError as exc:
-            raise DiscoveryError(f"AppSpec of {deployment_id} is neither JSON nor YAML: {exc}") from None
-    resources = doc.get("Resources") if isinstance(doc, dict) else None
-    for entry in resources or []:
-        for _name, resource in (entry or {}).items():
-            if (resource or {}).get("Type") != "AWS::ECS::Service":
-                continue
-            props = resource.get("Properties") or {}
-            lb = props.get("LoadBalancerInfo") or {}
-            try:
-                port = int(str(lb.get("ContainerPort")))
-            except (TypeError, ValueError):
-                raise DiscoveryError(
-                    f"AppSpec of {deployment_id} has no numeric LoadBalancerInfo.ContainerPort"
-                ) from None
-            if not props.get("TaskDefinition") or not lb.get("ContainerName"):
-                raise DiscoveryError(f"AppSpec of {deployment_id} lacks TaskDefinition or ContainerName")
-            return AppSpec(
-                task_definition_arn=str(props["TaskDefinition"]),
-                container_name=str(lb["ContainerName"]),
-                container_port=port,
-                platform_version=props.get("PlatformVersion"),
-                raw=doc,
-            )
-    raise DiscoveryError(f"AppSpec of {deployment_id} has no AWS::ECS::Service resource")
+def _token(token: str | None) -> dict[str, str]:
+    return {"nextToken": token} if token else {}

@@ -1,20 +1,60 @@
-"""The built-in check types a plan can name, as an explicit table (no import-time registry)."""
+"""Every built-in check a plan can name: one explicit table, id → check class (no import-time registry).
+
+Layer L3 (composition): imports the checks. A plan entry names a type with ``check: <type>``;
+without ``check``, its ``id`` is looked up here. Adding a built-in check means adding a line here
+and, if it runs by default, a line in :mod:`trafficgate.plan.defaults`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
+from trafficgate.checks.alarms import ALARMS_CHECK_ID, AlarmsCheck
 from trafficgate.checks.base import Check
+from trafficgate.checks.container_port import CONTAINER_PORT_CHECK_ID, ContainerPortMapped
+from trafficgate.checks.ecr import IMAGES_EXIST_CHECK_ID, SCAN_FINDINGS_CHECK_ID, EcrImagesExist, EcrScanFindings
 from trafficgate.checks.http import PROD_LISTENER_CHECK_ID, TEST_LISTENER_CHECK_ID, HttpProbe
+from trafficgate.checks.metrics import (
+    FIVE_XX_RATE_CHECK_ID,
+    TARGET_P95_CHECK_ID,
+    UNHEALTHY_HOSTS_CHECK_ID,
+    FiveXxRate,
+    TargetP95,
+    UnhealthyHosts,
+)
+from trafficgate.checks.required_env import REQUIRED_ENV_CHECK_ID, RequiredEnvironment
+from trafficgate.checks.secrets import SECRETS_CHECK_ID, SecretReferencesExist
+from trafficgate.checks.stopped_tasks import STOPPED_TASKS_CHECK_ID, StoppedTasks
+from trafficgate.checks.targets import TARGETS_HEALTHY_CHECK_ID, TargetsHealthy
+from trafficgate.checks.task_definition import TASK_DEFINITION_CHECK_ID, TaskDefinitionActive
+from trafficgate.checks.task_size import TASK_SIZE_CHECK_ID, TaskSize
+from trafficgate.checks.taskset import TASKSET_STEADY_CHECK_ID, TaskSetSteady
 
-#: Built-in type name → (check class, fixed parameters). A plan entry names a type with
-#: ``check: <type>``; without ``check`` its ``id`` is looked up here.
-BUILTIN_TYPES: dict[str, tuple[type[Check], dict[str, Any]]] = {
+#: A check type: the class, and the parameters fixed by the name (a plan cannot override them).
+CheckType = tuple[type[Check], Mapping[str, Any]]
+
+#: Built-in type name or check id → check type.
+BUILTIN_TYPES: Mapping[str, CheckType] = {
+    # HTTP probes
     "http_probe": (HttpProbe, {}),
     TEST_LISTENER_CHECK_ID: (HttpProbe, {"listener": "test"}),
     PROD_LISTENER_CHECK_ID: (HttpProbe, {"listener": "prod"}),
+    # BeforeInstall: the new task definition
+    TASK_DEFINITION_CHECK_ID: (TaskDefinitionActive, {}),
+    CONTAINER_PORT_CHECK_ID: (ContainerPortMapped, {}),
+    TASK_SIZE_CHECK_ID: (TaskSize, {}),
+    IMAGES_EXIST_CHECK_ID: (EcrImagesExist, {}),
+    SCAN_FINDINGS_CHECK_ID: (EcrScanFindings, {}),
+    SECRETS_CHECK_ID: (SecretReferencesExist, {}),
+    REQUIRED_ENV_CHECK_ID: (RequiredEnvironment, {}),
+    # AfterInstall: the green task set and its targets
+    TASKSET_STEADY_CHECK_ID: (TaskSetSteady, {}),
+    TARGETS_HEALTHY_CHECK_ID: (TargetsHealthy, {}),
+    STOPPED_TASKS_CHECK_ID: (StoppedTasks, {}),
+    # Alarms and CloudWatch metrics
+    ALARMS_CHECK_ID: (AlarmsCheck, {}),
+    FIVE_XX_RATE_CHECK_ID: (FiveXxRate, {}),
+    TARGET_P95_CHECK_ID: (TargetP95, {}),
+    UNHEALTHY_HOSTS_CHECK_ID: (UnhealthyHosts, {}),
 }
-
-#: Extra tables merged in by the modules that define more checks (wired in plans.py, explicitly).
-Factory = Callable[..., Check]

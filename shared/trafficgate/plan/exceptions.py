@@ -1,4 +1,7 @@
-"""Errors of check plans."""
+"""Errors of check plans.
+
+Layer L3 (composition); imports only the leaves.
+"""
 
 from __future__ import annotations
 

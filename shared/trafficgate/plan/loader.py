@@ -17,28 +17,29 @@ A plan (YAML or JSON) says, per hook, which checks run::
 
 A hook the plan does not name keeps its built-in defaults; a hook with an empty list runs no
 checks. Every error names the exact field.
+
+Layer L3 (composition): imports the check API and the table of built-in checks.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
-import inspect
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from trafficgate.checks.base import Check, CheckResult, Policy
+from trafficgate.checks.base import Check, Policy
+from trafficgate.checks.http import HttpProbe
 from trafficgate.hooks import Hook
+from trafficgate.plan.build import build_check, field_error
+from trafficgate.plan.builtins import BUILTIN_TYPES, CheckType
+from trafficgate.plan.custom import custom_check
 from trafficgate.plan.exceptions import PlanError
-from trafficgate.plan.schema import convert, convert_fields, dataclass_fields
-
-if TYPE_CHECKING:
-    from trafficgate.context import CheckContext
+from trafficgate.plan.schema import convert, dataclass_fields
+from trafficgate.ranges import RangeError
 
 #: Keys of a plan entry that are not check parameters.
-_COMMON = {"id": str, "check": str, "enforce": bool}
+_COMMON = {"id": str, "check": str}
 _POLICY_FIELDS = dataclass_fields(Policy)
 
 
@@ -55,7 +56,7 @@ class Plan:
         return None if checks is None else list(checks)
 
 
-def parse_plan_text(text: str, *, source: str, types: Mapping[str, tuple[type[Check], dict[str, Any]]]) -> Plan:
+def parse_plan_text(text: str, *, source: str, types: Mapping[str, CheckType] = BUILTIN_TYPES) -> Plan:
     """Parse YAML or JSON plan text and validate it (see :func:`parse_plan`)."""
     try:
         document = json.loads(text)
@@ -71,7 +72,7 @@ def parse_plan_text(text: str, *, source: str, types: Mapping[str, tuple[type[Ch
     return parse_plan(document, source=source, types=types)
 
 
-def parse_plan(document: Any, *, source: str, types: Mapping[str, tuple[type[Check], dict[str, Any]]]) -> Plan:
+def parse_plan(document: Any, *, source: str, types: Mapping[str, CheckType] = BUILTIN_TYPES) -> Plan:
     """Validate a plan document and build its checks.
 
     Parameters
@@ -81,7 +82,7 @@ def parse_plan(document: Any, *, source: str, types: Mapping[str, tuple[type[Che
     source
         Where it came from, for messages (a file path or an SSM parameter name).
     types
-        Built-in check types by name (see :mod:`trafficgate.plan.builtins`).
+        Check types by name; the built-ins (:mod:`trafficgate.plan.builtins`) by default.
 
     Raises
     ------
@@ -119,11 +120,14 @@ def parse_plan(document: Any, *, source: str, types: Mapping[str, tuple[type[Che
     return Plan(hooks=hooks, source=source)
 
 
-def _build_entry(entry: Any, where: str, types: Mapping[str, tuple[type[Check], dict[str, Any]]]) -> Check:
+def _build_entry(entry: Any, where: str, types: Mapping[str, CheckType] = BUILTIN_TYPES) -> Check:
     if not isinstance(entry, Mapping):
         raise PlanError(f"{where}: expected a mapping with at least an id")
     if "id" not in entry:
         raise PlanError(f"{where}.id: required")
+    if "enforce" in entry:
+        # One home for "report but never block": the policy's dry_run.
+        raise PlanError(f"{where}.enforce: no longer supported; write dry_run: true instead of enforce: false")
     common = {k: convert(entry[k], t, f"{where}.{k}") for k, t in _COMMON.items() if k in entry}
     check_id: str = common["id"]
     if not check_id.strip():
@@ -131,79 +135,29 @@ def _build_entry(entry: Any, where: str, types: Mapping[str, tuple[type[Check], 
     policy_values = {k: convert(entry[k], t, f"{where}.{k}") for k, t in _POLICY_FIELDS.items() if k in entry}
     try:
         policy = Policy(**policy_values)
-    except ValueError as exc:
-        raise PlanError(f"{where}: {exc}") from None
+    except RangeError as exc:
+        raise field_error(where, exc) from None
     params = {k: v for k, v in entry.items() if k not in _COMMON and k not in _POLICY_FIELDS}
     kind = common.get("check", check_id)
-    extra = {"policy": policy, "enforce": common.get("enforce", True)}
     if kind in types:
         cls, fixed = types[kind]
-        return _from_class(cls, check_id, {**fixed, **params}, where, extra)
+        for name in params:
+            if name in fixed:
+                raise PlanError(
+                    f"{where}.{name}: {kind} always has {name} {fixed[name]!r}; "
+                    f"name the type instead (check: http_probe) to choose it"
+                    if cls is HttpProbe
+                    else f"{where}.{name}: fixed to {fixed[name]!r} by {kind}"
+                )
+        return build_check(cls, check_id, {**params, **fixed}, where, policy)
     if ":" in kind:
-        return _custom(kind, check_id, params, where, extra)
+        return custom_check(kind, check_id, params, where, policy)
     known = ", ".join(sorted(types))
     field = "check" if "check" in entry else "id"
     raise PlanError(
         f"{where}.{field}: unknown check {kind!r}; expected a built-in ({known}) "
         "or a dotted path such as mychecks.orders:schema_version"
     )
-
-
-def _from_class(
-    cls: type[Check], check_id: str, params: Mapping[str, Any], where: str, extra: Mapping[str, Any]
-) -> Check:
-    plan_fields = getattr(cls, "plan_fields", None)
-    fields = (
-        plan_fields()
-        if callable(plan_fields)
-        else dataclass_fields(cls, exclude=frozenset({"check_id", "enforce", "policy"}))
-    )
-    values = convert_fields(params, fields, where)
-    from_plan = getattr(cls, "from_plan", None)
-    try:
-        if callable(from_plan):
-            check: Check = from_plan(check_id, values, **extra)
-        else:
-            check = cls(check_id=check_id, **values, **extra)
-    except (TypeError, ValueError) as exc:
-        raise PlanError(f"{where}: {exc}") from None
-    return check
-
-
-def _custom(path: str, check_id: str, params: Mapping[str, Any], where: str, extra: Mapping[str, Any]) -> Check:
-    module_name, _, attr = path.partition(":")
-    try:
-        target = getattr(importlib.import_module(module_name), attr)
-    except ImportError as exc:
-        raise PlanError(f"{where}.check: cannot import {module_name!r} ({exc.name or exc})") from None
-    except AttributeError:
-        raise PlanError(f"{where}.check: {module_name!r} has no attribute {attr!r}") from None
-    if isinstance(target, type) and issubclass(target, Check):
-        return _from_class(target, check_id, params, where, extra)
-    if callable(target):
-        signature = inspect.signature(target)
-        accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
-        for name in params:
-            if not accepts_any and name not in signature.parameters:
-                known = ", ".join(n for n in list(signature.parameters)[1:]) or "none"
-                raise PlanError(f"{where}.{name}: unknown parameter of {path}; expected one of: {known}")
-        try:
-            signature.bind(None, **params)
-        except TypeError as exc:
-            raise PlanError(f"{where}: parameters do not fit {path}: {exc}") from None
-        return FunctionCheck(check_id=check_id, function=target, params=dict(params), **extra)
-    raise PlanError(f"{where}.check: {path} is neither a Check class nor a function")
-
-
-@dataclass(kw_only=True)
-class FunctionCheck(Check):
-    """A custom check written as a function ``def check(ctx, **params) -> CheckResult``."""
-
-    function: Callable[..., CheckResult]
-    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-
-    def run(self, ctx: CheckContext) -> CheckResult:
-        return self.function(ctx, **self.params)
 
 
 def checks_or_defaults(plan: Plan | None, hook: Hook, defaults: Sequence[Check]) -> list[Check]:

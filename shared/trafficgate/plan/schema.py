@@ -1,6 +1,8 @@
 """Validation of plan values against the annotations of the dataclass they configure.
 
 Messages name the exact field: ``hooks.AfterAllowTestTraffic[2].max_p95_ms: expected a number``.
+
+Layer L3 (composition); imports only its own exceptions.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ def convert(value: Any, annotation: Any, where: str) -> Any:
             raise PlanError(f"{where}: expected true or false")
         return value
     if annotation is int:
+        # JSON (and JSON Schema) has numbers, not ints: 2.0 is the integer 2; 2.5 and true are not.
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            return int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise PlanError(f"{where}: expected an integer")
         return value

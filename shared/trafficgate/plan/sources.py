@@ -3,6 +3,8 @@
 The SSM parameter ``<prefix>/<application>/<deployment-group>`` wins, so one deployed stack
 serves every ECS service in the account, each with its own plan. It is read through Powertools
 Parameters with a five-minute cache per warm container.
+
+Layer L3 (composition): imports the engines (AWS clients, discovery) and the plan loader.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from trafficgate.checks.base import Check
+from trafficgate.aws import error_code
+from trafficgate.discovery import deployment_info
+from trafficgate.plan.builtins import BUILTIN_TYPES, CheckType
 from trafficgate.plan.exceptions import PlanError
 from trafficgate.plan.loader import Plan, parse_plan_text
 
@@ -26,12 +30,10 @@ _parsed: dict[tuple[str, str], Plan] = {}
 _lock = threading.Lock()
 
 
-def configured_plan(ctx: CheckContext, types: Mapping[str, tuple[type[Check], dict[str, Any]]]) -> Plan | None:
+def configured_plan(ctx: CheckContext, types: Mapping[str, CheckType] = BUILTIN_TYPES) -> Plan | None:
     """The plan for this deployment, or None when none is configured (built-in defaults apply)."""
     settings = ctx.settings
     if settings.plan_ssm_prefix:
-        from trafficgate.discovery import deployment_info
-
         info = deployment_info(ctx.deployment_id, ctx.aws)
         name = f"{settings.plan_ssm_prefix}/{info['applicationName']}/{info['deploymentGroupName']}"
         text = _ssm_text(ctx, name)
@@ -63,15 +65,14 @@ def _ssm_text(ctx: CheckContext, name: str) -> str | None:
     try:
         value = provider.get(name, max_age=PLAN_CACHE_SECONDS)
     except GetParameterError as exc:
-        cause = exc.__cause__ or exc.__context__  # Powertools raises without "from"
-        code = getattr(cause, "response", {}).get("Error", {}).get("Code", type(cause).__name__)
+        code = error_code(exc.__cause__ or exc.__context__)  # Powertools raises without "from"
         if code == "ParameterNotFound":
             return None
         raise PlanError(f"plan parameter {name}: could not read ({code})") from None
     return None if value is None else str(value)
 
 
-def _parse(text: str, source: str, types: Mapping[str, tuple[type[Check], dict[str, Any]]]) -> Plan:
+def _parse(text: str, source: str, types: Mapping[str, CheckType] = BUILTIN_TYPES) -> Plan:
     key = (source, hashlib.sha256(text.encode()).hexdigest())
     with _lock:
         cached = _parsed.get(key)
@@ -83,5 +84,6 @@ def _parse(text: str, source: str, types: Mapping[str, tuple[type[Check], dict[s
 
 
 def clear_cache() -> None:
+    """Forget every parsed plan (as a new container would)."""
     with _lock:
         _parsed.clear()

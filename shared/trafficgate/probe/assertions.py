@@ -1,12 +1,16 @@
-"""Judge a burst: turn a :class:`BurstResult` into one :class:`CheckResult`."""
+"""Judge a burst: turn a :class:`BurstResult` into one :class:`CheckResult`.
+
+Layer L1 (probe engine); the result type comes from the leaves (:mod:`trafficgate.outcome`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from trafficgate.checks.base import CheckResult
-from trafficgate.probe.engine import STATUS, BurstResult
+from trafficgate.outcome import CheckResult
+from trafficgate.probe.kinds import STATUS
+from trafficgate.probe.results import BurstResult
 from trafficgate.probe.spec import ProbeSpec
 
 #: Assertion names, in the order they are evaluated (the first failed one is the reason).

@@ -1,24 +1,43 @@
-"""What one probe burst does: :class:`ProbeSpec` and the accepted status codes."""
+"""What one probe burst does: :class:`ProbeSpec` and the accepted status codes.
+
+Layer L1 (probe engine). Pure data and validation: no I/O, cheap to import (settings need it).
+"""
 
 from __future__ import annotations
 
 import ipaddress
-import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from trafficgate.probe import jsonpath
 from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.stats import allowed_failures
+from trafficgate.ranges import Range, bounded, out_of_range
 
 _MIN_STATUS = 100
 _MAX_STATUS = 599
 #: Upper bound on worker threads of one burst; more would only measure the Lambda's CPU.
 MAX_CONCURRENCY = 256
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_HOST = re.compile(r"^[A-Za-z0-9.\-_]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+#: The longest a Lambda function can run: no single wait of a probe needs more.
+LAMBDA_MAX_S = 900.0
+#: The most requests one burst may send (at the default 5 ms a request, minutes of traffic).
+MAX_REQUESTS = 10_000
+#: The most bytes of one body the probe reads; with bodies kept for assertions, times the
+#: concurrency, this bounds the burst's memory.
+MAX_BODY_BYTES = 8 * 1_048_576
+
+_LATENCY_MS = Range(0, LAMBDA_MAX_S * 1000, exclusive_minimum=True)
+#: What the spec accepts, as patterns that also go into the published plan JSON Schema.
+# "$" escaped inside the classes: some JSON Schema validators (fastjsonschema) rewrite a bare "$".
+HEADER_NAME_PATTERN = r"^[!#\$%&'*+\-.^_`|~0-9A-Za-z]+$"
+METHOD_PATTERN = r"^[!#\$%&'*+\-.^_`|~0-9A-Z]+$"
+PATH_PATTERN = r"^/[^\s\x00-\x1f\x7f]*$"
+HOST_PATTERN = r"^[A-Za-z0-9.\-_]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$"
+_TOKEN = re.compile(HEADER_NAME_PATTERN)
+_METHOD = re.compile(METHOD_PATTERN)
+_PATH = re.compile(PATH_PATTERN)
+_HOST = re.compile(HOST_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +134,10 @@ class ProbeSpec:
     body_regex
         Regular expression searched for in the (possibly truncated) response body.
     json_equals
-        JSON path -> expected value, e.g. ``{"$.status": "ok"}``.
+        JMESPath expression -> expected JSON value, e.g. ``{"status": "ok", "items[0].id": 7}``.
+        An absent path reads as null.
     json_exists
-        JSON paths that must be present.
+        JMESPath expressions that must find a value (not absent, not null).
     header_matches
         Response header name -> regular expression searched for in its value.
     min_cert_days
@@ -142,28 +162,28 @@ class ProbeSpec:
         header and TLS name stay the URL's hostname.
     """
 
-    path: str = "/"
-    method: str = "GET"
-    requests: int = 50
-    concurrency: int = 5
-    timeout_s: float = 5.0
+    path: str = field(default="/", metadata={"pattern": PATH_PATTERN})
+    method: str = field(default="GET", metadata={"pattern": METHOD_PATTERN})
+    requests: int = bounded(50, Range(1, MAX_REQUESTS, integer=True))
+    concurrency: int = bounded(5, Range(1, MAX_CONCURRENCY, integer=True))
+    timeout_s: float = bounded(5.0, Range(0, LAMBDA_MAX_S, exclusive_minimum=True))
     accepted_status: StatusSet = DEFAULT_ACCEPTED_STATUS
-    min_success_rate: float = 0.99
-    max_p50_ms: float | None = None
-    max_p95_ms: float | None = 1000.0
-    max_p99_ms: float | None = None
+    min_success_rate: float = bounded(0.99, Range(0, 1))
+    max_p50_ms: float | None = bounded(None, _LATENCY_MS)
+    max_p95_ms: float | None = bounded(1000.0, _LATENCY_MS)
+    max_p99_ms: float | None = bounded(None, _LATENCY_MS)
     body_regex: str | None = None
     json_equals: Mapping[str, Any] = field(default_factory=dict)
     json_exists: tuple[str, ...] = ()
-    header_matches: Mapping[str, str] = field(default_factory=dict)
-    min_cert_days: int | None = None
-    host_header: str | None = None
+    header_matches: Mapping[str, str] = field(default_factory=dict, metadata={"key_pattern": HEADER_NAME_PATTERN})
+    min_cert_days: int | None = bounded(None, Range(0, 3650, integer=True))
+    host_header: str | None = field(default=None, metadata={"pattern": HOST_PATTERN})
     tls_verify: bool = True
     ca_bundle: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     follow_redirects: bool = False
-    max_body_bytes: int = 1_048_576
-    failure_samples: int = 5
+    max_body_bytes: int = bounded(1_048_576, Range(0, MAX_BODY_BYTES, integer=True))
+    failure_samples: int = bounded(5, Range(0, 100, integer=True))
     resolve: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -187,82 +207,82 @@ class ProbeSpec:
         return self.body_regex is not None or bool(self.json_equals) or bool(self.json_exists)
 
     def _validate(self) -> None:
-        if not isinstance(self.path, str) or not self.path.startswith("/") or _has_space_or_ctl(self.path):
+        if not isinstance(self.path, str) or not _PATH.fullmatch(self.path) or _has_space_or_ctl(self.path):
             raise ProbeConfigError(
-                f"path {self.path!r} must start with '/' and contain no spaces or control characters"
+                f"path {self.path!r} must start with '/' and contain no spaces or control characters", field="path"
             )
-        if not _TOKEN.match(self.method) or self.method != self.method.upper():
-            raise ProbeConfigError(f"method {self.method!r} must be an upper-case HTTP method such as GET")
-        _require_int("requests", self.requests, 1, None)
-        _require_int("concurrency", self.concurrency, 1, MAX_CONCURRENCY)
-        _require_positive("timeout_s", self.timeout_s)
+        if not isinstance(self.method, str) or not _METHOD.fullmatch(self.method):
+            raise ProbeConfigError(
+                f"method {self.method!r} must be an upper-case HTTP method such as GET", field="method"
+            )
+        bad = out_of_range(self)
+        if bad is not None:
+            name, problem = bad
+            raise ProbeConfigError(f"{name} {getattr(self, name)!r} {problem}", field=name)
         if not isinstance(self.accepted_status, StatusSet):
-            raise ProbeConfigError("accepted_status must be a StatusSet; use StatusSet.parse('200-399')")
-        rate = self.min_success_rate
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.0 <= rate <= 1.0:
-            raise ProbeConfigError(f"min_success_rate {rate!r} must be a number within [0, 1], e.g. 0.99")
-        for name in ("max_p50_ms", "max_p95_ms", "max_p99_ms"):
-            value = getattr(self, name)
-            if value is not None:
-                _require_positive(name, value)
+            raise ProbeConfigError(
+                "accepted_status must be a StatusSet; use StatusSet.parse('200-399')", field="accepted_status"
+            )
         if self.body_regex is not None:
             _require_regex("body_regex", self.body_regex)
-        for path in (*self.json_equals, *self.json_exists):
-            jsonpath.parse(path)
+        if self.json_equals or self.json_exists:
+            from trafficgate.probe.jsonquery import compile_expression  # jmespath only when asked for
+
+            for name, expressions in (("json_equals", self.json_equals), ("json_exists", self.json_exists)):
+                for expression in expressions:
+                    try:
+                        compile_expression(expression)
+                    except ProbeConfigError as exc:
+                        raise ProbeConfigError(f"{name}: {exc}", field=name) from None
         for name, pattern in self.header_matches.items():
             _require_header_name("header_matches", name)
             _require_regex(f"header_matches[{name!r}]", pattern)
-        if self.min_cert_days is not None:
-            _require_int("min_cert_days", self.min_cert_days, 0, None)
-        if self.host_header is not None and not _HOST.match(self.host_header):
-            raise ProbeConfigError(f"host_header {self.host_header!r} must be a host name with an optional :port")
+        if self.host_header is not None and not _HOST.fullmatch(self.host_header):
+            raise ProbeConfigError(
+                f"host_header {self.host_header!r} must be a host name with an optional :port", field="host_header"
+            )
         if self.ca_bundle is not None and not self.ca_bundle.strip():
-            raise ProbeConfigError("ca_bundle must be a file path or None")
+            raise ProbeConfigError("ca_bundle must be a file path or None", field="ca_bundle")
         for name, value in self.headers.items():
             _require_header_name("headers", name)
             # Never echo the value: it may be a credential.
             if not isinstance(value, str) or "\r" in value or "\n" in value:
-                raise ProbeConfigError(f"header {name!r} value must be a string without line breaks")
+                raise ProbeConfigError(f"header {name!r} value must be a string without line breaks", field="headers")
             if value != value.strip():
                 # requests would reject it with an error that quotes the value.
-                raise ProbeConfigError(f"header {name!r} value must not start or end with whitespace")
-        _require_int("max_body_bytes", self.max_body_bytes, 0, None)
+                raise ProbeConfigError(
+                    f"header {name!r} value must not start or end with whitespace", field="headers"
+                )
         if self.max_body_bytes == 0 and self.has_body_assertions:
-            raise ProbeConfigError("max_body_bytes is 0 but body_regex/json assertions need the body")
-        _require_int("failure_samples", self.failure_samples, 0, None)
+            raise ProbeConfigError(
+                "max_body_bytes is 0 but body_regex/json assertions need the body", field="max_body_bytes"
+            )
         for host, address in self.resolve.items():
-            if not host or not _HOST.match(host) or ":" in host:
-                raise ProbeConfigError(f"resolve key {host!r} must be a host name without port")
+            if not host or not _HOST.fullmatch(host) or ":" in host:
+                raise ProbeConfigError(f"resolve key {host!r} must be a host name without port", field="resolve")
             try:
                 ipaddress.ip_address(address)
             except ValueError:
-                raise ProbeConfigError(f"resolve[{host!r}] = {address!r} must be an IPv4 or IPv6 address") from None
+                raise ProbeConfigError(
+                    f"resolve[{host!r}] = {address!r} must be an IPv4 or IPv6 address", field="resolve"
+                ) from None
 
 
 def _has_space_or_ctl(text: str) -> bool:
     return any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text)
 
 
-def _require_int(name: str, value: Any, lo: int, hi: int | None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi is not None and value > hi):
-        bound = f">= {lo}" if hi is None else f"within [{lo}, {hi}]"
-        raise ProbeConfigError(f"{name} {value!r} must be an integer {bound}")
-
-
-def _require_positive(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        raise ProbeConfigError(f"{name} {value!r} must be a positive number")
-
-
 def _require_regex(name: str, pattern: Any) -> None:
     if not isinstance(pattern, str):
-        raise ProbeConfigError(f"{name} must be a regular expression string")
+        raise ProbeConfigError(f"{name} must be a regular expression string", field=name.split("[", 1)[0])
     try:
         re.compile(pattern)
     except re.error as exc:
-        raise ProbeConfigError(f"{name} {pattern!r} is not a valid regular expression: {exc}") from None
+        raise ProbeConfigError(
+            f"{name} {pattern!r} is not a valid regular expression: {exc}", field=name.split("[", 1)[0]
+        ) from None
 
 
 def _require_header_name(where: str, name: Any) -> None:
-    if not isinstance(name, str) or not _TOKEN.match(name):
-        raise ProbeConfigError(f"{where}: {name!r} is not a valid HTTP header name")
+    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+        raise ProbeConfigError(f"{where}: {name!r} is not a valid HTTP header name", field=where)

@@ -1,4 +1,7 @@
-"""Small numeric helpers of the probe: failure budget and percentiles."""
+"""Small numeric helpers of the probe: failure budget and percentiles.
+
+Layer L1 (probe engine); pure functions, no I/O.
+"""
 
 from __future__ import annotations
 

@@ -740,7 +740,7 @@ def _check_lines(summary: dict[str, Any]) -> list[str]:
 
     lines = []
     for c in summary.get("checks", []):
-        flag = " [dry run]" if c.get("dry_run") else ("" if c.get("enforce", True) else " [not enforced]")
+        flag = " [dry run]" if c.get("dry_run") else ""
         lines.append(
             f"{c['id']}: {c['outcome']}{flag} · value {short(c.get('value'))} · threshold {short(c.get('threshold'))}"
             f" · {c.get('reason', '')}"

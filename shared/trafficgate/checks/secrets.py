@@ -1,0 +1,193 @@
+"""BeforeInstall: every secret a container references exists (``secrets.references_exist``).
+
+Layer L2 (a check). Metadata only: secret *values* are never read (no GetSecretValue, no
+GetParameter); the calls are ``secretsmanager:DescribeSecret`` and ``ssm:DescribeParameters``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from trafficgate.aws import AWS_ERRORS, describe_error, error_code
+from trafficgate.checks.base import Check, CheckError, CheckResult
+from trafficgate.discovery import containers
+
+if TYPE_CHECKING:
+    from trafficgate.context import CheckContext
+
+SECRETS_CHECK_ID = "secrets.references_exist"
+# DescribeParameters accepts at most 50 values in one filter.
+_SSM_FILTER_VALUES = 50
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretReference:
+    """Where a ``valueFrom`` points: a Secrets Manager secret or an SSM parameter.
+
+    Parameters
+    ----------
+    kind
+        ``secretsmanager``, ``ssm`` or ``unknown`` (an ARN of another service).
+    target
+        The secret ARN without the JSON-key suffix, or the parameter name.
+    region, account
+        From the ARN; None for a bare parameter name (the task's own region and account).
+    json_key, version_stage, version_id
+        The optional suffix of a Secrets Manager reference (``:key:stage:id``).
+    """
+
+    kind: Literal["secretsmanager", "ssm", "unknown"]
+    target: str
+    region: str | None = None
+    account: str | None = None
+    json_key: str | None = None
+    version_stage: str | None = None
+    version_id: str | None = None
+
+
+def parse_secret_reference(value_from: str) -> SecretReference:
+    """Classify a ``secrets[].valueFrom`` (or ``credentialsParameter``) as ECS reads it.
+
+    A Secrets Manager ARN may carry ``:json-key:version-stage:version-id``; an SSM parameter is an
+    ARN (``...:parameter/name`` or ``...:parameter/path/name`` for ``/path/name``) or, in the
+    task's region, a bare name.
+    """
+    value = value_from.strip()
+    parts = value.split(":")
+    if parts[0] != "arn" or len(parts) < 6:
+        return SecretReference(kind="ssm", target=value)
+    service, region, account = parts[2], parts[3] or None, parts[4] or None
+    if service == "secretsmanager" and len(parts) >= 7 and parts[5] == "secret":
+        extra = [*parts[7:10], None, None, None]
+        return SecretReference(
+            kind="secretsmanager",
+            target=":".join(parts[:7]),
+            region=region,
+            account=account,
+            json_key=extra[0] or None,
+            version_stage=extra[1] or None,
+            version_id=extra[2] or None,
+        )
+    resource = ":".join(parts[5:])
+    if service == "ssm" and resource.startswith("parameter/"):
+        name = resource[len("parameter/") :]
+        # The ARN of "/path/name" is ".../parameter/path/name"; of "name", ".../parameter/name".
+        return SecretReference(kind="ssm", target=f"/{name}" if "/" in name else name, region=region, account=account)
+    return SecretReference(kind="unknown", target=value, region=region, account=account)
+
+
+def _secret_uses(definition: Mapping[str, Any]) -> dict[str, list[str]]:
+    """``valueFrom`` → who needs it (``container web secret DB_PASSWORD``), in task definition order."""
+    uses: dict[str, list[str]] = {}
+    for container in containers(definition):
+        name = container.get("name")
+        for secret in container.get("secrets") or []:
+            uses.setdefault(str(secret.get("valueFrom") or ""), []).append(
+                f"container {name} secret {secret.get('name')}"
+            )
+        for option in (container.get("logConfiguration") or {}).get("secretOptions") or []:
+            uses.setdefault(str(option.get("valueFrom") or ""), []).append(
+                f"container {name} log option {option.get('name')}"
+            )
+        credentials = (container.get("repositoryCredentials") or {}).get("credentialsParameter")
+        if credentials:
+            uses.setdefault(str(credentials), []).append(f"container {name} repositoryCredentials")
+    return uses
+
+
+@dataclass(kw_only=True)
+class SecretReferencesExist(Check):
+    """Every secret a container references exists, checked from metadata only.
+
+    Secrets Manager references use ``DescribeSecret`` (a secret scheduled for deletion, or a named
+    version or stage that is absent, counts as missing); SSM parameters use
+    ``DescribeParameters``. Values are never read. Parameters shared from another account cannot be
+    listed and are reported as warnings.
+    """
+
+    check_id: str = SECRETS_CHECK_ID
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        definition = ctx.task_definition()
+        own_account = _arn_account(str(definition.get("taskDefinitionArn") or ""))
+        uses = _secret_uses(definition)
+        missing: list[str] = []
+        unreadable: list[str] = []
+        warnings: list[str] = []
+        ssm_by_region: dict[str | None, dict[str, list[str]]] = {}
+        for value_from, needed_by in uses.items():
+            who = ", ".join(needed_by)
+            if not value_from:
+                missing.append(f"empty valueFrom ({who})")
+                continue
+            ref = parse_secret_reference(value_from)
+            if ref.kind == "unknown":
+                missing.append(f"{value_from} is neither a Secrets Manager secret nor an SSM parameter ({who})")
+            elif ref.kind == "secretsmanager":
+                problem = _secret_problem(ctx, ref)
+                if problem is not None:
+                    (unreadable if problem.startswith("AWS error") else missing).append(
+                        f"secret {ref.target} {problem} ({who})"
+                    )
+            elif ref.account and own_account and ref.account != own_account:
+                warnings.append(f"cannot verify parameter {value_from} shared from account {ref.account} ({who})")
+            else:
+                ssm_by_region.setdefault(ref.region, {}).setdefault(ref.target, []).extend(needed_by)
+        for region, names in ssm_by_region.items():
+            try:
+                existing = _existing_parameters(ctx, region, list(names))
+            except AWS_ERRORS as exc:
+                unreadable.append(f"SSM parameters in {region or 'this region'}: {describe_error(exc)}")
+                continue
+            for name, needed_by in names.items():
+                if name not in existing:
+                    missing.append(f"parameter {name} not found ({', '.join(needed_by)})")
+        value = {"references": len(uses), "missing": len(missing)}
+        details = {"references": {k: v for k, v in uses.items()}, "missing": missing}
+        if missing:
+            return CheckResult.failed(
+                f"missing secret reference(s): {'; '.join(missing)}",
+                value=value,
+                threshold=0,
+                details=details,
+                warnings=tuple(warnings),
+            )
+        if unreadable:
+            raise CheckError(f"could not verify secret reference(s): {'; '.join(unreadable)}")
+        reason = f"{len(uses)} secret reference(s) exist" if uses else "no secret references"
+        return CheckResult.passed(reason, value=value, threshold=0, details=details, warnings=tuple(warnings))
+
+
+def _secret_problem(ctx: CheckContext, ref: SecretReference) -> str | None:
+    """Why a Secrets Manager reference would not resolve, or None when it would (metadata only)."""
+    try:
+        meta = ctx.aws.client("secretsmanager", region=ref.region).describe_secret(SecretId=ref.target)
+    except AWS_ERRORS as exc:
+        code = error_code(exc)
+        return "not found" if code == "ResourceNotFoundException" else f"AWS error {code}"
+    if meta.get("DeletedDate"):
+        return "is scheduled for deletion"
+    versions: Mapping[str, Sequence[str]] = meta.get("VersionIdsToStages") or {}
+    if ref.version_id and ref.version_id not in versions:
+        return f"has no version {ref.version_id}"
+    if ref.version_stage and not any(ref.version_stage in stages for stages in versions.values()):
+        return f"has no version labelled {ref.version_stage}"
+    return None
+
+
+def _existing_parameters(ctx: CheckContext, region: str | None, names: list[str]) -> set[str]:
+    paginator = ctx.aws.client("ssm", region=region).get_paginator("describe_parameters")
+    existing: set[str] = set()
+    for start in range(0, len(names), _SSM_FILTER_VALUES):
+        chunk = names[start : start + _SSM_FILTER_VALUES]
+        filters = [{"Key": "Name", "Option": "Equals", "Values": chunk}]
+        for page in paginator.paginate(ParameterFilters=filters):
+            existing.update(str(p.get("Name")) for p in page.get("Parameters") or [])
+    return existing
+
+
+def _arn_account(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] or None if len(parts) > 4 and parts[0] == "arn" else None

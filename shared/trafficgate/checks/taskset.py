@@ -1,0 +1,85 @@
+"""AfterInstall: the green task set is steady, every desired task running (``ecs.taskset_steady``).
+
+Layer L2 (a check). CodeDeploy calls AfterInstall once the replacement (green) task set exists but
+before any traffic reaches it: the cheapest moment to stop a deployment whose tasks cannot start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from trafficgate.checks.base import Check, CheckResult
+from trafficgate.discovery import read_task_sets
+from trafficgate.ranges import Range, bounded
+
+if TYPE_CHECKING:
+    from trafficgate.context import CheckContext
+
+TASKSET_STEADY_CHECK_ID = "ecs.taskset_steady"
+
+
+@dataclass(kw_only=True)
+class TaskSetSteady(Check):
+    """The green task set is steady: every desired task runs and none is pending.
+
+    Polls CodeDeploy's view of the task sets until they are steady, ``timeout_s``
+    (``TRAFFICGATE_STEADY_TIMEOUT_S`` by default) has passed, or the hook's deadline comes.
+
+    Parameters
+    ----------
+    poll_interval_s
+        Pause between two reads of the task sets.
+    timeout_s
+        How long to wait for a steady task set; the operator's ``steady_timeout_s`` when omitted.
+    """
+
+    check_id: str = TASKSET_STEADY_CHECK_ID
+    poll_interval_s: float = bounded(1.0, Range(0.1, 60))
+    timeout_s: float | None = bounded(None, Range(0, 900))
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        started = time.monotonic()
+        timeout_s = ctx.settings.steady_timeout_s if self.timeout_s is None else self.timeout_s
+        stop_at = min(started + timeout_s, ctx.deadline)
+        progress = ctx.progress(self.check_id)
+        deployment = ctx.deployment()
+        threshold = "running == desired and pending == 0"
+        while True:
+            green = deployment.green
+            if green is None:
+                return CheckResult.failed(
+                    f"deployment {deployment.deployment_id} has no GREEN task set "
+                    f"(task sets: {deployment.describe_task_sets()})",
+                    threshold=threshold,
+                )
+            value = {"running": green.running, "desired": green.desired, "pending": green.pending}
+            if progress is not None:
+                progress(min(green.running, green.desired), green.desired)
+            waited = time.monotonic() - started
+            if green.running == green.desired and green.pending == 0:
+                warnings: tuple[str, ...] = ()
+                if green.desired == 0:
+                    warnings = (f"green task set {green.identifier} has a desired count of 0",)
+                return CheckResult.passed(
+                    f"green task set {green.identifier} steady: running {green.running}/{green.desired}, "
+                    f"pending 0 after {waited:.0f} s",
+                    value=value,
+                    threshold=threshold,
+                    details={"task_set": green.identifier, "status": green.status},
+                    warnings=warnings,
+                )
+            now = time.monotonic()
+            if now >= stop_at:
+                cut = " (hook deadline)" if stop_at < started + timeout_s else ""
+                return CheckResult.failed(
+                    f"green task set {green.identifier} running {green.running}/{green.desired}, "
+                    f"pending {green.pending} after {waited:.0f} s{cut}",
+                    value=value,
+                    threshold=threshold,
+                    details={"task_set": green.identifier, "status": green.status, "timeout_s": timeout_s},
+                )
+            time.sleep(max(0.0, min(self.poll_interval_s, stop_at - now)))
+            deployment = dataclasses.replace(deployment, task_sets=read_task_sets(ctx.deployment_id, ctx.aws))

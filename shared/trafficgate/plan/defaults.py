@@ -1,0 +1,77 @@
+"""The built-in plan of each hook: an explicit list of checks, minus those the operator switched off.
+
+Layer L3 (composition): imports the checks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from trafficgate.checks.alarms import AlarmsCheck
+from trafficgate.checks.container_port import ContainerPortMapped
+from trafficgate.checks.ecr import EcrImagesExist, EcrScanFindings
+from trafficgate.checks.http import PROD_LISTENER_CHECK_ID, TEST_LISTENER_CHECK_ID, HttpProbe
+from trafficgate.checks.metrics import FiveXxRate, TargetP95, UnhealthyHosts
+from trafficgate.checks.required_env import RequiredEnvironment
+from trafficgate.checks.secrets import SecretReferencesExist
+from trafficgate.checks.stopped_tasks import StoppedTasks
+from trafficgate.checks.targets import TargetsHealthy
+from trafficgate.checks.task_definition import TaskDefinitionActive
+from trafficgate.checks.task_size import TaskSize
+from trafficgate.checks.taskset import TaskSetSteady
+from trafficgate.hooks import Hook
+
+if TYPE_CHECKING:
+    from trafficgate.checks.base import Check
+    from trafficgate.config import Settings
+
+#: BeforeAllowTraffic sends one more, shorter burst: this share of the configured requests...
+SHORT_BURST_SHARE = 5
+#: ...but never fewer than this many requests (and never more than the configured burst).
+SHORT_BURST_MIN = 5
+
+
+def short_burst(requests: int) -> int:
+    """The request count of BeforeAllowTraffic's confirming burst for a configured ``requests``."""
+    return min(requests, max(SHORT_BURST_MIN, requests // SHORT_BURST_SHARE))
+
+
+def default_plan(hook: Hook, settings: Settings) -> list[Check]:
+    """The built-in plan for ``hook``, without the checks ``TRAFFICGATE_DISABLED_CHECKS`` switched off.
+
+    - BeforeInstall: the new task definition (exists and ACTIVE, container port, size, ECR
+      images and scan findings, secret references, required environment). No HTTP probe: the
+      test listener still routes to blue.
+    - AfterInstall: the green task set is steady, its targets healthy, none of its tasks stopped.
+    - AfterAllowTestTraffic: a burst on the test listener (now green).
+    - BeforeAllowTraffic: no alarm firing, and one more short burst on the test listener.
+    - AfterAllowTraffic: no alarm firing, CloudWatch metrics over the bake window, and a burst on
+      the production listener (now green).
+    """
+    checks: list[Check]
+    if hook is Hook.BEFORE_INSTALL:
+        checks = [
+            TaskDefinitionActive(),
+            ContainerPortMapped(),
+            TaskSize(),
+            EcrImagesExist(),
+            EcrScanFindings(),
+            SecretReferencesExist(),
+            RequiredEnvironment(),
+        ]
+    elif hook is Hook.AFTER_INSTALL:
+        checks = [TaskSetSteady(), TargetsHealthy(), StoppedTasks()]
+    elif hook is Hook.AFTER_ALLOW_TEST_TRAFFIC:
+        checks = [HttpProbe(check_id=TEST_LISTENER_CHECK_ID, listener="test")]
+    elif hook is Hook.BEFORE_ALLOW_TRAFFIC:
+        short = short_burst(settings.probe.requests)
+        checks = [AlarmsCheck(), HttpProbe(check_id=TEST_LISTENER_CHECK_ID, listener="test", requests=short)]
+    else:
+        checks = [
+            AlarmsCheck(),
+            FiveXxRate(),
+            TargetP95(),
+            UnhealthyHosts(),
+            HttpProbe(check_id=PROD_LISTENER_CHECK_ID, listener="prod"),
+        ]
+    return [c for c in checks if c.check_id not in settings.disabled_checks]

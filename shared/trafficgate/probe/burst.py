@@ -1,0 +1,360 @@
+"""One burst: ``spec.requests`` requests, ``spec.concurrency`` at a time, summarised.
+
+Layer L1 (probe engine). Design decisions worth knowing before changing anything here:
+
+* Only ``base_url``'s host is contacted. Redirects are not followed unless asked, and then
+  only to the same scheme, host and port; ``resolve`` changes the connect address, never the name.
+* The burst fails fast: once the failures exceed what ``min_success_rate`` allows, or a latency
+  percentile is certain to exceed its limit, no new request starts. The ones in flight finish
+  (bounded by their budget).
+* Bodies are streamed and read up to ``max_body_bytes``; a longer body is *truncated* (not a
+  failure by itself) and its connection is discarded, so memory stays bounded.
+* Header values from the spec may be credentials: they never reach the result, a repr or a log
+  line, and are masked if the server echoes them in a body sample.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from trafficgate.probe.certs import cert_days_left
+from trafficgate.probe.classify import TRANSPORT_ERRORS, classify_error
+from trafficgate.probe.exceptions import ProbeConfigError
+from trafficgate.probe.kinds import CONNECTION_ERROR, SAMPLE_CHARS, STATUS, TLS_ERROR, TLS_VERIFY_DISABLED
+from trafficgate.probe.masking import Masker
+from trafficgate.probe.request import Prober, RequestOutcome
+from trafficgate.probe.results import BurstResult, FailureSample
+from trafficgate.probe.spec import ProbeSpec
+from trafficgate.probe.stats import percentile
+from trafficgate.probe.target import Target
+from trafficgate.probe.transport import TargetAdapter, new_session
+
+logger = logging.getLogger(__name__)
+
+class _Control:
+    """Shared between workers: which request is next and whether to stop (under a lock)."""
+
+    def __init__(
+        self,
+        planned: int,
+        allowed_failures: int,
+        deadline: float | None,
+        latency_limits: Sequence[tuple[float, int]] = (),
+    ) -> None:
+        self.lock = threading.Lock()
+        self.planned = planned
+        self.allowed_failures = allowed_failures
+        self.deadline = deadline
+        # (limit_ms, how many responses may be slower than it before the percentile must exceed it)
+        self.latency_limits = tuple(latency_limits)
+        self.slow = [0] * len(self.latency_limits)
+        self.next_index = 0
+        self.failures = 0
+        self.stop_reason: str | None = None
+        self.crash: BaseException | None = None
+
+    def claim(self) -> int | None:
+        with self.lock:
+            if self.stop_reason is not None or self.next_index >= self.planned:
+                return None
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                self.stop_reason = "deadline"
+                return None
+            index = self.next_index
+            self.next_index += 1
+            return index
+
+    def record(self, outcome: RequestOutcome) -> None:
+        if outcome.aborted:
+            return
+        with self.lock:
+            if outcome.latency_ms is not None:
+                # Fail fast on latency too: once more responses are slower than a limit than the
+                # percentile can absorb over the whole burst, that percentile is certain to exceed it.
+                for i, (limit_ms, budget) in enumerate(self.latency_limits):
+                    if outcome.latency_ms > limit_ms:
+                        self.slow[i] += 1
+                        if self.slow[i] > budget and self.stop_reason is None:
+                            self.stop_reason = "latency"
+            if outcome.ok:
+                return
+            self.failures += 1
+            if self.failures > self.allowed_failures and self.stop_reason is None:
+                self.stop_reason = "failures"
+
+    def stop(self, reason: str) -> None:
+        with self.lock:
+            if self.stop_reason is None:
+                self.stop_reason = reason
+
+
+def _worker(prober: Prober, control: _Control, results: queue.SimpleQueue[RequestOutcome | None]) -> None:
+    try:
+        while (index := control.claim()) is not None:
+            outcome = prober.run(index)
+            control.record(outcome)
+            results.put(outcome)
+    except BaseException as exc:  # a bug, not a transport error: hand it to the caller's thread
+        with control.lock:
+            control.crash = control.crash or exc
+            control.stop_reason = control.stop_reason or "crash"
+    finally:
+        results.put(None)
+
+
+class _Tally:
+    """Aggregates outcomes in the calling thread."""
+
+    def __init__(self, spec: ProbeSpec, mask: Masker) -> None:
+        self.spec = spec
+        self.mask = mask
+        self.done = 0
+        self.successes = 0
+        self.failures = 0
+        self.aborted = 0
+        self.status_counts: Counter[int] = Counter()
+        self.failed_status_counts: Counter[int] = Counter()
+        self.error_counts: Counter[str] = Counter()
+        self.latencies: list[float] = []
+        self.samples: list[FailureSample] = []
+        self.truncated = 0
+        self.bytes_read = 0
+        self.redirects_followed = 0
+        self.redirects_blocked = 0
+
+    def add(self, outcome: RequestOutcome) -> None:
+        self.done += 1
+        self.bytes_read += outcome.bytes_read
+        self.redirects_followed += outcome.redirects
+        if outcome.aborted:
+            self.aborted += 1
+            return
+        if outcome.status is not None and outcome.latency_ms is not None:
+            self.status_counts[outcome.status] += 1
+            self.latencies.append(outcome.latency_ms)
+        self.truncated += outcome.truncated
+        self.redirects_blocked += outcome.blocked_redirect
+        if outcome.ok:
+            self.successes += 1
+            return
+        self.failures += 1
+        kind = outcome.kind or CONNECTION_ERROR
+        self.error_counts[kind] += 1
+        if kind == STATUS and outcome.status is not None:
+            self.failed_status_counts[outcome.status] += 1
+        if len(self.samples) < self.spec.failure_samples:
+            text = outcome.body.decode("utf-8", "replace")[:SAMPLE_CHARS]
+            self.samples.append(
+                FailureSample(
+                    index=outcome.index,
+                    kind=kind,
+                    status=outcome.status,
+                    latency_ms=None if outcome.latency_ms is None else round(outcome.latency_ms, 1),
+                    body=self.mask(text),
+                    detail=None if outcome.detail is None else self.mask(outcome.detail),
+                    truncated=outcome.truncated,
+                )
+            )
+
+
+def run_burst(
+    spec: ProbeSpec,
+    base_url: str,
+    *,
+    deadline: float | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    session: requests.Session | None = None,
+) -> BurstResult:
+    """Send ``spec.requests`` requests, ``spec.concurrency`` at a time, and summarise them.
+
+    Parameters
+    ----------
+    spec
+        What to send and what each response must satisfy.
+    base_url
+        ``http(s)://host[:port][/prefix]``; ``spec.path`` is appended. The only host contacted.
+    deadline
+        A :func:`time.monotonic` value. No request starts after it and requests in flight
+        are cut at it (and counted as aborted, not failed).
+    on_progress
+        Called as ``on_progress(done, planned)`` in the calling thread after every request.
+    session
+        Optional :class:`requests.Session` whose headers and auth are merged into each
+        request. A custom adapter mounted on it (a fake in tests) is used as is; the stock
+        ``HTTPAdapter`` is replaced for this burst by one that applies ``host_header``,
+        ``resolve`` and a pool as large as the concurrency. Without a session the engine
+        uses its own (no cookies, no proxies or netrc from the environment).
+
+    Returns
+    -------
+    BurstResult
+        Counts, latency percentiles, samples of failures and warnings. Judge it with
+        :func:`trafficgate.probe.evaluate`.
+
+    Raises
+    ------
+    ProbeConfigError
+        If ``base_url`` is unusable or ``ca_bundle`` does not exist.
+    """
+    started = time.monotonic()
+    target = Target.build(spec, base_url)
+    if spec.ca_bundle is not None and not os.path.exists(spec.ca_bundle):
+        raise ProbeConfigError(f"ca_bundle {spec.ca_bundle!r} does not exist")
+    warnings: list[str] = []
+    if target.https and not spec.tls_verify:
+        warnings.append(TLS_VERIFY_DISABLED)
+    cert_days: float | None = None
+    cert_error: str | None = None
+    if spec.min_cert_days is not None:
+        if not target.https:
+            warnings.append("min_cert_days ignored: the target is not HTTPS")
+        elif deadline is None or time.monotonic() < deadline:
+            timeout = spec.timeout_s if deadline is None else min(spec.timeout_s, deadline - time.monotonic())
+            try:
+                cert_days = round(cert_days_left(target, spec, max(timeout, 0.001)), 2)
+            except ValueError:  # a certificate our small DER reader does not understand
+                cert_error = TLS_ERROR
+            except TRANSPORT_ERRORS as exc:
+                cert_error = classify_error(exc)
+
+    logger.debug(
+        "probe burst starting",
+        extra={
+            "target": target.display(spec.path),
+            "requests": spec.requests,
+            "concurrency": spec.concurrency,
+        },
+    )
+    own_session = session is None
+    active = session if session is not None else new_session()
+    adapter: requests.adapters.BaseAdapter
+    ours: TargetAdapter | None = None
+    current = active.get_adapter(target.adapter_prefix)
+    if type(current) is HTTPAdapter or own_session:
+        ours = TargetAdapter(tls_name=target.tls_name, pool_size=spec.concurrency)
+        adapter = ours
+    else:
+        adapter = current
+    mask = Masker(spec.headers)
+    tally = _Tally(spec, mask)
+    control = _Control(spec.requests, spec.allowed_failures, deadline, latency_budgets(spec))
+    try:
+        prober = Prober(spec, target, active, adapter, deadline)
+        _run_workers(prober, control, tally, spec, on_progress)
+    finally:
+        if ours is not None:
+            ours.close()
+        if own_session:
+            active.close()
+
+    if tally.truncated and spec.has_body_assertions:
+        warnings.append(
+            f"{tally.truncated} body(ies) longer than max_body_bytes={spec.max_body_bytes}: "
+            "assertions saw only the first bytes"
+        )
+    if tally.redirects_blocked:
+        warnings.append(f"{tally.redirects_blocked} redirect(s) to another origin not followed")
+    lat = sorted(tally.latencies)
+    result = BurstResult(
+        target=target.display(spec.path),
+        requests_planned=spec.requests,
+        requests_sent=control.next_index,
+        successes=tally.successes,
+        failures=tally.failures,
+        aborted=tally.aborted,
+        allowed_failures=spec.allowed_failures,
+        status_counts=dict(tally.status_counts),
+        failed_status_counts=dict(tally.failed_status_counts),
+        error_counts=dict(tally.error_counts),
+        latency_count=len(lat),
+        latency_p50_ms=_pct(lat, 50),
+        latency_p95_ms=_pct(lat, 95),
+        latency_p99_ms=_pct(lat, 99),
+        latency_max_ms=_pct(lat, 100),
+        duration_s=round(time.monotonic() - started, 4),
+        stopped_early=control.stop_reason in {"failures", "latency"} and control.next_index < spec.requests,
+        deadline_hit=control.stop_reason == "deadline" or tally.aborted > 0,
+        failure_samples=tuple(tally.samples),
+        cert_days_left=cert_days,
+        cert_error=cert_error,
+        truncated_responses=tally.truncated,
+        bytes_read=tally.bytes_read,
+        redirects_followed=tally.redirects_followed,
+        redirects_blocked=tally.redirects_blocked,
+        warnings=tuple(warnings),
+    )
+    logger.debug(
+        "probe burst done",
+        extra={
+            "target": result.target,
+            "successes": result.successes,
+            "failures": result.failures,
+            "error_counts": dict(result.error_counts),
+            "duration_s": result.duration_s,
+        },
+    )
+    return result
+
+
+def latency_budgets(spec: ProbeSpec) -> list[tuple[float, int]]:
+    """For each latency limit: how many responses may exceed it before its percentile must.
+
+    With nearest-rank percentiles over ``n`` responses, the p-th percentile is the value at rank
+    ``ceil(p/100 * n)``; it exceeds a limit once more than ``n - ceil(p/100 * n)`` responses do.
+    That budget only shrinks when fewer responses arrive, so counting against the planned ``n``
+    never stops a burst that could still pass.
+    """
+    budgets = []
+    for pct, limit in ((50, spec.max_p50_ms), (95, spec.max_p95_ms), (99, spec.max_p99_ms)):
+        if limit is not None:
+            n = spec.requests
+            budgets.append((float(limit), n - math.ceil(pct * n / 100 - 1e-9)))
+    return budgets
+
+
+def _run_workers(
+    prober: Prober,
+    control: _Control,
+    tally: _Tally,
+    spec: ProbeSpec,
+    on_progress: Callable[[int, int], None] | None,
+) -> None:
+    results: queue.SimpleQueue[RequestOutcome | None] = queue.SimpleQueue()
+    workers = [
+        threading.Thread(target=_worker, args=(prober, control, results), name=f"probe-{n}", daemon=True)
+        for n in range(min(spec.concurrency, spec.requests))
+    ]
+    for worker in workers:
+        worker.start()
+    running = len(workers)
+    try:
+        while running:
+            outcome = results.get()
+            if outcome is None:
+                running -= 1
+                continue
+            tally.add(outcome)
+            if on_progress is not None:
+                on_progress(tally.done, spec.requests)
+    finally:
+        # Normally a no-op; after an error in on_progress it stops new requests, and the
+        # join waits only for requests in flight (each bounded by its time budget).
+        control.stop("aborted")
+        for worker in workers:
+            worker.join()
+    if control.crash is not None:
+        raise control.crash
+
+
+def _pct(sorted_values: Sequence[float], pct: float) -> float | None:
+    return round(percentile(sorted_values, pct), 2) if sorted_values else None

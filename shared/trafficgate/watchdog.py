@@ -1,0 +1,138 @@
+"""The deadline watchdog: run a plan in a worker thread, and walk away from it at the deadline.
+
+Layer L4 (orchestration): imports the check API, the verdict's record type and the attempt loop.
+Report before the deadline: a missing callback hangs the deployment for an hour, so whatever a
+check does (stuck in I/O, sleeping, spinning), the runner gets a list of records in time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from trafficgate.attempts import describe_exception, run_check
+from trafficgate.checks.base import Check
+from trafficgate.context import CheckContext
+from trafficgate.hooks import Hook
+from trafficgate.observability import logger
+from trafficgate.outcome import Outcome
+from trafficgate.plan.exceptions import PlanError
+from trafficgate.verdict import DEADLINE_CHECK_ID, PLAN_CHECK_ID, RUNNER_CHECK_ID, CheckRecord
+
+PlanFactory = Callable[[Hook, CheckContext], Sequence[Check]]
+
+
+class PlanRun:
+    """Runs a plan's checks one after another in a worker thread the runner can walk away from.
+
+    The worker is a daemon thread: a check stuck in I/O cannot hold back the report, and cannot
+    keep a local process alive once the verdict is out. When the plan ends, the worker closes what
+    the checks opened (:meth:`CheckContext.close`).
+
+    Parameters
+    ----------
+    hook
+        The lifecycle event, for the plan factory and the thread's name.
+    ctx
+        The checks' context.
+    plan
+        The checks, or a factory that builds them in the worker (a plan read from SSM takes time
+        that must count against the deadline too).
+    """
+
+    def __init__(self, hook: Hook, ctx: CheckContext, plan: Sequence[Check] | PlanFactory) -> None:
+        self._hook = hook
+        self._ctx = ctx
+        self._plan = plan
+        self._lock = threading.Lock()
+        self._records: list[CheckRecord] = []
+        self._current: tuple[str, float] | None = None
+        self._pending: list[Check] = []
+        self._abandoned = False
+        self._done = threading.Event()
+
+    def wait(self, deadline: float) -> list[CheckRecord]:
+        """Start the worker and return the records at the end of the plan or at ``deadline``.
+
+        At the deadline, the running check gets an ``error`` record and the ones not started an
+        ``inconclusive`` one; the worker is abandoned and its late results are dropped.
+        """
+        thread = threading.Thread(target=self._work, name=f"trafficgate-{self._hook.value}", daemon=True)
+        thread.start()
+        finished = self._done.wait(timeout=max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            self._abandoned = True
+            records = list(self._records)
+            if finished or self._done.is_set():  # the worker may finish between the wait and the lock
+                return records
+            now = time.monotonic()
+            if self._current is not None:
+                check_id, since = self._current
+                records.append(
+                    CheckRecord.errored(
+                        check_id,
+                        "deadline: still running when the safety margin before the Lambda timeout was reached",
+                        duration_ms=(now - since) * 1000.0,
+                    )
+                )
+            elif not self._pending:
+                records.append(CheckRecord.errored(DEADLINE_CHECK_ID, "deadline: the plan was not ready in time"))
+            for check in self._pending:
+                records.append(
+                    CheckRecord(
+                        check_id=check.check_id,
+                        outcome=Outcome.INCONCLUSIVE,
+                        reason="deadline: not run",
+                        dry_run=check.policy.dry_run,
+                        counts=check.policy.blocks(Outcome.INCONCLUSIVE),
+                    )
+                )
+        logger.error("deadline reached; reporting Failed without waiting for the remaining checks")
+        return records
+
+    def _work(self) -> None:
+        try:
+            self._run_plan()
+        except Exception as exc:  # a bug outside any check: answer now rather than at the deadline
+            logger.exception("runner error while running the plan")
+            with self._lock:
+                self._current = None
+                self._records.append(CheckRecord.errored(RUNNER_CHECK_ID, f"runner error: {type(exc).__name__}"))
+        finally:
+            self._done.set()
+            try:
+                self._ctx.close()
+            except Exception:
+                logger.exception("could not close the checks' sessions")
+
+    def _run_plan(self) -> None:
+        try:
+            checks = list(self._plan(self._hook, self._ctx) if callable(self._plan) else self._plan)
+            for check in checks:
+                if not isinstance(check, Check):
+                    raise PlanError(f"plan entry {check!r:.60} is not a Check")
+        except Exception as exc:
+            logger.exception("could not build the check plan")
+            with self._lock:
+                reason = (
+                    str(exc)
+                    if isinstance(exc, PlanError)
+                    else f"could not build the plan: {describe_exception(exc, 'plan factory')}"
+                )
+                self._records.append(CheckRecord.errored(PLAN_CHECK_ID, reason))
+            return
+        with self._lock:
+            self._pending = list(checks)
+        for check in checks:
+            with self._lock:
+                if self._abandoned:
+                    return
+                self._pending.remove(check)
+                self._current = (check.check_id, time.monotonic())
+            record = run_check(check, self._ctx)
+            with self._lock:
+                if self._abandoned:
+                    return
+                self._current = None
+                self._records.append(record)
