@@ -403,3 +403,11 @@ def test_a_listener_fixed_by_the_check_id_cannot_be_overridden() -> None:
     plan = build([{"id": "green.prod", "check": "http_probe", "listener": "prod"}])
     (probe,) = plan.checks_for(Hook.AFTER_ALLOW_TEST_TRAFFIC) or []
     assert isinstance(probe, HttpProbe) and probe.listener == "prod"
+
+
+def test_the_readme_jmespath_error_is_what_the_loader_says() -> None:
+    message = entry_error({"id": "http.test_listener", "json_exists": ["items[0"]})
+    assert message == (
+        f"{AATT}[0].json_exists: 'items[0' is not a valid JMESPath expression at position 7: "
+        "the expression ends too early"
+    )

@@ -42,7 +42,10 @@ def compile_expression(expression: str) -> ParsedResult:
         return jmespath.compile(text)
     except JMESPathError as exc:
         position = getattr(exc, "lex_position", None)
-        complaint = getattr(exc, "message", None) or getattr(exc, "msg", None) or type(exc).__name__
+        if type(exc).__name__ == "IncompleteExpressionError":
+            complaint = "the expression ends too early"
+        else:
+            complaint = getattr(exc, "message", None) or getattr(exc, "msg", None) or type(exc).__name__
         where = f" at position {position}" if isinstance(position, int) else ""
         raise ProbeConfigError(f"{expression!r} is not a valid JMESPath expression{where}: {complaint}") from None
 
