@@ -12,7 +12,6 @@ rolls back: the production listener returns to blue and the deployment is marked
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import signal
 import socket
@@ -25,7 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
@@ -33,6 +31,7 @@ import boto3
 
 from trafficgate import constants
 from trafficgate.hooks import Hook
+from trafficgate_local.handlers import load_handler
 from trafficgate_local.invoke import function_environment
 from trafficgate_local.lambda_context import LocalLambdaContext
 from trafficgate_local.rehearsal.apps import HEALTHY_BODY_REGEX, SCENARIOS, AppBehaviour, DemoApp
@@ -209,7 +208,7 @@ class Rehearsal:
         self.options = options
         self.timeline = Timeline(out)
         self._stack = contextlib.ExitStack()
-        self._modules: dict[Hook, ModuleType] = {}
+        self._handlers: dict[Hook, Callable[..., Any]] = {}
         self._functions: dict[Hook, FunctionSpec] = {}
         self._hook_runs: list[HookRun] = []
         self.log_path = Path(tempfile.gettempdir()) / f"trafficgate-rehearsal-{os.getpid()}.log"
@@ -666,7 +665,7 @@ class Rehearsal:
         self.timeline.emit(
             "hook-start", f"{hook.value} → {spec.function_name}", hook=hook.value, execution_id=execution_id
         )
-        module = self._module(hook, spec)
+        handler = self._handler(hook, spec)
         reset_runner()
         configure_runner(on_progress=lambda check, done, total: self.timeline.progress(check, done, total))
         context = LocalLambdaContext(function_name=spec.function_name, timeout_s=timeout, region=self.options.region)
@@ -684,7 +683,7 @@ class Rehearsal:
         def call() -> None:
             try:
                 with contextlib.redirect_stdout(log):
-                    outcome["summary"] = module.handler(event, context)
+                    outcome["summary"] = handler(event, context)
             except Exception as exc:
                 outcome["error"] = f"{type(exc).__name__}: {exc}"
 
@@ -722,17 +721,11 @@ class Rehearsal:
         self._hook_runs.append(run)
         return run
 
-    def _module(self, hook: Hook, spec: FunctionSpec) -> ModuleType:
+    def _handler(self, hook: Hook, spec: FunctionSpec) -> Callable[..., Any]:
         # One module per function, loaded once: like a warm Lambda container.
-        if hook not in self._modules:
-            module_name, _, _ = spec.handler.rpartition(".")
-            path = spec.code_dir / f"{module_name}.py"
-            loaded = importlib.util.spec_from_file_location(f"trafficgate_rehearsal_{hook.module_name}", path)
-            assert loaded is not None and loaded.loader is not None
-            module = importlib.util.module_from_spec(loaded)
-            loaded.loader.exec_module(module)
-            self._modules[hook] = module
-        return self._modules[hook]
+        if hook not in self._handlers:
+            self._handlers[hook] = load_handler(spec.code_dir, spec.handler)
+        return self._handlers[hook]
 
 
 def _check_lines(summary: dict[str, Any]) -> list[str]:
