@@ -107,9 +107,7 @@ def load_handler_module(code_dir: Path, module_name: str = "app", *, alias: str 
     return module
 
 
-def load_handler(
-    code_dir: Path, handler_ref: str = "app.handler", *, alias: str | None = None
-) -> Callable[..., Any]:
+def load_handler(code_dir: Path, handler_ref: str = "app.handler", *, alias: str | None = None) -> Callable[..., Any]:
     """Load the handler function that ``handler_ref`` names in ``code_dir``.
 
     Parameters

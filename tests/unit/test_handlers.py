@@ -10,13 +10,13 @@ import pytest
 
 from trafficgate_local.handlers import HandlerError, load_handler, load_handler_module, parse_handler_ref
 
-HANDLER = '''
+HANDLER = """
 loaded_from = __file__
 
 
 def handler(event, context):
     return {"where": loaded_from, "event": event}
-'''
+"""
 
 
 @pytest.fixture(autouse=True)
