@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         rehearsal._install()
         rehearsal._allow_test_traffic()
         spec_fn = rehearsal._function(HOOK)
-        os.environ.update(rehearsal._hook_environment(spec_fn))
-        handler = rehearsal._handler(HOOK, spec_fn)
+        os.environ.update(rehearsal.hooks.environment(spec_fn))
+        handler = rehearsal.hooks.handler(HOOK, spec_fn)
         test_port = next(e["test_port"] for e in rehearsal.timeline.events if e["kind"] == "setup")
         url = f"http://{rehearsal.dns_name}:{test_port}"
         probe_spec = Settings.from_env().probe
