@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         rehearsal._install()
         rehearsal._allow_test_traffic()
         spec_fn = rehearsal._function(HOOK)
-        os.environ.update(rehearsal._hook_environment(spec_fn))
-        module = rehearsal._module(HOOK, spec_fn)
+        os.environ.update(rehearsal.hooks.environment(spec_fn))
+        handler = rehearsal.hooks.handler(HOOK, spec_fn)
         test_port = next(e["test_port"] for e in rehearsal.timeline.events if e["kind"] == "setup")
         url = f"http://{rehearsal.dns_name}:{test_port}"
         probe_spec = Settings.from_env().probe
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             context = LocalLambdaContext(function_name=spec_fn.function_name, timeout_s=spec_fn.timeout_s)
             started = time.perf_counter()
             with contextlib.redirect_stdout(sink):  # EMF metrics go to stdout
-                summary = module.handler(event, context)
+                summary = handler(event, context)
             elapsed = time.perf_counter() - started
             recorded = [
                 r for r in rehearsal.stand_in.statuses(rehearsal.deployment_id) if r.execution_id == execution_id

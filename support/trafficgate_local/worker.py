@@ -1,4 +1,4 @@
-"""Child-process side of the local runner: load ``app.py`` by path and call its handler once.
+"""Child-process side of the local runner: load the handler's module by path and call the handler once.
 
 Usage (internal): python -m trafficgate_local.worker CODE_DIR HANDLER EVENT_JSON RESULT_JSON
 FUNCTION_NAME TIMEOUT_S MEMORY_MB
@@ -6,7 +6,6 @@ FUNCTION_NAME TIMEOUT_S MEMORY_MB
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 import traceback
@@ -18,16 +17,17 @@ def main(argv: list[str]) -> int:
     # Lambda puts the function's code directory first on sys.path, the layer under /opt/python;
     # here the layer is the editable install of trafficgate.
     sys.path.insert(0, code_dir)
+    from trafficgate_local.handlers import load_handler, parse_handler_ref
     from trafficgate_local.lambda_context import LocalLambdaContext
 
     context = LocalLambdaContext(
         function_name=function_name, timeout_s=float(timeout_s), memory_limit_in_mb=int(memory_mb)
     )
-    module_name, _, function = handler_ref.rpartition(".")
     payload: dict[str, object]
     try:
         event = json.loads(Path(event_path).read_text())
-        handler = getattr(importlib.import_module(module_name), function)
+        # Under the module's own name, as Lambda imports it: relative imports in a package resolve.
+        handler = load_handler(Path(code_dir), handler_ref, alias=parse_handler_ref(handler_ref)[0])
         payload = {"result": handler(event, context)}
         code = 0
     except Exception as exc:

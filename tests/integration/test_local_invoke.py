@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -218,3 +219,44 @@ def test_standalone_standin_seeds_the_sample_events_so_invoke_records_one_status
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def run_worker(code_dir: Path, handler_ref: str, tmp_path: Path) -> dict[str, Any]:
+    """Run the invoke worker directly on ``code_dir`` with an empty event; return its result file."""
+    event, result = tmp_path / "event.json", tmp_path / "result.json"
+    event.write_text("{}")
+    # CODE_DIR HANDLER EVENT_JSON RESULT_JSON FUNCTION_NAME TIMEOUT_S MEMORY_MB
+    args = [str(code_dir), handler_ref, str(event), str(result), "CodeDeployHook_worker-test", "10", "128"]
+    subprocess.run(
+        [sys.executable, "-m", "trafficgate_local.worker", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    payload: dict[str, Any] = json.loads(result.read_text())
+    return payload
+
+
+def test_worker_loads_a_dotted_handler_ref_whose_package_imports_relatively(tmp_path: Path) -> None:
+    package = tmp_path / "code" / "pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "helper.py").write_text("ANSWER = 42\n")
+    (package / "mod.py").write_text(
+        "from .helper import ANSWER\n\n\n"
+        "def handler(event, context):\n"
+        "    return {'answer': ANSWER, 'module': __name__}\n"
+    )
+
+    assert run_worker(tmp_path / "code", "pkg.mod.handler", tmp_path) == {"result": {"answer": 42, "module": "pkg.mod"}}
+
+
+def test_worker_reports_a_bad_handler_ref_by_name(tmp_path: Path) -> None:
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "app.py").write_text("def handler(event, context):\n    return 1\n")
+
+    error = run_worker(tmp_path / "code", "app.missing", tmp_path)["error"]
+
+    assert error["errorType"] == "HandlerError"
+    assert "handler 'app.missing'" in error["errorMessage"]

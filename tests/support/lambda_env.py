@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from trafficgate_local.handlers import load_handler_module as load_module_by_path
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
@@ -30,11 +30,4 @@ def load_event(name: str) -> dict[str, Any]:
 
 def load_handler_module(hook_module: str) -> ModuleType:
     """Import ``functions/<hook_module>/app.py`` under a unique name, as Lambda would load it."""
-    name = f"trafficgate_fn_{hook_module}"
-    path = FUNCTIONS / hook_module / "app.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module_by_path(FUNCTIONS / hook_module)

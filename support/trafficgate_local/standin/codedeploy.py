@@ -1,552 +1,45 @@
-"""moto's CodeDeploy, extended with the calls a lifecycle-hook Lambda makes, plus an owner's control API.
+"""The owner's control API of the CodeDeploy stand-in: :class:`StandIn`, one (account, region) of moto.
 
-moto 5.2 lacks PutLifecycleEventHookExecutionStatus, the deployment-target calls,
-UpdateDeploymentGroup and BatchGetDeploymentGroups, drops ``alarmConfiguration`` and hands out
-UUIDs as deployment ids. :func:`install` adds all of that to moto's classes, once, so that real
-boto3 clients see the real API shapes both under ``moto.mock_aws()`` and through a moto server.
+Tests, the admin endpoints and the rehearsal drive a deployment through it the way CodeDeploy
+itself would: seed an ECS deployment, hand out hook execution ids, read what the hooks reported,
+inject faults, set task sets and target and lifecycle-event statuses, reset. The API calls a hook
+makes are moto's, extended by :func:`~.moto_patch.install`.
 
-The extension keeps its state as an attribute of moto's per-(account, region) backend instance.
-moto's ``reset()`` wipes an instance's ``__dict__``, so ``mock_aws`` start/stop and
-``POST /moto-api/reset`` clear our state together with moto's; nothing else needs to be hooked.
+:data:`HOOK_EVENTS`, :data:`PUT_STATUS_OPERATION`, :func:`install` and :func:`is_installed` are
+re-exported here, where the rest of the package has always imported them from.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-import botocore.session
-from moto.codedeploy import responses as moto_responses
 from moto.codedeploy.models import CodeDeployBackend, DeploymentInfo, codedeploy_backends
-from moto.codedeploy.responses import CodeDeployResponse
 from moto.core.models import DEFAULT_ACCOUNT_ID
-from moto.core.responses import ActionResult
 
-from .exceptions import (
-    ApplicationNameRequiredException,
-    BatchLimitExceededException,
-    CodeDeployError,
-    DeploymentDoesNotExistException,
-    DeploymentGroupAlreadyExistsException,
-    DeploymentGroupNameRequiredException,
-    DeploymentIdRequiredException,
-    DeploymentTargetDoesNotExistException,
-    DeploymentTargetIdRequiredException,
-    DeploymentTargetListSizeExceededException,
-    InvalidDeploymentIdException,
-    InvalidLifecycleEventHookExecutionIdException,
-    InvalidLifecycleEventHookExecutionStatusException,
-    InvalidTargetFilterNameException,
-    LifecycleEventAlreadyCompletedException,
-    StandInError,
-    UnsupportedActionForDeploymentTypeException,
-)
+from .deployments import deployment_target_ids, extension_state, rename_deployment, target_state, touch_targets
+from .exceptions import StandInError
+from .hook_status import HOOK_EVENTS, PUT_STATUS_OPERATION
 from .model import (
-    DEPLOYMENT_ID_PATTERN,
     ECS_LIFECYCLE_EVENTS,
     LIFECYCLE_EVENT_STATUSES,
-    REPORTABLE_STATUSES,
     TARGET_STATUSES,
     ExtensionState,
     Fault,
     HookExecution,
     ReportCall,
     StatusRecord,
-    TargetState,
     TaskSet,
-    new_deployment_id,
     new_hook_execution_id,
     utc_now,
     validate_deployment_id,
 )
+from .moto_patch import install, is_installed, operation_names
 
 __all__ = ["HOOK_EVENTS", "PUT_STATUS_OPERATION", "StandIn", "install", "is_installed"]
 
-PUT_STATUS_OPERATION = "PutLifecycleEventHookExecutionStatus"
-#: The lifecycle events of an ECS deployment that invoke a hook Lambda.
-HOOK_EVENTS = (
-    "BeforeInstall",
-    "AfterInstall",
-    "AfterAllowTestTraffic",
-    "BeforeAllowTraffic",
-    "AfterAllowTraffic",
-)
-#: Real service limit for BatchGetDeploymentTargets.
-MAX_BATCH_TARGETS = 25
-MAX_BATCH_GROUPS = 100
-TARGET_FILTER_NAMES = ("TargetStatus", "ServerInstanceLabel")
 
-_STATE_ATTR = "_trafficgate_state"
-_INSTALL_MARK = "_trafficgate_installed"
-_install_lock = threading.Lock()
-# moto's own implementations that our replacements delegate to; filled by install().
-_ORIGINALS: dict[str, Any] = {}
-_state_lock = threading.Lock()
-
-# UpdateDeploymentGroup request member -> DeploymentGroup attribute.
-_GROUP_FIELDS = (
-    ("deploymentConfigName", "deployment_config_name"),
-    ("ec2TagFilters", "ec2_tag_filters"),
-    ("onPremisesInstanceTagFilters", "on_premises_instance_tag_filters"),
-    ("autoScalingGroups", "auto_scaling_groups"),
-    ("serviceRoleArn", "service_role_arn"),
-    ("triggerConfigurations", "trigger_configurations"),
-    ("alarmConfiguration", "alarm_configuration"),
-    ("autoRollbackConfiguration", "auto_rollback_configuration"),
-    ("outdatedInstancesStrategy", "outdated_instances_strategy"),
-    ("deploymentStyle", "deployment_style"),
-    ("blueGreenDeploymentConfiguration", "blue_green_deployment_configuration"),
-    ("loadBalancerInfo", "load_balancer_info"),
-    ("ec2TagSet", "ec2_tag_set"),
-    ("ecsServices", "ecs_services"),
-    ("onPremisesTagSet", "on_premises_tag_set"),
-    ("terminationHookEnabled", "termination_hook_enabled"),
-)
-
-
-# --------------------------------------------------------------------------------------------
-# helpers shared by the backend extension and the control API
-# --------------------------------------------------------------------------------------------
-def _state(backend: CodeDeployBackend) -> ExtensionState:
-    """Return the extension state stored on ``backend``, creating it on first use."""
-    state = backend.__dict__.get(_STATE_ATTR)
-    if state is None:
-        with _state_lock:
-            state = backend.__dict__.get(_STATE_ATTR)
-            if state is None:
-                state = ExtensionState()
-                setattr(backend, _STATE_ATTR, state)
-    return state
-
-
-def _aware(value: datetime) -> datetime:
-    # moto stores naive UTC datetimes; our records are aware. Normalise before comparing/serialising.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _alarm_configuration_api(value: Any) -> dict[str, Any]:
-    """Return ``alarmConfiguration`` in API shape from whatever moto stored (dict, object or None)."""
-    if value is None:
-        return {"enabled": False, "ignorePollAlarmFailure": False, "alarms": []}
-    if isinstance(value, Mapping):
-        enabled = value.get("enabled", False)
-        ignore = value.get("ignorePollAlarmFailure", False)
-        alarms = value.get("alarms") or []
-    else:  # moto.codedeploy.models.AlarmConfiguration
-        enabled = getattr(value, "enabled", False)
-        ignore = getattr(value, "ignore_poll_alarm_failure", False)
-        alarms = getattr(value, "alarms", None) or []
-    return {
-        "enabled": bool(enabled),
-        "ignorePollAlarmFailure": bool(ignore),
-        "alarms": [{"name": alarm["name"]} for alarm in alarms if alarm.get("name")],
-    }
-
-
-def _require_deployment(backend: CodeDeployBackend, deployment_id: str | None) -> DeploymentInfo:
-    """Validate a ``deploymentId`` request parameter the way the service does."""
-    if not deployment_id:
-        raise DeploymentIdRequiredException("Deployment ID is required.")
-    if not DEPLOYMENT_ID_PATTERN.match(deployment_id):
-        raise InvalidDeploymentIdException(f"Specified DeploymentId is not in the valid format: {deployment_id}")
-    if deployment_id not in backend.deployments:
-        raise DeploymentDoesNotExistException(f"The deployment {deployment_id} could not be found.")
-    return backend.deployments[deployment_id]
-
-
-def _target_ids(deployment: DeploymentInfo) -> list[str]:
-    """ECS target ids are ``<clusterName>:<serviceName>`` of the deployment group's services."""
-    services = deployment.deployment_group.ecs_services or []
-    return [f"{svc['clusterName']}:{svc['serviceName']}" for svc in services]
-
-
-def _target_state(state: ExtensionState, deployment: DeploymentInfo, target_id: str) -> TargetState:
-    deployment_state = state.deployment(deployment.deployment_id)
-    if target_id not in deployment_state.targets:
-        deployment_state.targets[target_id] = TargetState(last_updated_at=_aware(deployment.create_time))
-    return deployment_state.targets[target_id]
-
-
-def _touch_targets(state: ExtensionState, deployment: DeploymentInfo, when: datetime) -> None:
-    for target_id in _target_ids(deployment):
-        _target_state(state, deployment, target_id).last_updated_at = when
-
-
-def _deployment_target_api(backend: CodeDeployBackend, deployment: DeploymentInfo, target_id: str) -> dict[str, Any]:
-    state = _state(backend)
-    with state.lock:
-        target = _target_state(state, deployment, target_id)
-        events = state.deployment(deployment.deployment_id).events
-        cluster, _, service = target_id.partition(":")
-        ecs_target = {
-            "deploymentId": deployment.deployment_id,
-            "targetId": target_id,
-            "targetArn": f"arn:{backend.partition}:ecs:{backend.region_name}:{backend.account_id}"
-            f":service/{cluster}/{service}",
-            "lastUpdatedAt": target.last_updated_at,
-            "status": target.status,
-            "lifecycleEvents": [events[name].to_api(name) for name in ECS_LIFECYCLE_EVENTS],
-            "taskSetsInfo": [task_set.to_api() for task_set in target.task_sets],
-        }
-    return {"deploymentTargetType": "ECSTarget", "ecsTarget": ecs_target}
-
-
-def _rename_deployment(backend: CodeDeployBackend, old_id: str, new_id: str) -> None:
-    if old_id not in backend.deployments:
-        raise StandInError(f"deployment {old_id!r} does not exist")
-    validate_deployment_id(new_id)
-    if new_id == old_id:
-        return
-    if new_id in backend.deployments:
-        raise StandInError(f"deployment {new_id!r} already exists")
-    deployment = backend.deployments.pop(old_id)
-    deployment.deployment_id = new_id
-    backend.deployments[new_id] = deployment
-    # moto tags a deployment under its ARN; keep those tags reachable under the new id.
-    old_arn = backend._arn(f"deployment:{old_id}")
-    tags = backend.tagger.list_tags_for_resource(old_arn)["Tags"]
-    if tags:
-        backend.tagger.tag_resource(backend._arn(f"deployment:{new_id}"), tags)
-        backend.tagger.delete_all_tags_for_resource(old_arn)
-    state = _state(backend)
-    with state.lock:
-        if old_id in state.deployments:
-            moved = state.deployments.pop(old_id)
-            for execution in moved.executions.values():
-                execution.deployment_id = new_id
-            state.deployments[new_id] = moved
-
-
-# --------------------------------------------------------------------------------------------
-# backend methods (attached to moto's CodeDeployBackend by install())
-# --------------------------------------------------------------------------------------------
-def _backend_create_deployment(self: CodeDeployBackend, *args: Any, **kwargs: Any) -> str:
-    # moto hands out UUIDs; hooks and PutLifecycleEventHookExecutionStatus only accept d-XXXXXXXXX.
-    moto_id = _ORIGINALS["create_deployment"](self, *args, **kwargs)
-    new_id = new_deployment_id()
-    while new_id in self.deployments:
-        new_id = new_deployment_id()
-    _rename_deployment(self, moto_id, new_id)
-    return new_id
-
-
-def _backend_put_lifecycle_event_hook_execution_status(
-    self: CodeDeployBackend,
-    deployment_id: str | None,
-    lifecycle_event_hook_execution_id: str | None,
-    status: str | None,
-) -> str:
-    state = _state(self)
-    with state.lock:
-        event_name: str | None = None
-        error_code: str | None = None
-        try:
-            deployment = _require_deployment(self, deployment_id)
-            if deployment.application.compute_platform == "Server":
-                raise UnsupportedActionForDeploymentTypeException(
-                    "This action is only supported for Lambda and ECS deployments."
-                )
-            if status not in REPORTABLE_STATUSES:
-                raise InvalidLifecycleEventHookExecutionStatusException(
-                    f"The status {status} is not valid. Valid values are Succeeded and Failed."
-                )
-            deployment_state = state.deployments.get(deployment.deployment_id)
-            execution = (
-                deployment_state.executions.get(lifecycle_event_hook_execution_id or "") if deployment_state else None
-            )
-            if execution is None or deployment_state is None:
-                raise InvalidLifecycleEventHookExecutionIdException(
-                    f"The lifecycle event hook execution ID {lifecycle_event_hook_execution_id} is not valid "
-                    f"for deployment {deployment_id}."
-                )
-            event_name = execution.lifecycle_event_name
-            if execution.status is not None:
-                # The first report wins; the service refuses to change a completed hook.
-                raise LifecycleEventAlreadyCompletedException(
-                    f"The lifecycle event {event_name} has already been completed with status {execution.status}."
-                )
-            now = utc_now()
-            execution.status = status
-            execution.reported_at = now
-            event = deployment_state.events[event_name]
-            event.status = status
-            event.start_time = event.start_time or execution.registered_at
-            event.end_time = now
-            _touch_targets(state, deployment, now)
-            state.statuses.append(
-                StatusRecord(deployment.deployment_id, execution.execution_id, event_name, status, now)
-            )
-            return execution.execution_id
-        except CodeDeployError as exc:
-            error_code = exc.error_name
-            raise
-        finally:
-            state.calls.append(
-                ReportCall(
-                    deployment_id=deployment_id,
-                    execution_id=lifecycle_event_hook_execution_id,
-                    status=status,
-                    lifecycle_event_name=event_name,
-                    error_code=error_code,
-                    time=utc_now(),
-                )
-            )
-
-
-def _backend_list_deployment_targets(
-    self: CodeDeployBackend, deployment_id: str | None, target_filters: Mapping[str, list[str]] | None
-) -> list[str]:
-    deployment = _require_deployment(self, deployment_id)
-    filters = dict(target_filters or {})
-    unknown = sorted(set(filters) - set(TARGET_FILTER_NAMES))
-    if unknown:
-        raise InvalidTargetFilterNameException(f"The target filter name {unknown[0]} is invalid.")
-    target_ids = _target_ids(deployment)
-    wanted_statuses = filters.get("TargetStatus")
-    if wanted_statuses:
-        state = _state(self)
-        with state.lock:
-            target_ids = [tid for tid in target_ids if _target_state(state, deployment, tid).status in wanted_statuses]
-    return target_ids
-
-
-def _backend_get_deployment_target(
-    self: CodeDeployBackend, deployment_id: str | None, target_id: str | None
-) -> dict[str, Any]:
-    deployment = _require_deployment(self, deployment_id)
-    if not target_id:
-        raise DeploymentTargetIdRequiredException("A deployment target ID is required.")
-    if target_id not in _target_ids(deployment):
-        raise DeploymentTargetDoesNotExistException(
-            f"The deployment target {target_id} does not exist in deployment {deployment_id}."
-        )
-    return _deployment_target_api(self, deployment, target_id)
-
-
-def _backend_batch_get_deployment_targets(
-    self: CodeDeployBackend, deployment_id: str | None, target_ids: Sequence[str] | None
-) -> list[dict[str, Any]]:
-    deployment = _require_deployment(self, deployment_id)
-    if not target_ids:
-        raise DeploymentTargetIdRequiredException("At least one deployment target ID is required.")
-    if len(target_ids) > MAX_BATCH_TARGETS:
-        raise DeploymentTargetListSizeExceededException(
-            f"The maximum number of targets per request is {MAX_BATCH_TARGETS}."
-        )
-    known = _target_ids(deployment)
-    for target_id in target_ids:
-        if target_id not in known:
-            raise DeploymentTargetDoesNotExistException(
-                f"The deployment target {target_id} does not exist in deployment {deployment_id}."
-            )
-    return [_deployment_target_api(self, deployment, target_id) for target_id in target_ids]
-
-
-def _backend_update_deployment_group(
-    self: CodeDeployBackend,
-    application_name: str | None,
-    current_deployment_group_name: str | None,
-    new_deployment_group_name: str | None,
-    changes: Mapping[str, Any],
-) -> list[dict[str, Any]]:
-    if not application_name:
-        raise ApplicationNameRequiredException("The minimum number of required application names was not specified.")
-    if not current_deployment_group_name:
-        raise DeploymentGroupNameRequiredException("The deployment group name was not specified.")
-    group = self.get_deployment_group(application_name, current_deployment_group_name)
-    groups = self.deployment_groups[application_name]
-    if new_deployment_group_name and new_deployment_group_name != current_deployment_group_name:
-        if new_deployment_group_name in groups:
-            raise DeploymentGroupAlreadyExistsException(f"Deployment group {new_deployment_group_name} already exists.")
-        groups[new_deployment_group_name] = groups.pop(current_deployment_group_name)
-        group.deployment_group_name = new_deployment_group_name
-    for attribute, value in changes.items():
-        if value is not None:
-            setattr(group, attribute, value)
-    return []  # hooksNotCleanedUp: Auto Scaling hooks do not exist for ECS groups
-
-
-def _backend_batch_get_deployment_groups(
-    self: CodeDeployBackend, application_name: str | None, deployment_group_names: Sequence[str] | None
-) -> tuple[list[Any], str | None]:
-    if not application_name:
-        raise ApplicationNameRequiredException("The minimum number of required application names was not specified.")
-    self.get_application(application_name)
-    if not deployment_group_names:
-        raise DeploymentGroupNameRequiredException("The deployment group name was not specified.")
-    if len(deployment_group_names) > MAX_BATCH_GROUPS:
-        raise BatchLimitExceededException(f"The maximum number of names is {MAX_BATCH_GROUPS}.")
-    groups = self.deployment_groups.get(application_name, {})
-    found = [groups[name] for name in deployment_group_names if name in groups]
-    missing = [name for name in deployment_group_names if name not in groups]
-    message = f"Deployment groups do not exist: {', '.join(missing)}" if missing else None
-    return found, message
-
-
-# --------------------------------------------------------------------------------------------
-# response methods (attached to moto's CodeDeployResponse by install())
-# --------------------------------------------------------------------------------------------
-def _deployment_group_info(deployment_group: Any) -> dict[str, Any]:
-    info: dict[str, Any] = _ORIGINALS["_deployment_group_info"](deployment_group)
-    info["alarmConfiguration"] = _alarm_configuration_api(deployment_group.alarm_configuration)
-    return info
-
-
-def _response_call_action(self: CodeDeployResponse) -> Any:
-    operation = self._get_action()
-    fault = _state(self.codedeploy_backend).take_fault(operation) if operation else None
-    if fault is None:
-        return _ORIGINALS["call_action"](self)
-    if operation == PUT_STATUS_OPERATION:
-        state = _state(self.codedeploy_backend)
-        with state.lock:
-            state.calls.append(
-                ReportCall(
-                    deployment_id=self._get_param("deploymentId"),
-                    execution_id=self._get_param("lifecycleEventHookExecutionId"),
-                    status=self._get_param("status"),
-                    lifecycle_event_name=None,
-                    error_code=fault.error_code,
-                    time=utc_now(),
-                )
-            )
-    headers = dict(self.response_headers)
-    headers.update(
-        {
-            "status": str(fault.http_status),
-            "Content-Type": "application/x-amz-json-1.1",
-            "x-amzn-ErrorType": fault.error_code,
-        }
-    )
-    body = json.dumps({"__type": fault.error_code, "message": fault.message})
-    return fault.http_status, headers, body
-
-
-def _response_put_lifecycle_event_hook_execution_status(self: CodeDeployResponse) -> ActionResult:
-    execution_id = _backend_put_lifecycle_event_hook_execution_status(
-        self.codedeploy_backend,
-        deployment_id=self._get_param("deploymentId"),
-        lifecycle_event_hook_execution_id=self._get_param("lifecycleEventHookExecutionId"),
-        status=self._get_param("status"),
-    )
-    return ActionResult({"lifecycleEventHookExecutionId": execution_id})
-
-
-def _response_list_deployment_targets(self: CodeDeployResponse) -> ActionResult:
-    target_ids = _backend_list_deployment_targets(
-        self.codedeploy_backend,
-        deployment_id=self._get_param("deploymentId"),
-        target_filters=self._get_param("targetFilters"),
-    )
-    return ActionResult({"targetIds": target_ids})
-
-
-def _response_get_deployment_target(self: CodeDeployResponse) -> ActionResult:
-    target = _backend_get_deployment_target(
-        self.codedeploy_backend,
-        deployment_id=self._get_param("deploymentId"),
-        target_id=self._get_param("targetId"),
-    )
-    return ActionResult({"deploymentTarget": target})
-
-
-def _response_batch_get_deployment_targets(self: CodeDeployResponse) -> ActionResult:
-    targets = _backend_batch_get_deployment_targets(
-        self.codedeploy_backend,
-        deployment_id=self._get_param("deploymentId"),
-        target_ids=self._get_param("targetIds"),
-    )
-    return ActionResult({"deploymentTargets": targets})
-
-
-def _response_update_deployment_group(self: CodeDeployResponse) -> ActionResult:
-    changes = {attribute: self._get_param(member) for member, attribute in _GROUP_FIELDS}
-    hooks = _backend_update_deployment_group(
-        self.codedeploy_backend,
-        application_name=self._get_param("applicationName"),
-        current_deployment_group_name=self._get_param("currentDeploymentGroupName"),
-        new_deployment_group_name=self._get_param("newDeploymentGroupName"),
-        changes=changes,
-    )
-    return ActionResult({"hooksNotCleanedUp": hooks})
-
-
-def _response_batch_get_deployment_groups(self: CodeDeployResponse) -> ActionResult:
-    groups, message = _backend_batch_get_deployment_groups(
-        self.codedeploy_backend,
-        application_name=self._get_param("applicationName"),
-        deployment_group_names=self._get_param("deploymentGroupNames"),
-    )
-    result: dict[str, Any] = {"deploymentGroupsInfo": [_deployment_group_info(group) for group in groups]}
-    if message:
-        result["errorMessage"] = message
-    return ActionResult(result)
-
-
-_BACKEND_METHODS = {
-    "create_deployment": _backend_create_deployment,
-    "put_lifecycle_event_hook_execution_status": _backend_put_lifecycle_event_hook_execution_status,
-    "list_deployment_targets": _backend_list_deployment_targets,
-    "get_deployment_target": _backend_get_deployment_target,
-    "batch_get_deployment_targets": _backend_batch_get_deployment_targets,
-    "update_deployment_group": _backend_update_deployment_group,
-    "batch_get_deployment_groups": _backend_batch_get_deployment_groups,
-}
-_RESPONSE_METHODS = {
-    "call_action": _response_call_action,
-    "put_lifecycle_event_hook_execution_status": _response_put_lifecycle_event_hook_execution_status,
-    "list_deployment_targets": _response_list_deployment_targets,
-    "get_deployment_target": _response_get_deployment_target,
-    "batch_get_deployment_targets": _response_batch_get_deployment_targets,
-    "update_deployment_group": _response_update_deployment_group,
-    "batch_get_deployment_groups": _response_batch_get_deployment_groups,
-}
-
-
-def install() -> None:
-    """Extend moto's CodeDeploy backend and responses in place; safe to call any number of times.
-
-    Nothing happens at import time: owners (tests, the server, :class:`StandIn`) call this explicitly.
-    The ECS/ELB, CloudWatch and ECR extensions are installed with it (each idempotent).
-    """
-    from .cloudwatch import install_cloudwatch
-    from .ecr import install_ecr
-    from .ecs import install_ecs
-
-    install_ecs()
-    install_cloudwatch()
-    install_ecr()
-    with _install_lock:
-        if is_installed():
-            return
-        _ORIGINALS["create_deployment"] = CodeDeployBackend.create_deployment
-        _ORIGINALS["call_action"] = CodeDeployResponse.call_action
-        _ORIGINALS["_deployment_group_info"] = moto_responses._deployment_group_info
-        for name, function in _BACKEND_METHODS.items():
-            setattr(CodeDeployBackend, name, function)
-        for name, function in _RESPONSE_METHODS.items():
-            setattr(CodeDeployResponse, name, function)
-        # moto's response methods look the helper up as a module global, so replacing it is enough.
-        moto_responses._deployment_group_info = _deployment_group_info
-        setattr(CodeDeployBackend, _INSTALL_MARK, True)
-
-
-def is_installed() -> bool:
-    """Return True once :func:`install` has extended moto."""
-    return bool(getattr(CodeDeployBackend, _INSTALL_MARK, False))
-
-
-def _operation_names() -> frozenset[str]:
-    model = botocore.session.get_session().get_service_model("codedeploy")
-    return frozenset(model.operation_names)
-
-
-# --------------------------------------------------------------------------------------------
-# the owner's control API
-# --------------------------------------------------------------------------------------------
 class StandIn:
     """Control API of the CodeDeploy stand-in for one (account, region).
 
@@ -578,7 +71,7 @@ class StandIn:
 
     @property
     def _state(self) -> ExtensionState:
-        return _state(self.backend)
+        return extension_state(self.backend)
 
     def _deployment(self, deployment_id: str) -> DeploymentInfo:
         deployment = self.backend.deployments.get(deployment_id)
@@ -587,7 +80,7 @@ class StandIn:
         return deployment
 
     def _resolve_target(self, deployment: DeploymentInfo, target_id: str | None) -> str:
-        known = _target_ids(deployment)
+        known = deployment_target_ids(deployment)
         if target_id is None:
             if len(known) != 1:
                 raise StandInError(
@@ -668,11 +161,11 @@ class StandIn:
 
     def target_ids(self, deployment_id: str) -> list[str]:
         """Return the ECS target ids (``<cluster>:<service>``) of a deployment."""
-        return _target_ids(self._deployment(deployment_id))
+        return deployment_target_ids(self._deployment(deployment_id))
 
     def rename_deployment(self, old_id: str, new_id: str) -> None:
         """Give an existing deployment a fixed id (``^d-[A-Z0-9]{9}$``), moving its stand-in state too."""
-        _rename_deployment(self.backend, old_id, new_id)
+        rename_deployment(self.backend, old_id, new_id)
 
     # -- hooks ---------------------------------------------------------------------------------
     def register_hook_execution(
@@ -718,7 +211,7 @@ class StandIn:
             )
             event = deployment_state.events[lifecycle_event_name]
             event.status, event.start_time, event.end_time = "InProgress", now, None
-            _touch_targets(state, deployment, now)
+            touch_targets(state, deployment, now)
         return execution_id
 
     def statuses(self, deployment_id: str | None = None) -> list[StatusRecord]:
@@ -760,7 +253,7 @@ class StandIn:
         message : str, optional
             Error message; a generic one by default.
         """
-        if operation not in _operation_names():
+        if operation not in operation_names():
             raise StandInError(f"{operation!r} is not a CodeDeploy operation")
         if not 400 <= int(http_status) <= 599:
             raise StandInError(f"http_status must be 400-599, not {http_status}")
@@ -812,7 +305,7 @@ class StandIn:
         deployment = self._deployment(deployment_id)
         target_id = self._resolve_target(deployment, target_id)
         with self._state.lock:
-            target = _target_state(self._state, deployment, target_id)
+            target = target_state(self._state, deployment, target_id)
             target.task_sets = parsed
             target.last_updated_at = utc_now()
 
@@ -823,7 +316,7 @@ class StandIn:
         deployment = self._deployment(deployment_id)
         target_id = self._resolve_target(deployment, target_id)
         with self._state.lock:
-            target = _target_state(self._state, deployment, target_id)
+            target = target_state(self._state, deployment, target_id)
             target.status = status
             target.last_updated_at = utc_now()
 
@@ -845,7 +338,7 @@ class StandIn:
             elif status != "Pending":
                 event.start_time = event.start_time or now
                 event.end_time = now
-            _touch_targets(self._state, deployment, now)
+            touch_targets(self._state, deployment, now)
 
     # -- reset ---------------------------------------------------------------------------------
     def reset(self) -> None:

@@ -1,0 +1,92 @@
+"""What to rehearse: :class:`RehearsalOptions`, as ``trafficgate rehearse`` and the tests give them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from trafficgate_local.rehearsal.apps import SCENARIOS
+from trafficgate_local.rehearsal.traffic import steps_for
+
+__all__ = ["RehearsalOptions"]
+
+
+@dataclass
+class RehearsalOptions:
+    """What to rehearse.
+
+    Parameters
+    ----------
+    scenario
+        Green's behaviour (see :data:`SCENARIOS`); ignored when green is the user's own app.
+    deployment_config
+        ``CodeDeployDefault.ECSAllAtOnce``, a canary or a linear config.
+    time_scale
+        Multiplies every wait of the deployment config (0.01 turns 5 minutes into 3 s).
+    blue_url, green_url
+        Use the user's running apps (``http://127.0.0.1:8081``) instead of ours.
+    blue_command, green_command
+        Start the user's apps with these commands; ``$PORT`` in the environment says where to listen.
+    template
+        The SAM template whose functions and environment are used.
+    hook_timeout_s
+        Overrides the functions' Timeout from the template.
+    probe_requests
+        Overrides ``TRAFFICGATE_PROBE_REQUESTS`` for this rehearsal.
+    env
+        Further function environment variables (for example thresholds to try).
+    plan
+        A check plan file (YAML or JSON) the hooks use instead of the built-in plans.
+    check_paths
+        Directories holding the plan's custom check modules (as a layer puts them on the path).
+    """
+
+    scenario: str = "healthy"
+    deployment_config: str = "CodeDeployDefault.ECSAllAtOnce"
+    time_scale: float = 0.01
+    blue_url: str | None = None
+    green_url: str | None = None
+    blue_command: str | None = None
+    green_command: str | None = None
+    template: Path = field(default_factory=lambda: Path.cwd() / "template.yaml")
+    region: str = "us-east-1"
+    hook_timeout_s: float | None = None
+    probe_requests: int | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    plan: Path | None = None
+    check_paths: tuple[Path, ...] = ()
+
+    @property
+    def green_is_ours(self) -> bool:
+        """True when green is our demo app playing :attr:`scenario`, not the user's app."""
+        return not (self.green_url or self.green_command)
+
+    def validate(self) -> None:
+        """Check the options before anything starts.
+
+        Raises
+        ------
+        ValueError
+            Naming the option (as its command-line flag) and what was expected.
+        """
+        if self.scenario not in SCENARIOS:
+            raise ValueError(f"unknown scenario {self.scenario!r}; expected one of: {', '.join(SCENARIOS)}")
+        steps_for(self.deployment_config)
+        if self.time_scale < 0:
+            raise ValueError("--time-scale must be >= 0")
+        for name in ("blue", "green"):
+            url, command = getattr(self, f"{name}_url"), getattr(self, f"{name}_command")
+            if url and command:
+                raise ValueError(f"give either --{name}-url or --{name}-cmd, not both")
+            if url:
+                parts = urlsplit(url)
+                if parts.scheme != "http" or not parts.hostname or not parts.port:
+                    raise ValueError(f"--{name}-url {url!r}: expected http://host:port")
+        if self.plan is not None and not self.plan.is_file():
+            raise ValueError(f"plan file {self.plan} not found")
+        for path in self.check_paths:
+            if not path.is_dir():
+                raise ValueError(f"check path {path} is not a directory")
+        if not self.template.is_file():
+            raise ValueError(f"template {self.template} not found (run from the project root or pass --template)")

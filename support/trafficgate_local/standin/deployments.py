@@ -1,0 +1,158 @@
+"""Deployments as the CodeDeploy extension sees them: its state on moto's backend, lookups and real ids.
+
+Every part of the extension (hook status, deployment targets, deployment groups, the control API)
+works through the helpers here, so a deployment is validated, its ECS targets are named and its
+state is found in one way only.
+
+The extension keeps its state as an attribute of moto's per-(account, region) backend instance.
+moto's ``reset()`` wipes an instance's ``__dict__``, so ``mock_aws`` start/stop and
+``POST /moto-api/reset`` clear our state together with moto's; nothing else needs to be hooked.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.codedeploy.models import CodeDeployBackend, DeploymentInfo
+
+from .exceptions import (
+    DeploymentDoesNotExistException,
+    DeploymentIdRequiredException,
+    InvalidDeploymentIdException,
+    StandInError,
+)
+from .model import (
+    DEPLOYMENT_ID_PATTERN,
+    ExtensionState,
+    TargetState,
+    new_deployment_id,
+    validate_deployment_id,
+)
+
+__all__ = [
+    "ORIGINALS",
+    "backend_create_deployment",
+    "deployment_target_ids",
+    "extension_state",
+    "rename_deployment",
+    "require_deployment",
+    "target_state",
+    "touch_targets",
+]
+
+_STATE_ATTR = "_trafficgate_state"
+_state_lock = threading.Lock()
+#: moto's own implementations that our replacements delegate to, by name; filled once by
+#: :func:`~.moto_patch.install` before any replacement can run.
+ORIGINALS: dict[str, Any] = {}
+
+
+def extension_state(backend: CodeDeployBackend) -> ExtensionState:
+    """Return the extension state stored on ``backend``, creating it on first use.
+
+    Parameters
+    ----------
+    backend : CodeDeployBackend
+        moto's backend of one (account, region).
+
+    Returns
+    -------
+    ExtensionState
+        The same object until moto resets the backend.
+    """
+    state = backend.__dict__.get(_STATE_ATTR)
+    if state is None:
+        with _state_lock:
+            state = backend.__dict__.get(_STATE_ATTR)
+            if state is None:
+                state = ExtensionState()
+                setattr(backend, _STATE_ATTR, state)
+    return state
+
+
+def _aware(value: datetime) -> datetime:
+    # moto stores naive UTC datetimes; our records are aware. Normalise before comparing/serialising.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def require_deployment(backend: CodeDeployBackend, deployment_id: str | None) -> DeploymentInfo:
+    """Validate a ``deploymentId`` request parameter the way the service does.
+
+    Raises
+    ------
+    DeploymentIdRequiredException, InvalidDeploymentIdException, DeploymentDoesNotExistException
+        With the service's messages, so a client sees the real error codes.
+    """
+    if not deployment_id:
+        raise DeploymentIdRequiredException("Deployment ID is required.")
+    if not DEPLOYMENT_ID_PATTERN.match(deployment_id):
+        raise InvalidDeploymentIdException(f"Specified DeploymentId is not in the valid format: {deployment_id}")
+    if deployment_id not in backend.deployments:
+        raise DeploymentDoesNotExistException(f"The deployment {deployment_id} could not be found.")
+    return backend.deployments[deployment_id]
+
+
+def deployment_target_ids(deployment: DeploymentInfo) -> list[str]:
+    """ECS target ids are ``<clusterName>:<serviceName>`` of the deployment group's services."""
+    services = deployment.deployment_group.ecs_services or []
+    return [f"{svc['clusterName']}:{svc['serviceName']}" for svc in services]
+
+
+def target_state(state: ExtensionState, deployment: DeploymentInfo, target_id: str) -> TargetState:
+    """Return (creating if needed) the owner-controlled state of one target; call with ``state.lock`` held."""
+    deployment_state = state.deployment(deployment.deployment_id)
+    if target_id not in deployment_state.targets:
+        deployment_state.targets[target_id] = TargetState(last_updated_at=_aware(deployment.create_time))
+    return deployment_state.targets[target_id]
+
+
+def touch_targets(state: ExtensionState, deployment: DeploymentInfo, when: datetime) -> None:
+    """Set every target's ``lastUpdatedAt`` to ``when``, as the service does on each lifecycle change."""
+    for target_id in deployment_target_ids(deployment):
+        target_state(state, deployment, target_id).last_updated_at = when
+
+
+def rename_deployment(backend: CodeDeployBackend, old_id: str, new_id: str) -> None:
+    """Give a deployment another id, moving its tags and extension state with it.
+
+    Raises
+    ------
+    StandInError
+        When ``old_id`` does not exist, ``new_id`` is taken or not shaped like a real id.
+    """
+    if old_id not in backend.deployments:
+        raise StandInError(f"deployment {old_id!r} does not exist")
+    validate_deployment_id(new_id)
+    if new_id == old_id:
+        return
+    if new_id in backend.deployments:
+        raise StandInError(f"deployment {new_id!r} already exists")
+    deployment = backend.deployments.pop(old_id)
+    deployment.deployment_id = new_id
+    backend.deployments[new_id] = deployment
+    # moto tags a deployment under its ARN; keep those tags reachable under the new id.
+    old_arn = backend._arn(f"deployment:{old_id}")
+    tags = backend.tagger.list_tags_for_resource(old_arn)["Tags"]
+    if tags:
+        backend.tagger.tag_resource(backend._arn(f"deployment:{new_id}"), tags)
+        backend.tagger.delete_all_tags_for_resource(old_arn)
+    state = extension_state(backend)
+    with state.lock:
+        if old_id in state.deployments:
+            moved = state.deployments.pop(old_id)
+            for execution in moved.executions.values():
+                execution.deployment_id = new_id
+            state.deployments[new_id] = moved
+
+
+def backend_create_deployment(self: CodeDeployBackend, *args: Any, **kwargs: Any) -> str:
+    """``CodeDeployBackend.create_deployment`` that hands out ids shaped like the service's."""
+    # moto hands out UUIDs; hooks and PutLifecycleEventHookExecutionStatus only accept d-XXXXXXXXX.
+    moto_id = ORIGINALS["create_deployment"](self, *args, **kwargs)
+    new_id = new_deployment_id()
+    while new_id in self.deployments:
+        new_id = new_deployment_id()
+    rename_deployment(self, moto_id, new_id)
+    return new_id
