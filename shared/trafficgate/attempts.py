@@ -57,7 +57,8 @@ def run_check(check: Check, ctx: CheckContext) -> CheckRecord:
             f"check {check.check_id}: attempt {attempts} {result.outcome.value}; trying again",
             extra={"check": check.check_id, "pause_s": policy.pause_s},
         )
-        time.sleep(policy.pause_s)
+        if not ctx.sleep(policy.pause_s):
+            break
     duration_ms = (time.perf_counter() - started) * 1000.0
     if attempts > 1:
         result = dataclasses.replace(result, reason=f"{result.reason} (after {attempts} attempts)")

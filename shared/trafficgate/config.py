@@ -3,23 +3,29 @@
 Layer L1 (engines): imports the leaves and the probe's spec; never checks, context or plans.
 Precedence is written out once here: explicit argument → environment variable → default.
 Every variable name lives in :mod:`trafficgate.constants`.
+
+Every value is suspect until parsed. A number must be ASCII digits (``٣`` is not 3 here), finite
+and inside the range declared on its field (the same :class:`~trafficgate.ranges.Range` the
+template's ``MinValue``/``MaxValue`` must match); and whatever goes wrong while one variable is read,
+the error names that variable. A hook with a bad configuration reports Failed; it never crashes.
 """
 
 from __future__ import annotations
 
-import math
+import dataclasses
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from trafficgate import constants as env
 from trafficgate.constants import SEVERITIES
 from trafficgate.exceptions import ConfigError
 from trafficgate.probe.exceptions import ProbeConfigError
-from trafficgate.probe.spec import ProbeSpec, StatusSet
+from trafficgate.probe.spec import LAMBDA_MAX_S, ProbeSpec, StatusSet
+from trafficgate.ranges import Range, bounded, check_ranges, range_of
 
 NoListenerPolicy = Literal["pass", "fail"]
 ScanNoData = Literal["warn", "pass", "fail"]
@@ -32,6 +38,14 @@ DEFAULT_SERVICE_NAME = "trafficgate"
 DEFAULT_LOG_LEVEL = "INFO"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_PLAN_SSM_PREFIX = "/trafficgate"
+#: Longest value shown back in an error message (a 5,000-character regex need not be).
+_SHOWN_CHARS = 80
+
+_INT = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(r"[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?")
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,10 +141,12 @@ class Settings:
         checks' no-data rule (a plan's ``min_samples``/``no_data`` override them per check).
     plan_file, plan_ssm_prefix
         Where a check plan comes from: ``<prefix>/<application>/<group>`` in SSM first, then the file.
+    check_packages
+        Top-level packages a plan's custom checks may be imported from; empty: no custom checks.
     """
 
-    deadline_margin_ms: int = DEFAULT_DEADLINE_MARGIN_MS
-    report_max_attempts: int = DEFAULT_REPORT_MAX_ATTEMPTS
+    deadline_margin_ms: int = bounded(DEFAULT_DEADLINE_MARGIN_MS, Range(500, 120_000, integer=True))
+    report_max_attempts: int = bounded(DEFAULT_REPORT_MAX_ATTEMPTS, Range(1, 10, integer=True))
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
     test_url: str | None = None
     prod_url: str | None = None
@@ -141,202 +157,259 @@ class Settings:
     required_env: tuple[str, ...] = ()
     scan_severity: str = "CRITICAL"
     scan_no_data: ScanNoData = "warn"
-    steady_timeout_s: float = 60.0
+    steady_timeout_s: float = bounded(60.0, Range(0, LAMBDA_MAX_S))
     alarms: tuple[str, ...] = ()
-    bake_seconds: float = 60.0
-    max_5xx_rate: float = 0.01
-    max_target_p95_ms: float = 1000.0
-    max_unhealthy_hosts: float = 0.0
-    min_samples: int = 10
+    bake_seconds: float = bounded(60.0, Range(0, LAMBDA_MAX_S))
+    max_5xx_rate: float = bounded(0.01, Range(0, 1))
+    max_target_p95_ms: float = bounded(1000.0, Range(0, LAMBDA_MAX_S * 1000, exclusive_minimum=True))
+    max_unhealthy_hosts: float = bounded(0.0, Range(0, 10_000))
+    min_samples: int = bounded(10, Range(0, 1_000_000_000, integer=True))
     metrics_no_data: MetricsNoData = "pass"
     plan_file: str | None = None
     plan_ssm_prefix: str | None = DEFAULT_PLAN_SSM_PREFIX
+    check_packages: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        check_ranges(self)  # a Settings built in code obeys the same ranges as the environment
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read and validate every variable; raise :class:`ConfigError` naming the first bad one."""
-        e = os.environ if environ is None else environ
+        r = _Reader(os.environ if environ is None else environ)
         return cls(
-            deadline_margin_ms=_int(e, env.DEADLINE_MARGIN_MS, DEFAULT_DEADLINE_MARGIN_MS, minimum=0),
-            report_max_attempts=_int(e, env.REPORT_MAX_ATTEMPTS, DEFAULT_REPORT_MAX_ATTEMPTS, minimum=1),
-            observability=ObservabilitySettings.from_env(e),
-            test_url=_url(e, env.TEST_URL),
-            prod_url=_url(e, env.PROD_URL),
-            no_test_listener_policy=_choice(e, env.NO_TEST_LISTENER_POLICY, ("pass", "fail"), "pass"),
-            auth_secret_arn=_arn(e, env.AUTH_SECRET_ARN),
-            probe=_probe_spec(e),
-            disabled_checks=frozenset(_names(e, env.DISABLED_CHECKS)),
-            required_env=_names(e, env.REQUIRED_ENV),
-            scan_severity=_choice(e, env.SCAN_SEVERITY, SEVERITIES, "CRITICAL", upper=True),
-            scan_no_data=_choice(e, env.SCAN_NO_DATA, ("warn", "pass", "fail"), "warn"),
-            steady_timeout_s=_float(e, env.STEADY_TIMEOUT_S, 60.0, minimum=0.0),
-            alarms=_names(e, env.ALARMS),
-            bake_seconds=_float(e, env.BAKE_SECONDS, 60.0, minimum=0.0),
-            max_5xx_rate=_float(e, env.MAX_5XX_RATE, 0.01, minimum=0.0, maximum=1.0),
-            max_target_p95_ms=_float(e, env.MAX_TARGET_P95_MS, 1000.0, minimum=0.001),
-            max_unhealthy_hosts=_float(e, env.MAX_UNHEALTHY_HOSTS, 0.0, minimum=0.0),
-            min_samples=_int(e, env.MIN_SAMPLES, 10, minimum=0),
-            metrics_no_data=_choice(e, env.METRICS_NO_DATA, ("pass", "fail", "inconclusive"), "pass"),
-            plan_file=_str(e, env.PLAN_FILE),
-            plan_ssm_prefix=_ssm_prefix(e, env.PLAN_SSM_PREFIX),
+            deadline_margin_ms=r.number(env.DEADLINE_MARGIN_MS, cls, "deadline_margin_ms"),
+            report_max_attempts=r.number(env.REPORT_MAX_ATTEMPTS, cls, "report_max_attempts"),
+            observability=r.read(env.LOG_LEVEL, lambda: ObservabilitySettings.from_env(r.environ)),
+            test_url=r.read(env.TEST_URL, lambda: _url(r, env.TEST_URL)),
+            prod_url=r.read(env.PROD_URL, lambda: _url(r, env.PROD_URL)),
+            no_test_listener_policy=r.choice(env.NO_TEST_LISTENER_POLICY, ("pass", "fail"), "pass"),
+            auth_secret_arn=r.read(env.AUTH_SECRET_ARN, lambda: _arn(r, env.AUTH_SECRET_ARN)),
+            probe=_probe_spec(r),
+            disabled_checks=frozenset(r.names(env.DISABLED_CHECKS)),
+            required_env=r.names(env.REQUIRED_ENV),
+            scan_severity=r.choice(env.SCAN_SEVERITY, SEVERITIES, "CRITICAL", upper=True),
+            scan_no_data=r.choice(env.SCAN_NO_DATA, ("warn", "pass", "fail"), "warn"),
+            steady_timeout_s=r.number(env.STEADY_TIMEOUT_S, cls, "steady_timeout_s"),
+            alarms=r.names(env.ALARMS),
+            bake_seconds=r.number(env.BAKE_SECONDS, cls, "bake_seconds"),
+            max_5xx_rate=r.number(env.MAX_5XX_RATE, cls, "max_5xx_rate"),
+            max_target_p95_ms=r.number(env.MAX_TARGET_P95_MS, cls, "max_target_p95_ms"),
+            max_unhealthy_hosts=r.number(env.MAX_UNHEALTHY_HOSTS, cls, "max_unhealthy_hosts"),
+            min_samples=r.number(env.MIN_SAMPLES, cls, "min_samples"),
+            metrics_no_data=r.choice(env.METRICS_NO_DATA, ("pass", "fail", "inconclusive"), "pass"),
+            plan_file=r.text(env.PLAN_FILE),
+            plan_ssm_prefix=r.read(env.PLAN_SSM_PREFIX, lambda: _ssm_prefix(r, env.PLAN_SSM_PREFIX)),
+            check_packages=frozenset(r.read(env.CHECK_PACKAGES, lambda: _packages(r, env.CHECK_PACKAGES))),
         )
 
 
-# --- parsers: each names the variable and the accepted form ---------------------------------
+#: Every number an operator sets, with the dataclass field whose range bounds it. The template's
+#: parameters must carry the same ranges (a test compares them).
+NUMERIC_VARIABLES: Mapping[str, tuple[type, str]] = {
+    env.DEADLINE_MARGIN_MS: (Settings, "deadline_margin_ms"),
+    env.REPORT_MAX_ATTEMPTS: (Settings, "report_max_attempts"),
+    env.STEADY_TIMEOUT_S: (Settings, "steady_timeout_s"),
+    env.BAKE_SECONDS: (Settings, "bake_seconds"),
+    env.MAX_5XX_RATE: (Settings, "max_5xx_rate"),
+    env.MAX_TARGET_P95_MS: (Settings, "max_target_p95_ms"),
+    env.MAX_UNHEALTHY_HOSTS: (Settings, "max_unhealthy_hosts"),
+    env.MIN_SAMPLES: (Settings, "min_samples"),
+    env.PROBE_REQUESTS: (ProbeSpec, "requests"),
+    env.PROBE_CONCURRENCY: (ProbeSpec, "concurrency"),
+    env.REQUEST_TIMEOUT_S: (ProbeSpec, "timeout_s"),
+    env.MIN_SUCCESS_RATE: (ProbeSpec, "min_success_rate"),
+    env.MAX_P95_MS: (ProbeSpec, "max_p95_ms"),
+}
+
+
+def variable_range(name: str) -> Range:
+    """The range of the numeric variable ``name`` (declared on the field it sets)."""
+    owner, field_name = NUMERIC_VARIABLES[name]
+    found = range_of(next(f for f in dataclasses.fields(owner) if f.name == field_name))
+    assert found is not None, f"{owner.__name__}.{field_name} declares no range"
+    return found
+
+
+# --- the reader: each value names its variable, whatever goes wrong ---------------------------
+
+
+class _Reader:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+
+    def raw(self, name: str) -> str | None:
+        value = self.environ.get(name, "")
+        value = value.strip() if isinstance(value, str) else ""
+        return value or None
+
+    def shown(self, name: str) -> str:
+        value = self.environ.get(name, "")
+        return repr(value if len(value) <= _SHOWN_CHARS else value[: _SHOWN_CHARS - 3] + "...")
+
+    def read(self, name: str, parse: Callable[[], T]) -> T:
+        """Run one variable's parser; anything it raises becomes a ConfigError naming the variable."""
+        try:
+            return parse()
+        except ConfigError:
+            raise
+        except Exception as exc:
+            raise ConfigError(f"{name}={self.shown(name)}: could not be read ({type(exc).__name__})") from None
+
+    def text(self, name: str) -> str | None:
+        return self.raw(name)
+
+    def number(self, name: str, owner: type, field_name: str) -> Any:
+        declared = next(f for f in dataclasses.fields(owner) if f.name == field_name)
+        valid = range_of(declared)
+        assert valid is not None
+        raw = self.raw(name)
+        if raw is None:
+            return declared.default
+        if valid.integer:
+            if not _INT.fullmatch(raw):
+                raise ConfigError(f"{name}={self.shown(name)}: expected {valid.describe()}")
+            value: float = int(raw)
+        else:
+            if not _FLOAT.fullmatch(raw):
+                raise ConfigError(f"{name}={self.shown(name)}: expected {valid.describe()}")
+            value = float(raw)
+        problem = valid.problem(value)
+        if problem is not None:
+            raise ConfigError(f"{name}={self.shown(name)}: expected {valid.describe()}")
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.raw(name)
+        if raw is None:
+            return default
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise ConfigError(f"{name}={self.shown(name)}: expected true or false")
+
+    def choice(self, name: str, choices: tuple[str, ...], default: str, *, upper: bool = False) -> Any:
+        raw = self.raw(name)
+        value = default if raw is None else (raw.upper() if upper else raw.lower())
+        if value not in choices:
+            raise ConfigError(f"{name}={self.shown(name)}: expected one of {', '.join(choices)}")
+        return value
+
+    def names(self, name: str) -> tuple[str, ...]:
+        raw = self.raw(name)
+        if raw is None:
+            return ()
+        names = tuple(part.strip() for part in raw.split(",") if part.strip())
+        if any(" " in n for n in names):
+            raise ConfigError(f"{name}={self.shown(name)}: expected comma-separated names without spaces")
+        return names
 
 
 def _str(e: Mapping[str, str], name: str) -> str | None:
-    value = e.get(name, "").strip()
-    return value or None
-
-
-def _int(e: Mapping[str, str], name: str, default: int, *, minimum: int | None = None) -> int:
-    raw = _str(e, name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r}: expected an integer") from None
-    if minimum is not None and value < minimum:
-        raise ConfigError(f"{name}={raw!r}: expected an integer >= {minimum}")
-    return value
-
-
-def _float(
-    e: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0, maximum: float = math.inf
-) -> float:
-    raw = _str(e, name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r}: expected a number") from None
-    if not (minimum <= value <= maximum) or math.isnan(value):
-        upper = "" if maximum == math.inf else f" and <= {maximum:g}"
-        raise ConfigError(f"{name}={raw!r}: expected a number >= {minimum:g}{upper}")
-    return value
-
-
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
+    return _Reader(e).raw(name)
 
 
 def _bool(e: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = _str(e, name)
-    if raw is None:
-        return default
-    if raw.lower() in _TRUE:
-        return True
-    if raw.lower() in _FALSE:
-        return False
-    raise ConfigError(f"{name}={raw!r}: expected true or false")
+    return _Reader(e).flag(name, default)
 
 
-def _choice(e: Mapping[str, str], name: str, choices: tuple[str, ...], default: str, *, upper: bool = False) -> Any:
-    raw = _str(e, name)
-    value = default if raw is None else (raw.upper() if upper else raw.lower())
-    if value not in choices:
-        raise ConfigError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
-    return value
-
-
-def _ssm_prefix(e: Mapping[str, str], name: str) -> str | None:
-    raw = _str(e, name)
+def _ssm_prefix(r: _Reader, name: str) -> str | None:
+    raw = r.raw(name)
     if raw is None:
         return DEFAULT_PLAN_SSM_PREFIX
     if raw.lower() in {"off", "none", "false"}:
         return None
     if not raw.startswith("/") or raw.endswith("/") or " " in raw:
-        raise ConfigError(f"{name}={raw!r}: expected an SSM path such as /trafficgate, or off")
+        raise ConfigError(f"{name}={r.shown(name)}: expected an SSM path such as /trafficgate, or off")
     return raw
 
 
-def _names(e: Mapping[str, str], name: str) -> tuple[str, ...]:
-    raw = _str(e, name)
-    if raw is None:
-        return ()
-    names = tuple(part.strip() for part in raw.split(",") if part.strip())
-    if any(" " in n for n in names):
-        raise ConfigError(f"{name}={raw!r}: expected comma-separated names without spaces")
-    return names
-
-
-def _url(e: Mapping[str, str], name: str) -> str | None:
-    raw = _str(e, name)
+def _url(r: _Reader, name: str) -> str | None:
+    raw = r.raw(name)
     if raw is None:
         return None
-    parts = urlsplit(raw)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ConfigError(f"{name}={raw!r}: expected an absolute http:// or https:// URL")
+    try:
+        parts = urlsplit(raw)
+        host = parts.hostname
+    except ValueError:  # "http://[::1" and friends
+        raise ConfigError(
+            f"{name}={r.shown(name)}: not a valid URL (expected e.g. https://orders.example.com)"
+        ) from None
+    if parts.scheme not in {"http", "https"} or not host:
+        raise ConfigError(f"{name}={r.shown(name)}: expected an absolute http:// or https:// URL")
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise ConfigError(f"{name}={raw!r}: the port is not a number in 0-65535") from None
+        raise ConfigError(f"{name}={r.shown(name)}: the port is not a number in 0-65535") from None
     return raw.rstrip("/")
 
 
-def _arn(e: Mapping[str, str], name: str) -> str | None:
-    raw = _str(e, name)
+def _packages(r: _Reader, name: str) -> tuple[str, ...]:
+    names = r.names(name)
+    bad = [n for n in names if not n.isidentifier()]
+    if bad:
+        raise ConfigError(f"{name}={r.shown(name)}: expected top-level package names such as mychecks")
+    return names
+
+
+def _arn(r: _Reader, name: str) -> str | None:
+    raw = r.raw(name)
     if raw is not None and not raw.startswith("arn:"):
-        raise ConfigError(f"{name}={raw!r}: expected an ARN (arn:partition:service:region:account:...)")
+        raise ConfigError(f"{name}={r.shown(name)}: expected an ARN (arn:partition:service:region:account:...)")
     return raw
 
 
-def _resolve(e: Mapping[str, str], name: str) -> dict[str, str]:
-    raw = _str(e, name)
+def _resolve(r: _Reader, name: str) -> dict[str, str]:
+    raw = r.raw(name)
     if raw is None:
         return {}
     mapping: dict[str, str] = {}
     for item in raw.split(","):
         host, sep, address = item.strip().partition("=")
         if not sep or not host or not address:
-            raise ConfigError(f"{name}={raw!r}: expected host=address[,host=address...]")
+            raise ConfigError(f"{name}={r.shown(name)}: expected host=address[,host=address...]")
         mapping[host.strip().lower()] = address.strip()
     return mapping
 
 
-def _probe_spec(e: Mapping[str, str]) -> ProbeSpec:
-    accepted_raw = _str(e, env.ACCEPTED_STATUS) or "200-399"
+def _probe_spec(r: _Reader) -> ProbeSpec:
+    accepted_raw = r.raw(env.ACCEPTED_STATUS) or "200-399"
     try:
         accepted = StatusSet.parse(accepted_raw)
     except ValueError as exc:
         raise ConfigError(
-            f"{env.ACCEPTED_STATUS}={accepted_raw!r}: expected codes and ranges such as 200-399,404 ({exc})"
+            f"{env.ACCEPTED_STATUS}={r.shown(env.ACCEPTED_STATUS)}: "
+            f"expected codes and ranges such as 200-399,404 ({exc})"
         ) from None
-    body_regex = _str(e, env.BODY_REGEX)
-    if body_regex is not None:
-        try:
-            re.compile(body_regex)
-        except re.error as exc:
-            raise ConfigError(f"{env.BODY_REGEX}={body_regex!r}: not a valid regular expression ({exc})") from None
-    ca_bundle = _str(e, env.CA_BUNDLE)
+    ca_bundle = r.raw(env.CA_BUNDLE)
     if ca_bundle is not None and not os.path.isfile(ca_bundle):
-        raise ConfigError(f"{env.CA_BUNDLE}={ca_bundle!r}: expected the path of a PEM file that exists")
-    path = _str(e, env.PROBE_PATH) or "/"
+        raise ConfigError(f"{env.CA_BUNDLE}={r.shown(env.CA_BUNDLE)}: expected the path of a PEM file that exists")
+    path = r.raw(env.PROBE_PATH) or "/"
     if not path.startswith("/"):
-        raise ConfigError(f"{env.PROBE_PATH}={path!r}: expected a path starting with /")
+        raise ConfigError(f"{env.PROBE_PATH}={r.shown(env.PROBE_PATH)}: expected a path starting with /")
+    values = {
+        "path": path,
+        "requests": r.number(env.PROBE_REQUESTS, ProbeSpec, "requests"),
+        "concurrency": r.number(env.PROBE_CONCURRENCY, ProbeSpec, "concurrency"),
+        "timeout_s": r.number(env.REQUEST_TIMEOUT_S, ProbeSpec, "timeout_s"),
+        "accepted_status": accepted,
+        "min_success_rate": r.number(env.MIN_SUCCESS_RATE, ProbeSpec, "min_success_rate"),
+        "max_p95_ms": r.number(env.MAX_P95_MS, ProbeSpec, "max_p95_ms"),
+        "body_regex": r.raw(env.BODY_REGEX),
+        "host_header": r.raw(env.HOST_HEADER),
+        "tls_verify": r.flag(env.TLS_VERIFY, True),
+        "ca_bundle": ca_bundle,
+        "resolve": r.read(env.RESOLVE, lambda: _resolve(r, env.RESOLVE)),
+    }
     try:
-        return ProbeSpec(
-            path=path,
-            requests=_int(e, env.PROBE_REQUESTS, 50, minimum=1),
-            concurrency=_int(e, env.PROBE_CONCURRENCY, 5, minimum=1),
-            timeout_s=_float(e, env.REQUEST_TIMEOUT_S, 5.0, minimum=0.001),
-            accepted_status=accepted,
-            min_success_rate=_float(e, env.MIN_SUCCESS_RATE, 0.99, minimum=0.0, maximum=1.0),
-            max_p95_ms=_float(e, env.MAX_P95_MS, 1000.0, minimum=0.001),
-            body_regex=body_regex,
-            host_header=_str(e, env.HOST_HEADER),
-            tls_verify=_bool(e, env.TLS_VERIFY, True),
-            ca_bundle=ca_bundle,
-            resolve=_resolve(e, env.RESOLVE),
-        )
+        return ProbeSpec(**values)
     except ProbeConfigError as exc:  # ProbeSpec's own validation: name the variable behind the field
         name = _PROBE_FIELD_VARIABLES.get(exc.field or "")
         if name is None:
             raise ConfigError(f"probe settings: {exc}") from None
-        raise ConfigError(f"{name}={e.get(name, '')!r}: {exc}") from None
+        raise ConfigError(f"{name}={r.shown(name)}: {exc}") from None
+    except Exception as exc:  # RE2 or a parser choking on a hostile value: still named
+        raise ConfigError(f"probe settings could not be read ({type(exc).__name__})") from None
 
 
 #: ProbeSpec field -> the variable that sets it, so validation errors name what to fix.

@@ -72,6 +72,9 @@ METRICS_NO_DATA = "TRAFFICGATE_METRICS_NO_DATA"
 PLAN_FILE = "TRAFFICGATE_PLAN_FILE"
 #: SSM parameter prefix of per-group plans: <prefix>/<application>/<deployment-group>. "off" disables.
 PLAN_SSM_PREFIX = "TRAFFICGATE_PLAN_SSM_PREFIX"
+#: Comma-separated top-level packages a plan's custom checks may come from (e.g. "mychecks").
+#: Nothing else is imported: whoever writes a plan must not choose arbitrary code to run.
+CHECK_PACKAGES = "TRAFFICGATE_CHECK_PACKAGES"
 
 #: ECR finding severities, lowest first (``TRAFFICGATE_SCAN_SEVERITY`` names one of them).
 SEVERITIES = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
@@ -111,4 +114,5 @@ ALL = (
     METRICS_NO_DATA,
     PLAN_FILE,
     PLAN_SSM_PREFIX,
+    CHECK_PACKAGES,
 )

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from trafficgate import redaction
 from trafficgate.auth import auth_headers
 from trafficgate.discovery import AppSpec, Deployment, ListenerRole, describe_task_definition, discover
 from trafficgate.exceptions import CheckError
@@ -45,6 +46,10 @@ class CheckContext:
     cache
         Results shared by the checks of this invocation (e.g. the task definition they all judge);
         one invocation, one cache: nothing here outlives the hook.
+    cancelled
+        Set when the hook walks away from its checks (the deadline came). Long checks look at it
+        between steps, wait with :meth:`sleep`, and pass it to probes, so an abandoned check stops
+        within moments instead of living on in the warm container.
     """
 
     hook: Hook
@@ -57,6 +62,7 @@ class CheckContext:
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _deployment: Deployment | None = field(default=None, repr=False)
     _sessions: dict[str, TargetSession] = field(default_factory=dict, repr=False)
+    cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def deployment(self) -> Deployment:
@@ -126,7 +132,10 @@ class CheckContext:
         CheckError
             The secret cannot be read or has the wrong shape (the message never holds a value).
         """
-        return auth_headers(self.settings.auth_secret_arn, self.aws)
+        headers = auth_headers(self.settings.auth_secret_arn, self.aws)
+        # Known from now on to every masker of the container: logs, summaries, probe samples.
+        redaction.register(headers.values())
+        return headers
 
     def http(self, listener: ListenerRole) -> TargetSession:
         """A ready HTTP session on a listener, for custom checks: ``ctx.http("test").get("/orders")``.
@@ -165,8 +174,23 @@ class CheckContext:
         return lambda done, total: callback(check_id, done, total)
 
     def remaining_s(self) -> float:
-        """Seconds left before :attr:`deadline` (never negative)."""
+        """Seconds left before :attr:`deadline` (never negative; none once cancelled)."""
+        if self.cancelled.is_set():
+            return 0.0
         return max(0.0, self.deadline - time.monotonic())
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` (never past the deadline); False when cancelled meanwhile."""
+        self.cancelled.wait(max(0.0, min(seconds, self.remaining_s())))
+        return not self.cancelled.is_set()
+
+    def cancel(self) -> None:
+        """Call the checks off: the hook has reported without them (its deadline came)."""
+        self.cancelled.set()
+        with self._lock:
+            sessions = list(self._sessions.values())
+        for session in sessions:
+            session.cancel()
 
     def close(self) -> None:
         """Close what the checks of this invocation opened (the ``http()`` sessions)."""

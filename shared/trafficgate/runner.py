@@ -9,23 +9,29 @@ one call to :meth:`Reporter.report`, and every doubt ends in Failed.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from trafficgate import constants as env
 from trafficgate.aws import AwsClients
 from trafficgate.checks.base import Check
-from trafficgate.config import DEFAULT_REPORT_MAX_ATTEMPTS, Settings
+from trafficgate.config import DEFAULT_REPORT_MAX_ATTEMPTS, ObservabilitySettings, Settings
 from trafficgate.context import CheckContext
 from trafficgate.event import HookEvent
 from trafficgate.exceptions import ConfigError, ReportError
 from trafficgate.hooks import Hook
 from trafficgate.observability import SETTINGS as IMPORT_TIME_OBSERVABILITY
-from trafficgate.observability import logger
+from trafficgate.observability import begin_invocation, end_invocation, logger
 from trafficgate.reporting import CodeDeployReporter, Reporter, ReportOutcome
 from trafficgate.telemetry import emit_metrics, summarize
 from trafficgate.verdict import CONFIG_CHECK_ID, FAILED, RUNNER_CHECK_ID, CheckRecord, Verdict, decide
 from trafficgate.watchdog import PlanFactory, PlanRun
+
+#: Numbers the invocations of this container: a duplicate invocation (the same execution id, sent
+#: again by CodeDeploy) is a different invocation for its threads' logs.
+_invocations = itertools.count(1)
 
 
 class LambdaContextLike(Protocol):
@@ -110,15 +116,25 @@ class HookRunner:
         ids = HookEvent.parse(event)
         started = time.monotonic()
         reporter = self.reporter  # created now, not in the last seconds before the deadline
-        logger.append_keys(hook=hook.value, deployment_id=ids.deployment_id, execution_id=ids.execution_id)
+        # This invocation's threads log under its ids; threads left behind by an earlier one go quiet.
+        owner = begin_invocation(f"{ids.execution_id}#{next(_invocations)}")
         try:
-            verdict = self._judge(hook, ids, context, plan, started)
-        except Exception:
-            logger.exception("runner error; reporting Failed")
-            record = CheckRecord.errored(RUNNER_CHECK_ID, "runner error (see logs)")
-            status, reason = decide([record])
-            verdict = _verdict(hook, ids, status, reason, (record,), started)
-        return self._report(verdict, reporter)
+            logger.append_keys(
+                service=self._observability.service_name,
+                hook=hook.value,
+                deployment_id=ids.deployment_id,
+                execution_id=ids.execution_id,
+            )
+            try:
+                verdict = self._judge(hook, ids, context, plan, started)
+            except Exception:
+                logger.exception("runner error; reporting Failed")
+                record = CheckRecord.errored(RUNNER_CHECK_ID, "runner error (see logs)")
+                status, reason = decide([record])
+                verdict = _verdict(hook, ids, status, reason, (record,), started)
+            return self._report(verdict, reporter)
+        finally:
+            end_invocation(owner)
 
     def _judge(
         self,
@@ -133,7 +149,15 @@ class HookRunner:
             return _verdict(hook, ids, FAILED, f"{CONFIG_CHECK_ID}: {record.reason}", (record,), started)
 
         margin_s = self.settings.deadline_margin_ms / 1000.0
-        remaining_s = max(0.0, context.get_remaining_time_in_millis() / 1000.0)
+        remaining_ms = context.get_remaining_time_in_millis()
+        remaining_s = max(0.0, remaining_ms / 1000.0)
+        if margin_s >= remaining_s:
+            reason = (
+                f"{env.DEADLINE_MARGIN_MS}={self.settings.deadline_margin_ms} leaves no time for the checks: "
+                f"the function had {remaining_ms} ms left; lower the margin or raise the function's Timeout"
+            )
+            record = CheckRecord.errored(CONFIG_CHECK_ID, reason)
+            return _verdict(hook, ids, FAILED, f"{CONFIG_CHECK_ID}: {reason}", (record,), started)
         deadline = started + remaining_s - margin_s
         ctx = CheckContext(
             hook=hook,
@@ -170,9 +194,13 @@ class HookRunner:
         self._metrics(verdict)
         return summary
 
+    @property
+    def _observability(self) -> ObservabilitySettings:
+        """The validated observability settings; the ones read at import when the config is bad."""
+        return self.settings.observability if isinstance(self.settings, Settings) else IMPORT_TIME_OBSERVABILITY
+
     def _metrics(self, verdict: Verdict) -> None:
-        settings = self.settings.observability if isinstance(self.settings, Settings) else IMPORT_TIME_OBSERVABILITY
-        emit_metrics(verdict, settings)
+        emit_metrics(verdict, self._observability)
 
 
 def _configured_plan(hook: Hook, ctx: CheckContext) -> Sequence[Check]:
@@ -203,12 +231,19 @@ _runner: HookRunner | None = None
 
 
 def load_settings() -> Settings | ConfigError:
-    """Read the configuration at start-up; keep a ConfigError so each hook can report it."""
+    """Read the configuration at start-up; keep a ConfigError so each hook can report it.
+
+    Whatever goes wrong while reading (a parser bug included) becomes a ConfigError: a hook that
+    cannot read its configuration still answers, Failed, rather than crash without a report.
+    """
     try:
         return Settings.from_env()
     except ConfigError as exc:
         logger.error(f"invalid configuration: {exc}")
         return exc
+    except Exception as exc:
+        logger.exception("configuration could not be read")
+        return ConfigError(f"the configuration could not be read ({type(exc).__name__})")
 
 
 def get_runner() -> HookRunner:

@@ -13,11 +13,21 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from trafficgate.config import ObservabilitySettings
 from trafficgate.observability import SETTINGS, logger
+from trafficgate.redaction import masker
 from trafficgate.verdict import Verdict
 
 
 def summarize(verdict: Verdict) -> dict[str, Any]:
-    """The verdict summary; a check value that cannot be serialised must not break the hook."""
+    """The verdict summary, every registered secret masked in it.
+
+    A check value that cannot be serialised must not break the hook: the short form then.
+    """
+    summary = _summary(verdict)
+    masked: dict[str, Any] = masker().tree(summary)
+    return masked
+
+
+def _summary(verdict: Verdict) -> dict[str, Any]:
     try:
         return verdict.to_dict()
     except Exception:

@@ -12,6 +12,7 @@ from typing import Any
 
 from trafficgate.outcome import CheckResult, Outcome
 from trafficgate.policy import DEFAULT_POLICY, Policy
+from trafficgate.redaction import describe
 
 SUCCEEDED = "Succeeded"
 FAILED = "Failed"
@@ -152,7 +153,7 @@ def _jsonable(value: Any) -> Any:
     try:
         return json.loads(json.dumps(value, default=_fallback))
     except Exception:  # circular references and other oddities: say what it was, never raise
-        return repr(value)[:200]
+        return describe(value, 200)
 
 
 def _fallback(obj: Any) -> Any:

@@ -7,6 +7,7 @@ check does (stuck in I/O, sleeping, spinning), the runner gets a list of records
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -58,7 +59,13 @@ class PlanRun:
         At the deadline, the running check gets an ``error`` record and the ones not started an
         ``inconclusive`` one; the worker is abandoned and its late results are dropped.
         """
-        thread = threading.Thread(target=self._work, name=f"trafficgate-{self._hook.value}", daemon=True)
+        # A copy of this thread's context: the worker logs for this invocation, and only this one.
+        thread = threading.Thread(
+            target=contextvars.copy_context().run,
+            args=(self._work,),
+            name=f"trafficgate-{self._hook.value}",
+            daemon=True,
+        )
         thread.start()
         finished = self._done.wait(timeout=max(0.0, deadline - time.monotonic()))
         with self._lock:
@@ -66,6 +73,9 @@ class PlanRun:
             records = list(self._records)
             if finished or self._done.is_set():  # the worker may finish between the wait and the lock
                 return records
+            # Walk away, and tell the worker: probes stop starting requests and lose their sockets,
+            # waits end, so the abandoned thread and its probe threads are gone within moments.
+            self._ctx.cancel()
             now = time.monotonic()
             if self._current is not None:
                 check_id, since = self._current

@@ -140,6 +140,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not args.deployment_id:
         # Without a deployment there is no group to look a plan up for.
         env.setdefault(constants.PLAN_SSM_PREFIX, "off")
+    if args.check_path:
+        from trafficgate_local.handlers import packages_in
+
+        # The packages in those directories are the ones the plan may import, as an operator
+        # would list the packages of the layer they ship.
+        env.setdefault(constants.CHECK_PACKAGES, ",".join(packages_in(Path(p) for p in args.check_path)))
     os.environ.update(env)
     for path in args.check_path or []:
         sys.path.insert(0, str(Path(path).resolve()))

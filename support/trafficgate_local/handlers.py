@@ -17,7 +17,7 @@ import hashlib
 import importlib.util
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -146,3 +146,19 @@ def _unique_name(code_dir: Path, module_name: str) -> str:
     digest = hashlib.sha256(str(code_dir.resolve()).encode()).hexdigest()[:12]
     readable = re.sub(r"\W", "_", f"{code_dir.name}_{module_name}")
     return f"trafficgate_handler_{readable}_{digest}"
+
+
+def packages_in(paths: Iterable[Path]) -> list[str]:
+    """The top-level packages and modules importable from ``paths`` (custom check directories).
+
+    The local CLI allows exactly these for a plan's custom checks (``TRAFFICGATE_CHECK_PACKAGES``),
+    as an operator would name the packages of the layer they ship.
+    """
+    found: list[str] = []
+    for directory in paths:
+        for entry in sorted(Path(directory).iterdir()):
+            name = entry.stem if entry.suffix == ".py" else entry.name
+            importable = (entry.is_dir() and (entry / "__init__.py").is_file()) or entry.suffix == ".py"
+            if importable and name.isidentifier() and name not in found:
+                found.append(name)
+    return found

@@ -153,15 +153,17 @@ def test_example_plan_with_its_custom_checks(schema_version: int, code: int, sta
     assert summary["checks"][2]["dry_run"] is True
 
 
-def test_custom_checks_without_their_check_path_fail_the_verdict_naming_the_import() -> None:
+def test_custom_checks_without_their_check_path_fail_the_verdict_naming_the_setting() -> None:
     with serve(orders_app()) as server:
         proc = run_check([*JSON_CHECK, "--test-url", server.url, "--plan", str(EXAMPLE_PLAN)])
         probed = len(server.app.requests)
 
     assert proc.returncode == 1, proc.stderr
     summary = summary_of(proc)
+    # Without --check-path no package is allowed, so nothing is imported; the reason names the setting.
     assert summary["reason"] == (
-        "trafficgate.plan: hooks.AfterAllowTestTraffic[1].check: cannot import 'mychecks.orders' (mychecks)"
+        "trafficgate.plan: hooks.AfterAllowTestTraffic[1].check: package 'mychecks' is not allowed for custom "
+        "checks (TRAFFICGATE_CHECK_PACKAGES allows: none)"
     )
     assert probed == 0
 
@@ -183,7 +185,7 @@ def test_custom_checks_without_their_check_path_fail_the_verdict_naming_the_impo
         ),
         (
             ["--hook", "AfterAllowTestTraffic", "--set", "TRAFFICGATE_PROBE_REQUESTS=abc"],
-            "trafficgate: TRAFFICGATE_PROBE_REQUESTS='abc': expected an integer",
+            "trafficgate: TRAFFICGATE_PROBE_REQUESTS='abc': expected an integer within [1, 10000]",
         ),
         (
             ["--hook", "AfterAllowTestTraffic", "--set", "TRAFFICGATE_PROBE_REQUESTS"],
@@ -252,6 +254,7 @@ def test_dry_run_shows_the_same_verdict_as_the_hook(
     plan = tmp_path / "plan.yaml"
     plan.write_text(PARITY_PLAN)
     monkeypatch.setenv("TRAFFICGATE_PLAN_FILE", str(plan))
+    monkeypatch.setenv("TRAFFICGATE_CHECK_PACKAGES", "mychecks")  # what --check-path allows for the CLI
     with serve(app()) as server:
         monkeypatch.setenv("TRAFFICGATE_TEST_URL", server.url)
         code, dry = dry_run_verdict(server, plan)

@@ -7,6 +7,7 @@ per-group plans); the probes hit real HTTP servers whose recorded requests tell 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -277,6 +278,7 @@ def test_example_custom_check_through_the_handler(
     lambda_context: ContextFactory,
 ) -> None:
     monkeypatch.setenv("TRAFFICGATE_PLAN_FILE", str(EXAMPLE_PLAN))
+    monkeypatch.setenv("TRAFFICGATE_CHECK_PACKAGES", "mychecks")
     with serve(orders_app(schema_version)) as server:
         monkeypatch.setenv("TRAFFICGATE_TEST_URL", server.url)
         summary = invoke(standin, lambda_context())
@@ -291,3 +293,41 @@ def test_example_custom_check_through_the_handler(
     assert schema["outcome"] == ("pass" if schema_version == 2 else "fail")
     assert checks["orders.version_header"]["dry_run"] is True
     assert server.app.paths().count("/orders/schema") == 1
+
+
+@pytest.mark.parametrize(
+    ("packages", "check", "reason"),
+    [
+        (None, "mychecks.orders:SchemaVersion", "package 'mychecks' is not allowed for custom checks"),
+        ("mychecks", "this:s", "package 'this' is not allowed for custom checks"),
+        ("mychecks", "os:system", "package 'os' is not allowed for custom checks"),
+    ],
+    ids=["nothing-allowed", "zen-of-python", "os-system"],
+)
+def test_a_plan_imports_only_the_packages_the_operator_allows(
+    packages: str | None,
+    check: str,
+    reason: str,
+    standin: StandInEnv,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    lambda_context: ContextFactory,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Whoever can write the plan must not choose arbitrary code to run: `check: this:s` used to
+    # import `this`, whose import-time code printed the Zen of Python.
+    sys.modules.pop("this", None)
+    if packages is not None:
+        monkeypatch.setenv("TRAFFICGATE_CHECK_PACKAGES", packages)
+    plan = f"version: 1\nhooks:\n  AfterAllowTestTraffic:\n    - id: x.custom\n      check: {check}\n"
+    monkeypatch.setenv("TRAFFICGATE_PLAN_FILE", str(write_plan(tmp_path, plan)))
+    with serve(orders_app(2)) as server:
+        monkeypatch.setenv("TRAFFICGATE_TEST_URL", server.url)
+        summary = invoke(standin, lambda_context())
+        probed = server.app.requests
+
+    assert statuses(standin) == ["Failed"]
+    assert summary["reason"].startswith(f"trafficgate.plan: hooks.AfterAllowTestTraffic[0].check: {reason}")
+    assert "this" not in sys.modules
+    assert "Beautiful is better than ugly" not in capsys.readouterr().out
+    assert probed == []

@@ -172,12 +172,12 @@ def test_json_and_header_assertions_both_ways() -> None:
             (
                 spec(json_equals={"checks[0].up": 1}),
                 "assertion:json_path",
-                "checks[0].up = true, expected 1",
+                "checks[0].up is true, expected 1",
             ),
             (
                 spec(json_equals={"status": "degraded"}),
                 "assertion:json_path",
-                "status = 'ok', expected 'degraded'",
+                "status is 'ok', expected 'degraded'",
             ),
             (spec(json_exists=("checks[1]",)), "assertion:json_path", "checks[1] missing"),
             (
@@ -221,11 +221,12 @@ def test_redirect_to_another_host_is_never_followed() -> None:
                 result = evaluate(s, burst)
                 assert result.outcome is Outcome.FAIL
                 assert burst.error_counts == {"redirect_blocked" if follow else "status": burst.failures}
-            # With 3xx accepted, a blocked redirect passes on its status but is reported.
+            # Even with 3xx accepted: following was asked for, so the refused hop is no final answer.
             s = spec(requests=3, follow_redirects=True)
             burst = run_burst(s, server.url)
-            assert evaluate(s, burst).outcome is Outcome.PASS
-            assert burst.redirects_blocked == 3 and any("not followed" in w for w in burst.warnings)
+            assert evaluate(s, burst).outcome is Outcome.FAIL
+            assert burst.error_counts == {"redirect_blocked": burst.failures}
+            assert burst.redirects_blocked == burst.failures and any("not followed" in w for w in burst.warnings)
         assert other.app.requests == []
 
 

@@ -26,8 +26,9 @@ def attr(name: str) -> Get:
 # variable -> [(raw value, how to read it back, expected)]
 VALID: dict[str, list[tuple[str, Get, Any]]] = {
     env.DEADLINE_MARGIN_MS: [
-        ("0", attr("deadline_margin_ms"), 0),
+        ("500", attr("deadline_margin_ms"), 500),
         (" 2500 ", attr("deadline_margin_ms"), 2500),
+        ("+120000", attr("deadline_margin_ms"), 120_000),
     ],
     env.REPORT_MAX_ATTEMPTS: [("1", attr("report_max_attempts"), 1), ("8", attr("report_max_attempts"), 8)],
     env.TRACING: [
@@ -41,7 +42,12 @@ VALID: dict[str, list[tuple[str, Get, Any]]] = {
     env.PROBE_PATH: [("/health?deep=1", probe("path"), "/health?deep=1")],
     env.PROBE_REQUESTS: [("20", probe("requests"), 20)],
     env.PROBE_CONCURRENCY: [("8", probe("concurrency"), 8)],
-    env.MIN_SUCCESS_RATE: [("0.95", probe("min_success_rate"), 0.95), ("1", probe("min_success_rate"), 1.0)],
+    env.MIN_SUCCESS_RATE: [
+        ("0.95", probe("min_success_rate"), 0.95),
+        ("1", probe("min_success_rate"), 1.0),
+        (".5", probe("min_success_rate"), 0.5),
+        ("9.9e-1", probe("min_success_rate"), 0.99),
+    ],
     env.MAX_P95_MS: [("250", probe("max_p95_ms"), 250.0)],
     env.REQUEST_TIMEOUT_S: [("2.5", probe("timeout_s"), 2.5)],
     env.ACCEPTED_STATUS: [
@@ -51,7 +57,10 @@ VALID: dict[str, list[tuple[str, Get, Any]]] = {
             (True, False),
         )
     ],
-    env.BODY_REGEX: [("ok|healthy", probe("body_regex"), "ok|healthy")],
+    env.BODY_REGEX: [
+        ("ok|healthy", probe("body_regex"), "ok|healthy"),
+        (".*healthy", probe("body_regex"), ".*healthy"),
+    ],
     env.HOST_HEADER: [("shop.example.com:8443", probe("host_header"), "shop.example.com:8443")],
     env.TLS_VERIFY: [("false", probe("tls_verify"), False), ("on", probe("tls_verify"), True)],
     env.CA_BUNDLE: [],  # needs a real file: see test_ca_bundle_must_exist
@@ -93,24 +102,41 @@ VALID: dict[str, list[tuple[str, Get, Any]]] = {
         ("/acme/gates", attr("plan_ssm_prefix"), "/acme/gates"),
         ("off", attr("plan_ssm_prefix"), None),
     ],
+    env.CHECK_PACKAGES: [("mychecks, acme_checks", attr("check_packages"), frozenset({"mychecks", "acme_checks"}))],
 }
 
 # variable -> [(invalid raw value, words of the accepted form the message must contain)]
 INVALID: dict[str, list[tuple[str, str]]] = {
-    env.DEADLINE_MARGIN_MS: [("soon", "integer"), ("-1", ">= 0")],
-    env.REPORT_MAX_ATTEMPTS: [("0", ">= 1")],
+    env.DEADLINE_MARGIN_MS: [
+        ("soon", "an integer within [500, 120000]"),
+        ("-1", "an integer within [500, 120000]"),
+        ("0", "an integer within [500, 120000]"),  # no margin: no time to report
+        ("99999999", "an integer within [500, 120000]"),
+        ("1e3", "an integer"),
+        ("٣٠٠٠", "an integer"),  # Arabic-Indic digits: int() takes them, configuration does not
+    ],
+    env.REPORT_MAX_ATTEMPTS: [("0", "an integer within [1, 10]"), ("1000", "an integer within [1, 10]")],
     env.TRACING: [("maybe", "true or false")],
-    env.TEST_URL: [("alb.example.com:8080", "http://"), ("http://alb:99999", "port")],
+    env.TEST_URL: [
+        ("alb.example.com:8080", "http://"),
+        ("http://alb:99999", "port"),
+        ("http://[::1", "not a valid URL"),
+    ],
     env.PROD_URL: [("ftp://shop.example.com", "http://")],
     env.NO_TEST_LISTENER_POLICY: [("skip", "pass, fail")],
     env.PROBE_PATH: [("health", "/"), ("/a b", "no spaces")],
-    env.PROBE_REQUESTS: [("ten", "integer"), ("0", ">= 1")],
-    env.PROBE_CONCURRENCY: [("0", ">= 1"), ("300", "256")],
-    env.MIN_SUCCESS_RATE: [("1.5", "<= 1"), ("high", "number")],
-    env.MAX_P95_MS: [("-5", ">="), ("fast", "number")],
-    env.REQUEST_TIMEOUT_S: [("0", ">="), ("x", "number")],
+    env.PROBE_REQUESTS: [("ten", "integer"), ("0", "within [1, 10000]"), ("10001", "within [1, 10000]")],
+    env.PROBE_CONCURRENCY: [("0", "within [1, 256]"), ("300", "256")],
+    env.MIN_SUCCESS_RATE: [("1.5", "within [0, 1]"), ("high", "number"), ("nan", "number"), ("inf", "number")],
+    env.MAX_P95_MS: [("-5", "> 0 and <= 900000"), ("fast", "number"), ("1e309", "number"), ("inf", "number")],
+    env.REQUEST_TIMEOUT_S: [("0", "> 0 and <= 900"), ("x", "number"), ("Infinity", "number"), ("١٢", "number")],
     env.ACCEPTED_STATUS: [("ok", "200-399"), ("200-", "200-399")],
-    env.BODY_REGEX: [("(unclosed", "regular expression")],
+    env.BODY_REGEX: [
+        ("(unclosed", "regular expression RE2 accepts"),
+        ("(" * 500, "regular expression RE2 accepts"),
+        ("(a)\\1", "no backreferences"),
+        ("x" * 2000, "at most 1000"),
+    ],
     env.HOST_HEADER: [("shop example.com", "host name")],
     env.TLS_VERIFY: [("nope", "true or false")],
     env.CA_BUNDLE: [("/nonexistent/ca.pem", "PEM file that exists")],
@@ -120,16 +146,17 @@ INVALID: dict[str, list[tuple[str, str]]] = {
     env.REQUIRED_ENV: [("A B", "comma-separated")],
     env.SCAN_SEVERITY: [("SEVERE", "CRITICAL")],
     env.SCAN_NO_DATA: [("ignore", "warn, pass, fail")],
-    env.STEADY_TIMEOUT_S: [("-1", ">= 0")],
+    env.STEADY_TIMEOUT_S: [("-1", "within [0, 900]"), ("1e9", "within [0, 900]")],
     env.ALARMS: [("a b", "comma-separated")],
-    env.BAKE_SECONDS: [("a minute", "number")],
-    env.MAX_5XX_RATE: [("2", "<= 1")],
-    env.MAX_TARGET_P95_MS: [("0", ">=")],
-    env.MAX_UNHEALTHY_HOSTS: [("-1", ">= 0")],
-    env.MIN_SAMPLES: [("-1", ">= 0")],
+    env.BAKE_SECONDS: [("a minute", "number"), ("901", "within [0, 900]")],
+    env.MAX_5XX_RATE: [("2", "within [0, 1]")],
+    env.MAX_TARGET_P95_MS: [("0", "> 0")],
+    env.MAX_UNHEALTHY_HOSTS: [("-1", "within [0, 10000]")],
+    env.MIN_SAMPLES: [("-1", "within [0, 1000000000]"), ("2.5", "an integer")],
     env.METRICS_NO_DATA: [("skip", "pass, fail, inconclusive")],
     env.PLAN_FILE: [],  # any path parses; a missing file is a plan error at run time
     env.PLAN_SSM_PREFIX: [("trafficgate", "SSM path"), ("/trafficgate/", "SSM path")],
+    env.CHECK_PACKAGES: [("my-checks", "package names"), ("mychecks.orders", "package names")],
 }
 
 

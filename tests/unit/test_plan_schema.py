@@ -302,7 +302,7 @@ def test_out_of_range_policy_values_name_the_field(field: str, value: Any, expec
         ("json_exists", ["items[0"], "'items[0' is not a valid JMESPath expression"),
         ("json_equals", {"a..b": 1}, "'a..b' is not a valid JMESPath expression at position 2"),
         ("json_equals", {"$.status": "ok"}, "'$.status': JMESPath has no '$' root; write 'status'"),
-        ("body_regex", "(", "'(' is not a valid regular expression"),
+        ("body_regex", "(", "'(' is not a regular expression RE2 accepts"),
     ],
 )
 def test_probe_values_the_spec_refuses_are_plan_errors_naming_the_field(field: str, value: Any, expected: str) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from tests.support.lambda_env import ROOT
 from trafficgate import constants
+from trafficgate.config import NUMERIC_VARIABLES, variable_range
 from trafficgate.hooks import Hook
 from trafficgate_local.template import find_function, load_template
 
@@ -62,3 +63,41 @@ def test_outputs_list_the_five_function_names() -> None:
         names = [k for k, v in template["Outputs"].items() if v.get("Value") == {"Ref": logical_id}]
         assert names == [f"{hook.value}HookName"], names
         assert template["Resources"][logical_id]["Type"] == "AWS::Serverless::Function"
+
+
+def _parameter_of(variable: str) -> dict[str, object]:
+    """The template parameter that sets ``variable`` in the functions' environment."""
+    template = load_template(TEMPLATE)
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    ref = env[variable]
+    assert isinstance(ref, dict) and "Ref" in ref, (variable, ref)
+    parameter: dict[str, object] = template["Parameters"][ref["Ref"]]
+    return parameter
+
+
+@pytest.mark.parametrize("variable", sorted(NUMERIC_VARIABLES))
+def test_numeric_parameters_carry_the_ranges_the_hook_accepts(variable: str) -> None:
+    # A bad value fails at deploy time, with the same bounds the hook would name at run time.
+    valid = variable_range(variable)
+    parameter = _parameter_of(variable)
+    if parameter["Type"] == "Number":
+        assert float(str(parameter["MaxValue"])) == valid.maximum, variable
+        low = float(str(parameter["MinValue"]))
+        if valid.exclusive_minimum:
+            assert valid.minimum is not None and low > valid.minimum, variable
+        else:
+            assert low == valid.minimum, variable
+    else:  # a fraction, as a String with a pattern: [0, 1]
+        pattern = str(parameter["AllowedPattern"])
+        assert (valid.minimum, valid.maximum) == (0, 1), variable
+        for accepted in ("0", "0.5", "1", "1.0", "0.999"):
+            assert re.fullmatch(pattern, accepted), (variable, accepted)
+        for refused in ("-0.1", "1.5", "2", "inf", "nan", "1e-3"):
+            assert not re.fullmatch(pattern, refused), (variable, refused)
+    default = float(str(parameter["Default"]))
+    assert valid.problem(int(default) if valid.integer else default) is None, variable
+
+
+def test_every_numeric_variable_is_a_template_parameter() -> None:
+    numeric = {name for name in constants.ALL if name in NUMERIC_VARIABLES}
+    assert numeric == set(NUMERIC_VARIABLES)

@@ -95,7 +95,9 @@ class HttpProbe(Check):
         headers = ctx.auth_headers()
         if headers:
             spec = dataclasses.replace(spec, headers={**spec.headers, **headers})
-        burst = run_burst(spec, base_url, deadline=ctx.deadline, on_progress=ctx.progress(self.check_id))
+        burst = run_burst(
+            spec, base_url, deadline=ctx.deadline, on_progress=ctx.progress(self.check_id), cancel=ctx.cancelled
+        )
         result = evaluate(spec, burst)
         # No query string: it may carry a token (the engine's own "target" leaves it out too).
         url = base_url + spec.path.split("?", 1)[0]

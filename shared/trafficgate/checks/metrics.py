@@ -130,7 +130,8 @@ def _bake_and_read(ctx: CheckContext, check_id: str, started: float) -> MetricWi
     while (now := time.monotonic()) < until:
         if progress is not None:
             progress(int(now - started), int(bake_s))
-        time.sleep(min(_BAKE_STEP_S, until - now))
+        if not ctx.sleep(min(_BAKE_STEP_S, until - now)):
+            raise CheckError("called off: the hook reported without this check")
     if progress is not None:
         progress(int(bake_s), int(bake_s))
 

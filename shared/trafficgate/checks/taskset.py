@@ -81,5 +81,6 @@ class TaskSetSteady(Check):
                     threshold=threshold,
                     details={"task_set": green.identifier, "status": green.status, "timeout_s": timeout_s},
                 )
-            time.sleep(max(0.0, min(self.poll_interval_s, stop_at - now)))
+            if not ctx.sleep(max(0.0, min(self.poll_interval_s, stop_at - now))):
+                return CheckResult.inconclusive("called off: the hook reported without this check")
             deployment = dataclasses.replace(deployment, task_sets=read_task_sets(ctx.deployment_id, ctx.aws))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,16 +33,38 @@ class FunctionCheck(Check):
         return self.function(ctx, **self.params)
 
 
-def custom_check(path: str, check_id: str, params: Mapping[str, Any], where: str, policy: Policy) -> Check:
+def custom_check(
+    path: str,
+    check_id: str,
+    params: Mapping[str, Any],
+    where: str,
+    policy: Policy,
+    *,
+    allowed: Collection[str] | None = None,
+) -> Check:
     """Import ``module:attribute`` and build the check it names.
+
+    Whoever can write a plan (its SSM parameter, or the bundled file) chooses what this imports,
+    and importing runs the module's top-level code. So the module's top-level package must be one
+    the operator named in ``TRAFFICGATE_CHECK_PACKAGES`` (``allowed``); nothing else is imported.
 
     Raises
     ------
     PlanError
-        The module cannot be imported, the attribute is missing or is neither a Check class nor a
-        function, or the parameters do not fit it; the message names the entry's field.
+        The package is not allowed, the module cannot be imported, the attribute is missing or is
+        neither a Check class nor a function, or the parameters do not fit it; the message names
+        the entry's field.
     """
     module_name, _, attr = path.partition(":")
+    package = module_name.split(".", 1)[0]
+    if allowed is not None and package not in allowed:
+        named = ", ".join(sorted(allowed)) or "none"
+        raise PlanError(
+            f"{where}.check: package {package!r} is not allowed for custom checks "
+            f"(TRAFFICGATE_CHECK_PACKAGES allows: {named})"
+        )
+    if not module_name or not attr or not all(part.isidentifier() for part in [*module_name.split("."), attr]):
+        raise PlanError(f"{where}.check: {path!r} is not a dotted path such as mychecks.orders:SchemaVersion")
     try:
         target = getattr(importlib.import_module(module_name), attr)
     except ImportError as exc:

@@ -24,7 +24,7 @@ Layer L3 (composition): imports the check API and the table of built-in checks.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,9 @@ from trafficgate.plan.custom import custom_check
 from trafficgate.plan.exceptions import PlanError
 from trafficgate.plan.schema import convert, dataclass_fields
 from trafficgate.ranges import RangeError
+
+#: Largest plan accepted (an SSM advanced parameter holds 8 KB; a bundled file gets room to spare).
+MAX_PLAN_BYTES = 64 * 1024
 
 #: Keys of a plan entry that are not check parameters.
 _COMMON = {"id": str, "check": str}
@@ -56,23 +59,69 @@ class Plan:
         return None if checks is None else list(checks)
 
 
-def parse_plan_text(text: str, *, source: str, types: Mapping[str, CheckType] = BUILTIN_TYPES) -> Plan:
-    """Parse YAML or JSON plan text and validate it (see :func:`parse_plan`)."""
+def parse_plan_text(
+    text: str,
+    *,
+    source: str,
+    types: Mapping[str, CheckType] = BUILTIN_TYPES,
+    check_packages: Collection[str] | None = None,
+) -> Plan:
+    """Parse YAML or JSON plan text and validate it (see :func:`parse_plan`).
+
+    A plan is configuration, so it is bounded like one: at most :data:`MAX_PLAN_BYTES`, no YAML
+    aliases (``*anchor``: a 500-byte plan of nested aliases expands to gigabytes), and no nesting
+    deeper than the parsers' recursion limit.
+
+    Raises
+    ------
+    PlanError
+        Too large, an alias, too deep, or not YAML or JSON (with the line and column).
+    """
+    size = len(text.encode("utf-8", "replace"))
+    if size > MAX_PLAN_BYTES:
+        raise PlanError(f"plan {source}: {size} bytes; at most {MAX_PLAN_BYTES} are accepted")
     try:
         document = json.loads(text)
+    except RecursionError:
+        raise PlanError(f"plan {source}: nested too deeply") from None
     except ValueError:
-        import yaml
-
-        try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            raise PlanError(f"plan {source}: not valid YAML or JSON{where}") from None
-    return parse_plan(document, source=source, types=types)
+        document = _load_yaml(text, source)
+    return parse_plan(document, source=source, types=types, check_packages=check_packages)
 
 
-def parse_plan(document: Any, *, source: str, types: Mapping[str, CheckType] = BUILTIN_TYPES) -> Plan:
+def _load_yaml(text: str, source: str) -> Any:
+    import yaml
+
+    class NoAliasLoader(yaml.SafeLoader):
+        """PyYAML's safe loader, refusing aliases: each would re-insert a whole subtree."""
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                mark = event.start_mark
+                raise PlanError(
+                    f"plan {source}: YAML aliases are not accepted (*{event.anchor} at line {mark.line + 1}, "
+                    f"column {mark.column + 1}); write the value out"
+                )
+            return super().compose_node(parent, index)
+
+    try:
+        return yaml.load(text, Loader=NoAliasLoader)
+    except RecursionError:
+        raise PlanError(f"plan {source}: nested too deeply") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise PlanError(f"plan {source}: not valid YAML or JSON{where}") from None
+
+
+def parse_plan(
+    document: Any,
+    *,
+    source: str,
+    types: Mapping[str, CheckType] = BUILTIN_TYPES,
+    check_packages: Collection[str] | None = None,
+) -> Plan:
     """Validate a plan document and build its checks.
 
     Parameters
@@ -83,6 +132,10 @@ def parse_plan(document: Any, *, source: str, types: Mapping[str, CheckType] = B
         Where it came from, for messages (a file path or an SSM parameter name).
     types
         Check types by name; the built-ins (:mod:`trafficgate.plan.builtins`) by default.
+    check_packages
+        Top-level packages a custom check's dotted path may name (the hooks pass
+        ``TRAFFICGATE_CHECK_PACKAGES``; nothing else is ever imported). ``None``: any, for trusted
+        callers such as tests and the dry-run CLI's own files.
 
     Raises
     ------
@@ -110,7 +163,7 @@ def parse_plan(document: Any, *, source: str, types: Mapping[str, CheckType] = B
         if not isinstance(entries, list):
             # An empty "AfterAllowTraffic:" would switch every check of the hook off: say so.
             raise PlanError(f"{where}: expected a list of checks (write [] to run none)")
-        checks = [_build_entry(entry, f"{where}[{i}]", types) for i, entry in enumerate(entries)]
+        checks = [_build_entry(entry, f"{where}[{i}]", types, check_packages) for i, entry in enumerate(entries)]
         seen: set[str] = set()
         for i, check in enumerate(checks):
             if check.check_id in seen:
@@ -120,7 +173,9 @@ def parse_plan(document: Any, *, source: str, types: Mapping[str, CheckType] = B
     return Plan(hooks=hooks, source=source)
 
 
-def _build_entry(entry: Any, where: str, types: Mapping[str, CheckType] = BUILTIN_TYPES) -> Check:
+def _build_entry(
+    entry: Any, where: str, types: Mapping[str, CheckType], check_packages: Collection[str] | None
+) -> Check:
     if not isinstance(entry, Mapping):
         raise PlanError(f"{where}: expected a mapping with at least an id")
     if "id" not in entry:
@@ -151,7 +206,7 @@ def _build_entry(entry: Any, where: str, types: Mapping[str, CheckType] = BUILTI
                 )
         return build_check(cls, check_id, {**params, **fixed}, where, policy)
     if ":" in kind:
-        return custom_check(kind, check_id, params, where, policy)
+        return custom_check(kind, check_id, params, where, policy, allowed=check_packages)
     known = ", ".join(sorted(types))
     field = "check" if "check" in entry else "id"
     raise PlanError(

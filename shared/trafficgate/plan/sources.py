@@ -20,13 +20,13 @@ from trafficgate.aws import error_code
 from trafficgate.discovery import deployment_info
 from trafficgate.plan.builtins import BUILTIN_TYPES, CheckType
 from trafficgate.plan.exceptions import PlanError
-from trafficgate.plan.loader import Plan, parse_plan_text
+from trafficgate.plan.loader import MAX_PLAN_BYTES, Plan, parse_plan_text
 
 if TYPE_CHECKING:
     from trafficgate.context import CheckContext
 
 PLAN_CACHE_SECONDS = 300
-_parsed: dict[tuple[str, str], Plan] = {}
+_parsed: dict[tuple[str, str, tuple[str, ...]], Plan] = {}
 _lock = threading.Lock()
 
 
@@ -38,14 +38,17 @@ def configured_plan(ctx: CheckContext, types: Mapping[str, CheckType] = BUILTIN_
         name = f"{settings.plan_ssm_prefix}/{info['applicationName']}/{info['deploymentGroupName']}"
         text = _ssm_text(ctx, name)
         if text is not None:
-            return _parse(text, f"ssm:{name}", types)
+            return _parse(text, f"ssm:{name}", types, settings.check_packages)
     if settings.plan_file:
         path = _plan_path(settings.plan_file)
         try:
-            text = path.read_text()
+            with path.open("rb") as handle:
+                data = handle.read(MAX_PLAN_BYTES + 1)  # never more than the cap, whatever the file holds
         except OSError as exc:
             raise PlanError(f"plan file {path}: cannot read ({exc.strerror})") from None
-        return _parse(text, str(path), types)
+        if len(data) > MAX_PLAN_BYTES:
+            raise PlanError(f"plan {path}: more than {MAX_PLAN_BYTES} bytes; at most {MAX_PLAN_BYTES} are accepted")
+        return _parse(data.decode("utf-8", "replace"), str(path), types, settings.check_packages)
     return None
 
 
@@ -72,12 +75,12 @@ def _ssm_text(ctx: CheckContext, name: str) -> str | None:
     return None if value is None else str(value)
 
 
-def _parse(text: str, source: str, types: Mapping[str, CheckType] = BUILTIN_TYPES) -> Plan:
-    key = (source, hashlib.sha256(text.encode()).hexdigest())
+def _parse(text: str, source: str, types: Mapping[str, CheckType], packages: frozenset[str]) -> Plan:
+    key = (source, hashlib.sha256(text.encode()).hexdigest(), tuple(sorted(packages)))
     with _lock:
         cached = _parsed.get(key)
     if cached is None:
-        cached = parse_plan_text(text, source=source, types=types)
+        cached = parse_plan_text(text, source=source, types=types, check_packages=packages)
         with _lock:
             _parsed[key] = cached
     return cached

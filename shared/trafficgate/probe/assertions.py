@@ -83,6 +83,11 @@ def _success_rate(spec: ProbeSpec, burst: BurstResult) -> Assertion:
     reason = f"success rate {shown} {sign} {shown_limit} ({burst.successes}/{burst.completed} ok"
     breakdown = failure_breakdown(burst)
     reason += f"; {breakdown})" if breakdown else ")"
+    # A status failure says it all in the breakdown ("status 500 x4"); others need their detail.
+    first = next((sample for sample in burst.failure_samples if sample.detail and sample.kind != STATUS), None)
+    if first is not None:
+        # What failed, not only how often: "status is 'down', expected 'ok'" (masked, then cut).
+        reason += f"; first: {first.detail}"
     return Assertion(name=SUCCESS_RATE, value=round(rate, 4), threshold=limit, ok=ok, reason=reason)
 
 

@@ -15,6 +15,7 @@ Layer L1 (probe engine). Design decisions worth knowing before changing anything
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import math
 import os
@@ -30,14 +31,15 @@ from requests.adapters import HTTPAdapter
 from trafficgate.probe.certs import cert_days_left
 from trafficgate.probe.classify import TRANSPORT_ERRORS, classify_error
 from trafficgate.probe.exceptions import ProbeConfigError
+from trafficgate.probe.guard import Reaper
 from trafficgate.probe.kinds import CONNECTION_ERROR, SAMPLE_CHARS, STATUS, TLS_ERROR, TLS_VERIFY_DISABLED
-from trafficgate.probe.masking import Masker
 from trafficgate.probe.request import Prober, RequestOutcome
 from trafficgate.probe.results import BurstResult, FailureSample
 from trafficgate.probe.spec import ProbeSpec
 from trafficgate.probe.stats import percentile
 from trafficgate.probe.target import Target
 from trafficgate.probe.transport import TargetAdapter, new_session
+from trafficgate.redaction import Masker, registered
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +99,13 @@ class _Control:
             if self.stop_reason is None:
                 self.stop_reason = reason
 
+    def cancel(self) -> bool:
+        """Stop for good because the hook walked away; True the first time."""
+        with self.lock:
+            first = self.stop_reason != "cancelled"
+            self.stop_reason = "cancelled"
+            return first
+
 
 def _worker(prober: Prober, control: _Control, results: queue.SimpleQueue[RequestOutcome | None]) -> None:
     try:
@@ -153,15 +162,17 @@ class _Tally:
         if kind == STATUS and outcome.status is not None:
             self.failed_status_counts[outcome.status] += 1
         if len(self.samples) < self.spec.failure_samples:
-            text = outcome.body.decode("utf-8", "replace")[:SAMPLE_CHARS]
+            # Mask the whole kept body first, then cut: a secret straddling the cut is masked as a
+            # whole, and the masker's runs catch what a broken server echoed only in part.
+            text = self.mask.cut(outcome.body.decode("utf-8", "replace"), SAMPLE_CHARS)
             self.samples.append(
                 FailureSample(
                     index=outcome.index,
                     kind=kind,
                     status=outcome.status,
                     latency_ms=None if outcome.latency_ms is None else round(outcome.latency_ms, 1),
-                    body=self.mask(text),
-                    detail=None if outcome.detail is None else self.mask(outcome.detail),
+                    body=text,
+                    detail=None if outcome.detail is None else self.mask.cut(outcome.detail, SAMPLE_CHARS),
                     truncated=outcome.truncated,
                 )
             )
@@ -174,6 +185,7 @@ def run_burst(
     deadline: float | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     session: requests.Session | None = None,
+    cancel: threading.Event | None = None,
 ) -> BurstResult:
     """Send ``spec.requests`` requests, ``spec.concurrency`` at a time, and summarise them.
 
@@ -194,6 +206,9 @@ def run_burst(
         ``HTTPAdapter`` is replaced for this burst by one that applies ``host_header``,
         ``resolve`` and a pool as large as the concurrency. Without a session the engine
         uses its own (no cookies, no proxies or netrc from the environment).
+    cancel
+        Set by the hook when it walks away from the probe (its deadline came): no new request
+        starts, and the sockets of those in flight are shut within moments.
 
     Returns
     -------
@@ -245,12 +260,13 @@ def run_burst(
         adapter = ours
     else:
         adapter = current
-    mask = Masker(spec.headers)
+    mask = Masker([*spec.headers.values(), *registered()])
     tally = _Tally(spec, mask)
     control = _Control(spec.requests, spec.allowed_failures, deadline, latency_budgets(spec))
     try:
-        prober = Prober(spec, target, active, adapter, deadline)
-        _run_workers(prober, control, tally, spec, on_progress)
+        with Reaper() as reaper:
+            prober = Prober(spec, target, active, adapter, deadline, reaper=reaper, mask=mask)
+            _run_workers(prober, control, tally, spec, on_progress, cancel)
     finally:
         if ours is not None:
             ours.close()
@@ -283,7 +299,7 @@ def run_burst(
         latency_max_ms=_pct(lat, 100),
         duration_s=round(time.monotonic() - started, 4),
         stopped_early=control.stop_reason in {"failures", "latency"} and control.next_index < spec.requests,
-        deadline_hit=control.stop_reason == "deadline" or tally.aborted > 0,
+        deadline_hit=control.stop_reason in {"deadline", "cancelled"} or tally.aborted > 0,
         failure_samples=tuple(tally.samples),
         cert_days_left=cert_days,
         cert_error=cert_error,
@@ -328,10 +344,18 @@ def _run_workers(
     tally: _Tally,
     spec: ProbeSpec,
     on_progress: Callable[[int, int], None] | None,
+    cancel: threading.Event | None,
 ) -> None:
     results: queue.SimpleQueue[RequestOutcome | None] = queue.SimpleQueue()
+    # Each worker runs in a copy of this thread's context (contextvars), so what it logs is
+    # attributed to the invocation that started the burst, whenever it logs.
     workers = [
-        threading.Thread(target=_worker, args=(prober, control, results), name=f"probe-{n}", daemon=True)
+        threading.Thread(
+            target=contextvars.copy_context().run,
+            args=(_worker, prober, control, results),
+            name=f"probe-{n}",
+            daemon=True,
+        )
         for n in range(min(spec.concurrency, spec.requests))
     ]
     for worker in workers:
@@ -339,7 +363,12 @@ def _run_workers(
     running = len(workers)
     try:
         while running:
-            outcome = results.get()
+            if cancel is not None and cancel.is_set() and control.cancel():
+                prober.reaper.cancel()
+            try:
+                outcome = results.get(timeout=_CANCEL_POLL_S if cancel is not None else None)
+            except queue.Empty:
+                continue
             if outcome is None:
                 running -= 1
                 continue
@@ -354,6 +383,10 @@ def _run_workers(
             worker.join()
     if control.crash is not None:
         raise control.crash
+
+
+#: How often a burst looks at its cancel flag while it waits for the next result.
+_CANCEL_POLL_S = 0.05
 
 
 def _pct(sorted_values: Sequence[float], pct: float) -> float | None:

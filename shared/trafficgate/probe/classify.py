@@ -5,6 +5,7 @@ Layer L1 (probe engine).
 
 from __future__ import annotations
 
+import http.client
 import socket
 import ssl
 from collections.abc import Iterator
@@ -21,11 +22,12 @@ from trafficgate.probe.kinds import (
     DNS_ERROR,
     READ_TIMEOUT,
     TLS_ERROR,
+    TOTAL_TIMEOUT,
 )
 
 
 class TotalTimeout(Exception):
-    """The request used up its total time budget while reading the body."""
+    """The request used up its whole time budget (connect, headers and body together)."""
 
 
 def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
@@ -56,7 +58,7 @@ def classify_error(exc: BaseException) -> str:
         return any(isinstance(e, types) for e in chain)
 
     if has(TotalTimeout):
-        return READ_TIMEOUT
+        return TOTAL_TIMEOUT
     if has(ssl.SSLError, ssl.CertificateError, requests.exceptions.SSLError, urllib3.exceptions.SSLError):
         return TLS_ERROR
     if has(NameResolutionError, socket.gaierror):
@@ -70,6 +72,21 @@ def classify_error(exc: BaseException) -> str:
     if has(requests.exceptions.ReadTimeout, ReadTimeoutError, TimeoutError):
         return READ_TIMEOUT
     return CONNECTION_ERROR
+
+
+def closed_before_response(exc: BaseException) -> bool:
+    """The connection failed before any byte of a response arrived: a stale kept-alive connection.
+
+    ``RemoteDisconnected`` ("closed connection without response"), or a reset or broken pipe while
+    sending. Never a timeout: a server that is slow to answer must not be asked twice.
+    """
+    chain = list(_exception_chain(exc))
+    if any(isinstance(e, TimeoutError | ReadTimeoutError | requests.exceptions.Timeout | TotalTimeout) for e in chain):
+        return False
+    return any(
+        isinstance(e, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError | ConnectionAbortedError)
+        for e in chain
+    )
 
 
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (

@@ -273,14 +273,13 @@ def _has_space_or_ctl(text: str) -> bool:
 
 
 def _require_regex(name: str, pattern: Any) -> None:
-    if not isinstance(pattern, str):
-        raise ProbeConfigError(f"{name} must be a regular expression string", field=name.split("[", 1)[0])
+    from trafficgate.probe.regex import compile_pattern  # RE2 only when a pattern is configured
+
+    field_name = name.split("[", 1)[0]
     try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ProbeConfigError(
-            f"{name} {pattern!r} is not a valid regular expression: {exc}", field=name.split("[", 1)[0]
-        ) from None
+        compile_pattern(pattern)
+    except ProbeConfigError as exc:
+        raise ProbeConfigError(f"{name} {exc}", field=field_name) from None
 
 
 def _require_header_name(where: str, name: Any) -> None:

@@ -22,7 +22,7 @@ from trafficgate import constants
 from trafficgate.hooks import Hook
 from trafficgate.observability import logger, send_logs_to
 from trafficgate.runner import configure_runner, reset_runner
-from trafficgate_local.handlers import load_handler
+from trafficgate_local.handlers import load_handler, packages_in
 from trafficgate_local.invoke import function_environment
 from trafficgate_local.lambda_context import LocalLambdaContext
 from trafficgate_local.rehearsal.apps import HEALTHY_BODY_REGEX
@@ -97,6 +97,9 @@ class HookCaller:
             env[constants.BAKE_SECONDS] = f"{bake * options.time_scale:g}"
         if options.plan is not None:
             env[constants.PLAN_FILE] = str(options.plan.resolve())
+        if options.check_paths:
+            # The packages in --check-path are the ones a plan may import (TRAFFICGATE_CHECK_PACKAGES).
+            env[constants.CHECK_PACKAGES] = ",".join(packages_in(options.check_paths))
         env.update(options.env)
         return env
 
