@@ -7,6 +7,7 @@ to moto_server or to the local stand-in.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -15,7 +16,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from trafficgate.exceptions import CheckError
+from trafficgate.exceptions import CheckError, ConfigError
 
 if TYPE_CHECKING:
     from mypy_boto3_codedeploy import CodeDeployClient
@@ -27,6 +28,9 @@ AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError)
 
 # Short socket timeouts: a hook has minutes, not the 60 s botocore default, to spend on one call.
 _BASE_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 3})
+#: The report is a tiny call made inside the deadline margin: a stuck attempt gives way to the next.
+REPORT_CONNECT_TIMEOUT_S = 1.0
+REPORT_READ_TIMEOUT_S = 2.0
 
 
 def error_code(exc: BaseException | None) -> str:
@@ -58,33 +62,41 @@ class AwsClients:
     ----------
     session
         The boto3 session to use; a new default session when omitted.
-    report_max_attempts
-        Attempts for the CodeDeploy client that reports the verdict (standard retry mode
-        retries throttling and 5xx with exponential backoff and jitter).
+    region, profile
+        The AWS region and named profile (``--region``/``--profile``). Unset, the region comes from
+        ``AWS_REGION`` (which Lambda sets and botocore alone does not read) or
+        ``AWS_DEFAULT_REGION``, the profile from ``AWS_PROFILE``.
     """
 
-    def __init__(self, *, session: boto3.session.Session | None = None, report_max_attempts: int = 5) -> None:
+    def __init__(
+        self,
+        *,
+        session: boto3.session.Session | None = None,
+        region: str | None = None,
+        profile: str | None = None,
+    ) -> None:
         self._session = session
-        # The report is a tiny call made inside the deadline margin: short socket timeouts, so
-        # that a stuck attempt gives way to a retry instead of eating the margin.
-        self._report_config = _BASE_CONFIG.merge(
-            Config(
-                connect_timeout=1,
-                read_timeout=2,
-                retries={"mode": "standard", "total_max_attempts": report_max_attempts},
-            )
-        )
+        self._region = region
+        self._profile = profile
         self._clients: dict[str, Any] = {}
         # Re-entrant: a cached() factory may itself ask for a client (the secrets provider does).
         self._lock = threading.RLock()
 
     @property
     def session(self) -> boto3.session.Session:
+        """The boto3 session, with a region, or a :class:`ConfigError` saying how to give one."""
         if self._session is None:
-            self._session = boto3.session.Session()
+            region = self._region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
+            session = boto3.session.Session(region_name=region, profile_name=self._profile or None)
+            if not session.region_name:
+                raise ConfigError(
+                    "no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), give the profile a region, "
+                    "or pass --region"
+                )
+            self._session = session
         return self._session
 
-    def client(self, service: str, *, region: str | None = None) -> Any:
+    def client(self, service: str, *, region: str | None = None, config: Config | None = None) -> Any:
         """The cached client for ``service`` (``"ecs"``, ``"elbv2"``, ...).
 
         Parameters
@@ -92,17 +104,23 @@ class AwsClients:
         region
             Another region than the function's (an image or a secret may live elsewhere);
             the function's own region when omitted or equal to it.
+        config
+            Settings merged over the short defaults (timeouts, retries) for this client.
         """
         with self._lock:
-            if service not in self._clients:
-                self._clients[service] = self.session.client(service, config=_BASE_CONFIG)  # type: ignore[call-overload]
-            default = self._clients[service]
+            key = service if config is None else f"{service}@{id(config)}"
+            if key not in self._clients:
+                merged = _BASE_CONFIG if config is None else _BASE_CONFIG.merge(config)
+                self._clients[key] = self.session.client(service, config=merged)  # type: ignore[call-overload]
+            default = self._clients[key]
             if region is None or region == default.meta.region_name:
                 return default
-            key = f"{service}:{region}"
-            if key not in self._clients:
-                self._clients[key] = self.session.client(service, region_name=region, config=_BASE_CONFIG)  # type: ignore[call-overload]
-            return self._clients[key]
+            regional = f"{key}:{region}"
+            if regional not in self._clients:
+                self._clients[regional] = self.session.client(  # type: ignore[call-overload]
+                    service, region_name=region, config=default.meta.config
+                )
+            return self._clients[regional]
 
     def cached(self, key: str, factory: Callable[[], T]) -> T:
         """A per-container object built once from these clients (e.g. a Powertools provider)."""
@@ -112,10 +130,23 @@ class AwsClients:
             value: T = self._clients[key]
             return value
 
-    def reporting_client(self) -> CodeDeployClient:
-        """The CodeDeploy client used for the one verdict report, with its own retry budget."""
+    def reporting_client(self, read_timeout_s: float = REPORT_READ_TIMEOUT_S) -> CodeDeployClient:
+        """A CodeDeploy client for one attempt of the verdict report: no retries of its own, and
+        socket timeouts no longer than ``read_timeout_s`` (rounded down to 0.25 s), so that an attempt
+        never outlives what is left of the report's budget. The reporter retries, within that budget.
+        """
+        steps = max(1, int(min(read_timeout_s, REPORT_READ_TIMEOUT_S) / 0.25))
+        read = steps * 0.25
+        key = f"codedeploy:report:{steps}"
         with self._lock:
-            if "codedeploy:report" not in self._clients:
-                self._clients["codedeploy:report"] = self.session.client("codedeploy", config=self._report_config)
-            client: CodeDeployClient = self._clients["codedeploy:report"]
+            if key not in self._clients:
+                config = _BASE_CONFIG.merge(
+                    Config(
+                        connect_timeout=min(REPORT_CONNECT_TIMEOUT_S, read),
+                        read_timeout=read,
+                        retries={"mode": "standard", "total_max_attempts": 1},
+                    )
+                )
+                self._clients[key] = self.session.client("codedeploy", config=config)
+            client: CodeDeployClient = self._clients[key]
             return client

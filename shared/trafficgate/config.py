@@ -31,7 +31,10 @@ NoListenerPolicy = Literal["pass", "fail"]
 ScanNoData = Literal["warn", "pass", "fail"]
 MetricsNoData = Literal["pass", "fail", "inconclusive"]
 
-DEFAULT_DEADLINE_MARGIN_MS = 3000
+DEFAULT_REPORT_BUDGET_MS = 2500
+#: What the margin holds on top of the report's budget: the summary, the metrics, the return.
+REPORT_SLACK_MS = 500
+DEFAULT_DEADLINE_MARGIN_MS = DEFAULT_REPORT_BUDGET_MS + REPORT_SLACK_MS
 DEFAULT_REPORT_MAX_ATTEMPTS = 5
 DEFAULT_METRICS_NAMESPACE = "Trafficgate"
 DEFAULT_SERVICE_NAME = "trafficgate"
@@ -112,9 +115,11 @@ class Settings:
     Parameters
     ----------
     deadline_margin_ms
-        Time kept in reserve before the Lambda deadline for the report to CodeDeploy.
-    report_max_attempts
-        Attempts, first call included, for PutLifecycleEventHookExecutionStatus.
+        Time kept in reserve before the Lambda deadline for the report to CodeDeploy: the report's
+        budget plus 500 ms unless set (and then at least that).
+    report_max_attempts, report_budget_ms
+        Attempts, first call included, for PutLifecycleEventHookExecutionStatus, and the wall-clock
+        budget they share: attempts stop at whichever ends first.
     observability
         Service name, metrics namespace, log level and tracing (see :class:`ObservabilitySettings`).
     test_url, prod_url
@@ -126,6 +131,8 @@ class Settings:
         ``TRAFFICGATE_RESOLVE`` settings).
     auth_secret_arn
         Secrets Manager secret whose JSON object holds probe request headers.
+    verdict_topic_arn
+        SNS topic that receives every verdict, after the report.
     disabled_checks
         Check ids switched off in the default plans.
     required_env
@@ -143,15 +150,19 @@ class Settings:
         Where a check plan comes from: ``<prefix>/<application>/<group>`` in SSM first, then the file.
     check_packages
         Top-level packages a plan's custom checks may be imported from; empty: no custom checks.
+    appspec_buckets
+        S3 buckets an AppSpec revision (``revisionType: S3``) may be read from.
     """
 
     deadline_margin_ms: int = bounded(DEFAULT_DEADLINE_MARGIN_MS, Range(500, 120_000, integer=True))
     report_max_attempts: int = bounded(DEFAULT_REPORT_MAX_ATTEMPTS, Range(1, 10, integer=True))
+    report_budget_ms: int = bounded(DEFAULT_REPORT_BUDGET_MS, Range(500, 60_000, integer=True))
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
     test_url: str | None = None
     prod_url: str | None = None
     no_test_listener_policy: NoListenerPolicy = "pass"
     auth_secret_arn: str | None = None
+    verdict_topic_arn: str | None = None
     probe: ProbeSpec = field(default_factory=ProbeSpec)
     disabled_checks: frozenset[str] = frozenset()
     required_env: tuple[str, ...] = ()
@@ -168,22 +179,36 @@ class Settings:
     plan_file: str | None = None
     plan_ssm_prefix: str | None = DEFAULT_PLAN_SSM_PREFIX
     check_packages: frozenset[str] = frozenset()
+    appspec_buckets: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         check_ranges(self)  # a Settings built in code obeys the same ranges as the environment
+        if self.deadline_margin_ms < self.report_budget_ms + REPORT_SLACK_MS:
+            raise ConfigError(
+                f"{env.DEADLINE_MARGIN_MS}={self.deadline_margin_ms} leaves no room for the report: it must be at "
+                f"least {env.REPORT_BUDGET_MS} ({self.report_budget_ms}) + {REPORT_SLACK_MS} = "
+                f"{self.report_budget_ms + REPORT_SLACK_MS}"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read and validate every variable; raise :class:`ConfigError` naming the first bad one."""
         r = _Reader(os.environ if environ is None else environ)
+        budget = r.number(env.REPORT_BUDGET_MS, cls, "report_budget_ms")
+        # The margin is derived from the report's budget; an operator may only widen it.
+        margin = r.number(env.DEADLINE_MARGIN_MS, cls, "deadline_margin_ms") if r.raw(env.DEADLINE_MARGIN_MS) else (
+            budget + REPORT_SLACK_MS
+        )
         return cls(
-            deadline_margin_ms=r.number(env.DEADLINE_MARGIN_MS, cls, "deadline_margin_ms"),
+            deadline_margin_ms=margin,
+            report_budget_ms=budget,
             report_max_attempts=r.number(env.REPORT_MAX_ATTEMPTS, cls, "report_max_attempts"),
             observability=r.read(env.LOG_LEVEL, lambda: ObservabilitySettings.from_env(r.environ)),
             test_url=r.read(env.TEST_URL, lambda: _url(r, env.TEST_URL)),
             prod_url=r.read(env.PROD_URL, lambda: _url(r, env.PROD_URL)),
             no_test_listener_policy=r.choice(env.NO_TEST_LISTENER_POLICY, ("pass", "fail"), "pass"),
             auth_secret_arn=r.read(env.AUTH_SECRET_ARN, lambda: _arn(r, env.AUTH_SECRET_ARN)),
+            verdict_topic_arn=r.read(env.VERDICT_TOPIC_ARN, lambda: _arn(r, env.VERDICT_TOPIC_ARN, service="sns")),
             probe=_probe_spec(r),
             disabled_checks=frozenset(r.names(env.DISABLED_CHECKS)),
             required_env=r.names(env.REQUIRED_ENV),
@@ -200,6 +225,7 @@ class Settings:
             plan_file=r.text(env.PLAN_FILE),
             plan_ssm_prefix=r.read(env.PLAN_SSM_PREFIX, lambda: _ssm_prefix(r, env.PLAN_SSM_PREFIX)),
             check_packages=frozenset(r.read(env.CHECK_PACKAGES, lambda: _packages(r, env.CHECK_PACKAGES))),
+            appspec_buckets=frozenset(r.read(env.APPSPEC_BUCKETS, lambda: _buckets(r, env.APPSPEC_BUCKETS))),
         )
 
 
@@ -208,6 +234,7 @@ class Settings:
 NUMERIC_VARIABLES: Mapping[str, tuple[type, str]] = {
     env.DEADLINE_MARGIN_MS: (Settings, "deadline_margin_ms"),
     env.REPORT_MAX_ATTEMPTS: (Settings, "report_max_attempts"),
+    env.REPORT_BUDGET_MS: (Settings, "report_budget_ms"),
     env.STEADY_TIMEOUT_S: (Settings, "steady_timeout_s"),
     env.BAKE_SECONDS: (Settings, "bake_seconds"),
     env.MAX_5XX_RATE: (Settings, "max_5xx_rate"),
@@ -352,10 +379,22 @@ def _packages(r: _Reader, name: str) -> tuple[str, ...]:
     return names
 
 
-def _arn(r: _Reader, name: str) -> str | None:
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def _buckets(r: _Reader, name: str) -> tuple[str, ...]:
+    names = r.names(name)
+    if any(not _BUCKET.fullmatch(n) for n in names):
+        raise ConfigError(f"{name}={r.shown(name)}: expected comma-separated S3 bucket names")
+    return names
+
+
+def _arn(r: _Reader, name: str, *, service: str | None = None) -> str | None:
     raw = r.raw(name)
     if raw is not None and not raw.startswith("arn:"):
         raise ConfigError(f"{name}={r.shown(name)}: expected an ARN (arn:partition:service:region:account:...)")
+    if raw is not None and service is not None and raw.split(":")[2:3] != [service]:
+        raise ConfigError(f"{name}={r.shown(name)}: expected an {service} ARN (arn:aws:{service}:...)")
     return raw
 
 

@@ -12,6 +12,10 @@ from __future__ import annotations
 DEADLINE_MARGIN_MS = "TRAFFICGATE_DEADLINE_MARGIN_MS"
 #: Total attempts (first call plus retries) for PutLifecycleEventHookExecutionStatus.
 REPORT_MAX_ATTEMPTS = "TRAFFICGATE_REPORT_MAX_ATTEMPTS"
+#: Wall-clock budget of the report, all attempts together; the deadline margin is derived from it.
+REPORT_BUDGET_MS = "TRAFFICGATE_REPORT_BUDGET_MS"
+#: An SNS topic that receives every verdict (deployment, hook, verdict, reason). Empty: none.
+VERDICT_TOPIC_ARN = "TRAFFICGATE_VERDICT_TOPIC_ARN"
 #: "true" switches on the Powertools Tracer (X-Ray). Off by default: no import cost.
 TRACING = "TRAFFICGATE_TRACING"
 
@@ -40,6 +44,9 @@ CA_BUNDLE = "TRAFFICGATE_CA_BUNDLE"
 AUTH_SECRET_ARN = "TRAFFICGATE_AUTH_SECRET_ARN"
 #: host=address pairs (like curl --resolve): connect there, keep Host and TLS name. For local runs.
 RESOLVE = "TRAFFICGATE_RESOLVE"
+
+#: Comma-separated S3 buckets the gate may read AppSpec revisions (revisionType S3) from.
+APPSPEC_BUCKETS = "TRAFFICGATE_APPSPEC_BUCKETS"
 
 # --- AWS-side checks -------------------------------------------------------------------
 #: Comma-separated check ids to switch off, e.g. "ecr.scan_findings,cloudwatch.unhealthy_hosts".
@@ -83,6 +90,8 @@ SEVERITIES = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 ALL = (
     DEADLINE_MARGIN_MS,
     REPORT_MAX_ATTEMPTS,
+    REPORT_BUDGET_MS,
+    VERDICT_TOPIC_ARN,
     TRACING,
     TEST_URL,
     PROD_URL,
@@ -100,6 +109,7 @@ ALL = (
     CA_BUNDLE,
     AUTH_SECRET_ARN,
     RESOLVE,
+    APPSPEC_BUCKETS,
     DISABLED_CHECKS,
     REQUIRED_ENV,
     SCAN_SEVERITY,

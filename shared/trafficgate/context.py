@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from trafficgate import constants as env
 from trafficgate import redaction
 from trafficgate.auth import auth_headers
 from trafficgate.discovery import AppSpec, Deployment, ListenerRole, describe_task_definition, discover
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from trafficgate.aws import AwsClients
     from trafficgate.config import Settings
     from trafficgate.hooks import Hook
+    from trafficgate.probe.spec import ProbeSpec
     from trafficgate.probe.transport import TargetSession
 
 
@@ -46,6 +48,9 @@ class CheckContext:
     cache
         Results shared by the checks of this invocation (e.g. the task definition they all judge);
         one invocation, one cache: nothing here outlives the hook.
+    time_after_s
+        What the checks after the running one are expected to need (set by the runner): a check that
+        waits stops that much before the deadline, so they still run.
     cancelled
         Set when the hook walks away from its checks (the deadline came). Long checks look at it
         between steps, wait with :meth:`sleep`, and pass it to probes, so an abandoned check stops
@@ -62,13 +67,14 @@ class CheckContext:
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _deployment: Deployment | None = field(default=None, repr=False)
     _sessions: dict[str, TargetSession] = field(default_factory=dict, repr=False)
+    time_after_s: float = 0.0
     cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def deployment(self) -> Deployment:
         """The deployment discovered from its id (topology cached per container, task sets fresh)."""
         if self._deployment is None:
-            self._deployment = discover(self.deployment_id, self.aws)
+            self._deployment = discover(self.deployment_id, self.aws, appspec_buckets=self.settings.appspec_buckets)
         return self._deployment
 
     def appspec(self) -> AppSpec:
@@ -124,6 +130,36 @@ class CheckContext:
         found = self.deployment().listener(listener)
         return None if found is None else found.base_url
 
+    def probe_spec(self, listener: ListenerRole, spec: ProbeSpec | None = None) -> ProbeSpec:
+        """The probe settings for ``listener``: ``spec`` (the operator's by default), and on a discovered
+        HTTPS listener the name its certificate serves as Host and TLS name.
+
+        The load balancer's DNS name never matches its certificate: the probe asks for the first
+        name of the listener's ACM certificate that is not a wildcard, unless the operator set a Host
+        header or a URL.
+
+        Raises
+        ------
+        CheckError
+            The certificate covers only wildcards, or its names are unknown: the message asks for
+            ``TRAFFICGATE_HOST_HEADER``. Verification stays on.
+        """
+        spec = spec or self.settings.probe
+        override = self.settings.test_url if listener == "test" else self.settings.prod_url
+        if spec.host_header is not None or override:
+            return spec
+        found = self.deployment().listener(listener)
+        if found is None or not found.https:
+            return spec
+        host = found.tls_host
+        if host is None:
+            why = found.certificate_problem or f"its certificate covers only {', '.join(found.tls_names) or 'no name'}"
+            raise CheckError(
+                f"the {listener} listener {found.arn} is HTTPS and {why}: set {env.HOST_HEADER} "
+                "(or host_header in the plan) to a name the certificate serves"
+            )
+        return dataclasses.replace(spec, host_header=host if found.port == 443 else f"{host}:{found.port}")
+
     def auth_headers(self) -> Mapping[str, str]:
         """The probe's secret request headers (``TRAFFICGATE_AUTH_SECRET_ARN``); empty when none.
 
@@ -157,7 +193,7 @@ class CheckContext:
             raise CheckError(f"deployment group has no {listener} listener")
         from trafficgate.probe.transport import TargetSession  # requests only when a check asks for it
 
-        probe = self.settings.probe
+        probe = self.probe_spec(listener)
         spec = dataclasses.replace(probe, headers={**probe.headers, **self.auth_headers()})
         candidate = TargetSession(spec, base)
         with self._lock:

@@ -1,7 +1,8 @@
 """The one edge that matters most: telling CodeDeploy the verdict, exactly once.
 
 The :class:`Reporter` port has one method. :class:`CodeDeployReporter` is the real
-implementation; unit tests use an in-memory fake that records calls.
+implementation, retrying within a wall-clock budget; unit tests use an in-memory fake that
+records calls.
 
 Layer L3 (composition): imports the leaves and the engines (AWS error codes, the logger).
 """
@@ -9,6 +10,8 @@ Layer L3 (composition): imports the leaves and the engines (AWS error codes, the
 from __future__ import annotations
 
 import enum
+import random
+import time
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -66,38 +69,108 @@ class DryRunReporter:
 
 
 class CodeDeployReporter:
-    """Reports through ``PutLifecycleEventHookExecutionStatus``.
+    """Reports through ``PutLifecycleEventHookExecutionStatus``, within a wall-clock budget.
 
-    Throttling and 5xx are retried by the client's botocore retry configuration (standard
-    mode), not here. A duplicate is logged and accepted; unknown ids are logged as errors and
-    returned promptly; anything else raises :class:`ReportError` so Lambda retries the
-    invocation.
+    The report is made in the deadline margin, so it has a budget the margin is derived from
+    (``TRAFFICGATE_REPORT_BUDGET_MS``): throttling, 5xx and connection errors are retried with
+    exponential backoff and full jitter, each attempt's socket timeouts cut to what is left, and
+    attempts stop at ``max_attempts`` or at the budget, whichever comes first. A duplicate is logged
+    and accepted; unknown ids are logged as errors and returned promptly; anything else raises
+    :class:`ReportError` so that Lambda retries the invocation.
+
+    Parameters
+    ----------
+    clients
+        Gives one client per attempt, with socket timeouts no longer than asked for.
+    budget_s
+        Wall-clock budget of all attempts together.
+    max_attempts
+        Attempts, the first one included.
     """
 
-    def __init__(self, client: CodeDeployClient) -> None:
-        self._client = client
+    def __init__(self, clients: ReportClients, *, budget_s: float = 2.5, max_attempts: int = 5) -> None:
+        self._clients = clients
+        self._budget_s = budget_s
+        self._max_attempts = max_attempts
 
     def report(self, *, deployment_id: str, execution_id: str, status: Status) -> ReportOutcome:
-        try:
-            self._client.put_lifecycle_event_hook_execution_status(
-                deploymentId=deployment_id, lifecycleEventHookExecutionId=execution_id, status=status
+        deadline = time.monotonic() + self._budget_s
+        attempt = 0
+        last = "no attempt"
+        while True:
+            attempt += 1
+            left = deadline - time.monotonic()
+            if left < MIN_ATTEMPT_S:
+                raise ReportError(
+                    f"PutLifecycleEventHookExecutionStatus: the {self._budget_s:g} s report budget ran out "
+                    f"after {attempt - 1} attempt(s); last: {last}"
+                )
+            try:
+                self._clients.reporting_client(left).put_lifecycle_event_hook_execution_status(
+                    deploymentId=deployment_id, lifecycleEventHookExecutionId=execution_id, status=status
+                )
+            except ClientError as exc:
+                code = error_code(exc)
+                if code == "LifecycleEventAlreadyCompletedException":
+                    logger.warning(
+                        "lifecycle event already completed; duplicate invocation, not reporting again",
+                        extra={"status": status, "error_code": code},
+                    )
+                    return ReportOutcome.ALREADY_COMPLETED
+                if code in _REJECTED_CODES:
+                    logger.error(
+                        "CodeDeploy rejected the report: the deployment or hook execution id is not valid",
+                        extra={"status": status, "error_code": code},
+                    )
+                    return ReportOutcome.REJECTED
+                if not _retryable(exc):
+                    raise ReportError(f"PutLifecycleEventHookExecutionStatus failed: {code}") from exc
+                last = code
+            except BotoCoreError as exc:  # connection refused, reset, timed out: worth another try
+                last = error_code(exc)
+            else:
+                logger.info("verdict reported to CodeDeploy", extra={"status": status, "attempts": attempt})
+                return ReportOutcome.REPORTED
+            if attempt >= self._max_attempts:
+                raise ReportError(f"PutLifecycleEventHookExecutionStatus failed after {attempt} attempts: {last}")
+            pause = random.uniform(0, min(MAX_BACKOFF_S, BASE_BACKOFF_S * 2 ** (attempt - 1)))
+            time.sleep(max(0.0, min(pause, deadline - time.monotonic() - MIN_ATTEMPT_S)))
+            logger.warning(
+                f"report attempt {attempt} failed ({last}); trying again",
+                extra={"status": status, "error_code": last},
             )
-        except ClientError as exc:
-            code = error_code(exc)
-            if code == "LifecycleEventAlreadyCompletedException":
-                logger.warning(
-                    "lifecycle event already completed; duplicate invocation, not reporting again",
-                    extra={"status": status, "error_code": code},
-                )
-                return ReportOutcome.ALREADY_COMPLETED
-            if code in _REJECTED_CODES:
-                logger.error(
-                    "CodeDeploy rejected the report: the deployment or hook execution id is not valid",
-                    extra={"status": status, "error_code": code, "error_message": str(exc)},
-                )
-                return ReportOutcome.REJECTED
-            raise ReportError(f"PutLifecycleEventHookExecutionStatus failed after retries: {code}") from exc
-        except BotoCoreError as exc:
-            raise ReportError(f"PutLifecycleEventHookExecutionStatus failed after retries: {error_code(exc)}") from exc
-        logger.info("verdict reported to CodeDeploy", extra={"status": status})
-        return ReportOutcome.REPORTED
+
+
+class ReportClients(Protocol):
+    """Where the reporter gets a client for each attempt (:class:`trafficgate.aws.AwsClients`)."""
+
+    def reporting_client(self, read_timeout_s: float = ...) -> CodeDeployClient: ...
+
+
+#: An attempt with less time than this left is not started (it could not finish).
+MIN_ATTEMPT_S = 0.2
+BASE_BACKOFF_S = 0.05
+MAX_BACKOFF_S = 1.0
+# What botocore's standard retry mode treats as transient, besides any 5xx.
+_THROTTLING = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "InternalFailure",
+        "InternalError",
+        "ServiceUnavailable",
+        "TransactionInProgressException",
+    }
+)
+
+
+def _retryable(exc: ClientError) -> bool:
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return error_code(exc) in _THROTTLING or int(status or 0) >= 500

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from trafficgate import constants as env
 from trafficgate.aws import AwsClients
 from trafficgate.checks.base import Check
-from trafficgate.config import DEFAULT_REPORT_MAX_ATTEMPTS, ObservabilitySettings, Settings
+from trafficgate.config import DEFAULT_REPORT_BUDGET_MS, DEFAULT_REPORT_MAX_ATTEMPTS, ObservabilitySettings, Settings
 from trafficgate.context import CheckContext
 from trafficgate.event import HookEvent
 from trafficgate.exceptions import ConfigError, ReportError
@@ -25,9 +25,12 @@ from trafficgate.hooks import Hook
 from trafficgate.observability import SETTINGS as IMPORT_TIME_OBSERVABILITY
 from trafficgate.observability import begin_invocation, end_invocation, logger
 from trafficgate.reporting import CodeDeployReporter, Reporter, ReportOutcome
-from trafficgate.telemetry import emit_metrics, summarize
+from trafficgate.telemetry import emit_metrics, emit_report_failed, publish_verdict, summarize
 from trafficgate.verdict import CONFIG_CHECK_ID, FAILED, RUNNER_CHECK_ID, CheckRecord, Verdict, decide
 from trafficgate.watchdog import PlanFactory, PlanRun
+
+#: Publishing the verdict to SNS is skipped with less time than this left (it is a courtesy copy).
+PUBLISH_MIN_REMAINING_MS = 1500
 
 #: Numbers the invocations of this container: a duplicate invocation (the same execution id, sent
 #: again by CodeDeploy) is a different invocation for its threads' logs.
@@ -56,6 +59,9 @@ class HookRunner:
         Builds the list of checks for a hook; :func:`trafficgate.plan.select.plan_for` by default.
     on_progress
         ``(check_id, done, total)`` callback for long checks (the local CLI draws progress).
+    verify_wiring
+        Fail when CodeDeploy is running another lifecycle event than the hook (a function listed
+        under the wrong appspec key). Off for a dry run, which asks "what if this hook ran now".
     """
 
     def __init__(
@@ -66,10 +72,11 @@ class HookRunner:
         reporter: Reporter | None = None,
         plan_factory: PlanFactory | None = None,
         on_progress: Callable[[str, int, int], None] | None = None,
+        verify_wiring: bool = True,
     ) -> None:
         self.settings = settings
-        attempts = settings.report_max_attempts if isinstance(settings, Settings) else DEFAULT_REPORT_MAX_ATTEMPTS
-        self.clients = clients or AwsClients(report_max_attempts=attempts)
+        self._verify_wiring = verify_wiring
+        self.clients = clients or AwsClients()
         self._reporter = reporter
         self._plan_factory = plan_factory
         self._on_progress = on_progress
@@ -77,7 +84,13 @@ class HookRunner:
     @property
     def reporter(self) -> Reporter:
         if self._reporter is None:
-            self._reporter = CodeDeployReporter(self.clients.reporting_client())
+            valid = self.settings if isinstance(self.settings, Settings) else None
+            self._reporter = CodeDeployReporter(
+                self.clients,
+                budget_s=(valid.report_budget_ms if valid else DEFAULT_REPORT_BUDGET_MS) / 1000.0,
+                max_attempts=valid.report_max_attempts if valid else DEFAULT_REPORT_MAX_ATTEMPTS,
+            )
+            self.clients.reporting_client()  # built now, not in the last seconds before the deadline
         return self._reporter
 
     def run(
@@ -132,7 +145,7 @@ class HookRunner:
                 record = CheckRecord.errored(RUNNER_CHECK_ID, "runner error (see logs)")
                 status, reason = decide([record])
                 verdict = _verdict(hook, ids, status, reason, (record,), started)
-            return self._report(verdict, reporter)
+            return self._report(verdict, reporter, context)
         finally:
             end_invocation(owner)
 
@@ -169,11 +182,11 @@ class HookRunner:
             on_progress=self._on_progress,
         )
         chosen = plan if plan is not None else (self._plan_factory or _configured_plan)
-        records = PlanRun(hook, ctx, chosen).wait(deadline)
+        records = PlanRun(hook, ctx, chosen, verify_wiring=self._verify_wiring).wait(deadline)
         status, reason = decide(records)
         return _verdict(hook, ids, status, reason, tuple(records), started)
 
-    def _report(self, verdict: Verdict, reporter: Reporter) -> dict[str, Any]:
+    def _report(self, verdict: Verdict, reporter: Reporter, context: LambdaContextLike) -> dict[str, Any]:
         # Report first: nothing about presenting the verdict may stand between it and CodeDeploy.
         try:
             outcome = reporter.report(
@@ -185,6 +198,7 @@ class HookRunner:
             summary = summarize(verdict)
             summary["report"] = "error"
             logger.error("verdict could not be reported; raising so Lambda retries", extra={"verdict": summary})
+            emit_report_failed(self._observability)  # the template's alarm watches this
             self._metrics(verdict)
             raise
         summary = summarize(verdict)
@@ -192,7 +206,17 @@ class HookRunner:
         log = logger.info if verdict.succeeded and outcome is ReportOutcome.REPORTED else logger.warning
         log(f"verdict {verdict.status}: {verdict.reason}", extra={"verdict": summary})
         self._metrics(verdict)
+        self._publish(summary, context)
         return summary
+
+    def _publish(self, summary: dict[str, Any], context: LambdaContextLike) -> None:
+        topic = self.settings.verdict_topic_arn if isinstance(self.settings, Settings) else None
+        if not topic:
+            return
+        if context.get_remaining_time_in_millis() < PUBLISH_MIN_REMAINING_MS:
+            logger.warning("verdict not published to SNS: too little time left before the deadline")
+            return
+        publish_verdict(self.clients, topic, summary)
 
     @property
     def _observability(self) -> ObservabilitySettings:

@@ -7,14 +7,20 @@ functions here swallow their own failures (logged with the stack, never raised).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from botocore.config import Config
 
+from trafficgate.aws import AwsClients
 from trafficgate.config import ObservabilitySettings
 from trafficgate.observability import SETTINGS, logger
 from trafficgate.redaction import masker
 from trafficgate.verdict import Verdict
+
+#: One quick try: the verdict is already with CodeDeploy; this is a courtesy copy.
+PUBLISH_CONFIG = Config(connect_timeout=0.5, read_timeout=1.0, retries={"total_max_attempts": 1})
 
 
 def summarize(verdict: Verdict) -> dict[str, Any]:
@@ -64,6 +70,37 @@ def emit_metrics(verdict: Verdict, settings: ObservabilitySettings = SETTINGS) -
             blob.flush_metrics()
     except Exception:
         logger.exception("could not record verdict metrics")
+
+
+def emit_report_failed(settings: ObservabilitySettings = SETTINGS) -> None:
+    """EMF ``ReportFailed`` (dimension ``service`` only): the template's alarm watches exactly this.
+
+    A report that could not be made leaves a deployment waiting an hour; someone must hear of it.
+    """
+    try:
+        blob = EphemeralMetrics(namespace=settings.metrics_namespace, service=settings.service_name)
+        blob.add_metric(name="ReportFailed", unit=MetricUnit.Count, value=1)
+        blob.flush_metrics()
+    except Exception:
+        logger.exception("could not record the ReportFailed metric")
+
+
+def publish_verdict(clients: AwsClients, topic_arn: str, summary: dict[str, Any]) -> None:
+    """Send the verdict's headline to an SNS topic (deployment, hook, verdict, reason); never raises.
+
+    Sent after the report, with short timeouts: a slow or failing topic must not stand between the
+    verdict and CodeDeploy, nor keep the function past its deadline.
+    """
+    message = {key: summary.get(key) for key in ("deployment_id", "hook", "execution_id", "status", "reason")}
+    try:
+        clients.client("sns", config=PUBLISH_CONFIG).publish(
+            TopicArn=topic_arn,
+            Subject=f"Trafficgate {summary.get('hook')} {summary.get('status')}"[:100],
+            Message=json.dumps(message),
+            MessageAttributes={"status": {"DataType": "String", "StringValue": str(summary.get("status"))}},
+        )
+    except Exception:
+        logger.exception("could not publish the verdict to SNS")
 
 
 def _blob(settings: ObservabilitySettings, dimensions: dict[str, str]) -> EphemeralMetrics:

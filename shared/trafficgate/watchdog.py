@@ -13,15 +13,27 @@ import time
 from collections.abc import Callable, Sequence
 
 from trafficgate.attempts import describe_exception, run_check
-from trafficgate.checks.base import Check
+from trafficgate.checks.base import DEFAULT_EXPECTED_S, Check
 from trafficgate.context import CheckContext
 from trafficgate.hooks import Hook
 from trafficgate.observability import logger
 from trafficgate.outcome import Outcome
 from trafficgate.plan.exceptions import PlanError
 from trafficgate.verdict import DEADLINE_CHECK_ID, PLAN_CHECK_ID, RUNNER_CHECK_ID, CheckRecord
+from trafficgate.wiring import wiring_record
 
 PlanFactory = Callable[[Hook, CheckContext], Sequence[Check]]
+
+
+def _expected(checks: Sequence[Check], ctx: CheckContext) -> float:
+    """What ``checks`` are expected to need; a check that cannot say counts as a default one."""
+    total = 0.0
+    for check in checks:
+        try:
+            total += float(check.expected_s(ctx))
+        except Exception:
+            total += DEFAULT_EXPECTED_S
+    return total
 
 
 class PlanRun:
@@ -40,12 +52,17 @@ class PlanRun:
     plan
         The checks, or a factory that builds them in the worker (a plan read from SSM takes time
         that must count against the deadline too).
+    verify_wiring
+        First make sure CodeDeploy is running ``hook`` (see :mod:`trafficgate.wiring`).
     """
 
-    def __init__(self, hook: Hook, ctx: CheckContext, plan: Sequence[Check] | PlanFactory) -> None:
+    def __init__(
+        self, hook: Hook, ctx: CheckContext, plan: Sequence[Check] | PlanFactory, *, verify_wiring: bool = False
+    ) -> None:
         self._hook = hook
         self._ctx = ctx
         self._plan = plan
+        self._verify_wiring = verify_wiring
         self._lock = threading.Lock()
         self._records: list[CheckRecord] = []
         self._current: tuple[str, float] | None = None
@@ -132,6 +149,12 @@ class PlanRun:
                 )
                 self._records.append(CheckRecord.errored(PLAN_CHECK_ID, reason))
             return
+        if self._verify_wiring:
+            miswired = wiring_record(self._hook, self._ctx.deployment_id, self._ctx.aws)
+            if miswired is not None:
+                with self._lock:
+                    self._records.append(miswired)
+                return
         with self._lock:
             self._pending = list(checks)
         for check in checks:
@@ -140,6 +163,8 @@ class PlanRun:
                     return
                 self._pending.remove(check)
                 self._current = (check.check_id, time.monotonic())
+                after = list(self._pending)
+            self._ctx.time_after_s = _expected(after, self._ctx)
             record = run_check(check, self._ctx)
             with self._lock:
                 if self._abandoned:

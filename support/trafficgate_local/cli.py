@@ -79,15 +79,19 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     event_path = args.event or str(Path(args.template).parent / "events" / f"{hook.module_name}.json")
     event = _read_json(event_path, "event")
     env_vars = _read_json(args.env_vars, "--env-vars file") if args.env_vars else None
+    region = _region(args.region, args.profile)
+    if region is None:
+        return EXIT_USAGE
     try:
         result = invoke(
             hook,
             event,
             template=Path(args.template),
             timeout_s=args.timeout,
-            region=args.region,
+            region=region,
             parameter_overrides=_parse_overrides(args.parameter_overrides or []),
             env_vars_file=env_vars,
+            extra_env={"AWS_PROFILE": args.profile} if args.profile else None,
         )
     except TemplateError as exc:
         print(f"trafficgate: {exc}", file=sys.stderr)
@@ -164,7 +168,19 @@ def cmd_check(args: argparse.Namespace) -> int:
     log_stream = sys.stderr if args.verbose else open(os.devnull, "w")  # noqa: SIM115
     send_logs_to(log_stream)
     progress = _progress_printer() if not args.json and sys.stderr.isatty() else None
-    runner = HookRunner(settings=settings, reporter=DryRunReporter(), on_progress=progress)
+    from trafficgate.aws import AwsClients
+
+    clients = AwsClients(region=args.region, profile=args.profile)
+    if args.deployment_id:
+        try:
+            clients.session  # noqa: B018 - name a missing region now, not as a failed plan
+        except ConfigError as exc:
+            print(f"trafficgate: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    # A dry run asks "what if this hook ran now": whichever lifecycle event CodeDeploy is in.
+    runner = HookRunner(
+        settings=settings, clients=clients, reporter=DryRunReporter(), on_progress=progress, verify_wiring=False
+    )
     event = {
         "DeploymentId": args.deployment_id or "d-DRYRUN000",
         "LifecycleEventHookExecutionId": "dry-run",
@@ -181,6 +197,29 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_SUCCEEDED if summary.get("status") == "Succeeded" else EXIT_FAILED
 
 
+def _region(explicit: str | None, profile: str | None) -> str | None:
+    """``--region``, else ``AWS_REGION``, ``AWS_DEFAULT_REGION`` or the profile's; None (said) when none."""
+    import os
+
+    import boto3
+    from botocore.exceptions import ProfileNotFound
+
+    if explicit:
+        return explicit
+    try:
+        found = os.environ.get("AWS_REGION") or boto3.session.Session(profile_name=profile or None).region_name
+    except ProfileNotFound as exc:
+        print(f"trafficgate: {exc}", file=sys.stderr)
+        return None
+    if not found:
+        print(
+            "trafficgate: no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), give the profile a region, "
+            "or pass --region",
+            file=sys.stderr,
+        )
+    return found or None
+
+
 def _progress_printer() -> Any:
     from trafficgate_local.render import progress_bar
 
@@ -195,6 +234,8 @@ def cmd_standin(args: argparse.Namespace) -> int:
     from trafficgate_local.standin.__main__ import main as standin_main
 
     argv = ["--host", args.host, "--port", str(args.port)]
+    if args.region:
+        argv += ["--region", args.region]
     if args.seed_events:
         argv += ["--seed-events", args.seed_events]
     return int(standin_main(argv) or 0)
@@ -258,7 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-e", "--event", help="event JSON file, or - for stdin (default: events/<hook>.json)")
     p.add_argument("-t", "--template", default=str(_default_template()), help="SAM template (default: ./template.yaml)")
     p.add_argument("--timeout", type=float, help="function timeout in seconds (default: the template's)")
-    p.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or us-east-1)")
+    p.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's)")
+    p.add_argument("--profile", help="named AWS profile for the function's credentials (default: AWS_PROFILE)")
     p.add_argument("-n", "--env-vars", help="JSON file of environment overrides, as sam local invoke --env-vars")
     p.add_argument("--parameter-overrides", nargs="*", help="Key=Value template parameters")
     p.add_argument("--json", action="store_true", help="print the raw verdict summary as JSON")
@@ -276,6 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check-path", action="append", metavar="DIR", help="directory holding custom check modules")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="any TRAFFICGATE_* setting")
     p.add_argument("--timeout", type=float, default=300.0, help="time budget in seconds, as a Lambda timeout")
+    p.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's)")
+    p.add_argument("--profile", help="named AWS profile (default: AWS_PROFILE)")
     p.add_argument("-v", "--verbose", action="store_true", help="show the function's log lines on stderr")
     p.add_argument("--json", action="store_true", help="print the raw verdict summary as JSON")
     p.set_defaults(func=cmd_check)
@@ -283,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("standin", help="run the embedded AWS stand-in (moto + CodeDeploy hook APIs) on 127.0.0.1")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5000)
+    p.add_argument(
+        "--region", help="default region of the admin API (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)"
+    )
     p.add_argument("--seed-events", metavar="DIR", help="seed the deployment and hook executions of DIR/<hook>.json")
     p.set_defaults(func=cmd_standin)
 

@@ -214,17 +214,18 @@ def test_unhealthy_target_is_named_with_its_reason(world: World) -> None:
     )
     result = TargetsHealthy().run(make_ctx(world))
     assert result.outcome is Outcome.FAIL
+    # Unhealthy condemns at once, without waiting out the timeout, and names the balancer's reason.
     assert result.reason == (
-        "1/2 targets not healthy in green target group shop-green: 10.0.1.5:8080 unhealthy "
+        "1/2 targets unhealthy in green target group shop-green: 10.0.1.5:8080 unhealthy "
         "(Target.ResponseCodeMismatch: Health checks failed with these codes: [502])"
     )
     assert result.value == 1
 
 
 def test_no_registered_target_fails(world: World) -> None:
-    result = TargetsHealthy().run(make_ctx(world))
+    result = TargetsHealthy(timeout_s=0).run(make_ctx(world))
     assert result.outcome is Outcome.FAIL
-    assert result.reason == "no target registered in green target group shop-green"
+    assert result.reason == "no target registered in green target group shop-green after 0 s"
 
 
 # --- ecs.stopped_tasks ------------------------------------------------------------------------

@@ -26,11 +26,22 @@ def attr(name: str) -> Get:
 # variable -> [(raw value, how to read it back, expected)]
 VALID: dict[str, list[tuple[str, Get, Any]]] = {
     env.DEADLINE_MARGIN_MS: [
-        ("500", attr("deadline_margin_ms"), 500),
-        (" 2500 ", attr("deadline_margin_ms"), 2500),
+        (" 3500 ", attr("deadline_margin_ms"), 3500),
         ("+120000", attr("deadline_margin_ms"), 120_000),
     ],
     env.REPORT_MAX_ATTEMPTS: [("1", attr("report_max_attempts"), 1), ("8", attr("report_max_attempts"), 8)],
+    env.REPORT_BUDGET_MS: [
+        ("500", attr("report_budget_ms"), 500),
+        # The margin follows the budget when the operator does not set it: budget + 500 ms.
+        ("4000", lambda s: (s.report_budget_ms, s.deadline_margin_ms), (4000, 4500)),
+    ],
+    env.VERDICT_TOPIC_ARN: [
+        (
+            "arn:aws:sns:us-east-1:123456789012:verdicts",
+            attr("verdict_topic_arn"),
+            "arn:aws:sns:us-east-1:123456789012:verdicts",
+        )
+    ],
     env.TRACING: [
         ("true", lambda s: s.observability.tracing, True),
         ("YES", lambda s: s.observability.tracing, True),
@@ -103,6 +114,9 @@ VALID: dict[str, list[tuple[str, Get, Any]]] = {
         ("off", attr("plan_ssm_prefix"), None),
     ],
     env.CHECK_PACKAGES: [("mychecks, acme_checks", attr("check_packages"), frozenset({"mychecks", "acme_checks"}))],
+    env.APPSPEC_BUCKETS: [
+        ("acme-revisions,acme.backup", attr("appspec_buckets"), frozenset({"acme-revisions", "acme.backup"}))
+    ],
 }
 
 # variable -> [(invalid raw value, words of the accepted form the message must contain)]
@@ -116,6 +130,8 @@ INVALID: dict[str, list[tuple[str, str]]] = {
         ("٣٠٠٠", "an integer"),  # Arabic-Indic digits: int() takes them, configuration does not
     ],
     env.REPORT_MAX_ATTEMPTS: [("0", "an integer within [1, 10]"), ("1000", "an integer within [1, 10]")],
+    env.REPORT_BUDGET_MS: [("100", "an integer within [500, 60000]"), ("soon", "an integer")],
+    env.VERDICT_TOPIC_ARN: [("verdicts", "expected an ARN"), ("arn:aws:sqs:us-east-1:1:q", "expected an sns ARN")],
     env.TRACING: [("maybe", "true or false")],
     env.TEST_URL: [
         ("alb.example.com:8080", "http://"),
@@ -157,6 +173,7 @@ INVALID: dict[str, list[tuple[str, str]]] = {
     env.PLAN_FILE: [],  # any path parses; a missing file is a plan error at run time
     env.PLAN_SSM_PREFIX: [("trafficgate", "SSM path"), ("/trafficgate/", "SSM path")],
     env.CHECK_PACKAGES: [("my-checks", "package names"), ("mychecks.orders", "package names")],
+    env.APPSPEC_BUCKETS: [("Acme_Revisions", "S3 bucket names"), ("s3://acme", "S3 bucket names")],
 }
 
 
@@ -222,3 +239,14 @@ def test_observability_has_one_parser_strict_for_hooks_and_lenient_at_import() -
     assert (parsed.log_level, parsed.tracing) == ("INFO", False)
     assert [p.split("=", 1)[0] for p in problems] == [env.LOG_LEVEL, env.TRACING]
     assert ObservabilitySettings.from_env({env.LOG_LEVEL: "debug"}).log_level == "DEBUG"
+
+
+def test_a_margin_narrower_than_the_report_budget_is_refused_naming_both() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({env.REPORT_BUDGET_MS: "5000", env.DEADLINE_MARGIN_MS: "3000"})
+    assert str(info.value) == (
+        "TRAFFICGATE_DEADLINE_MARGIN_MS=3000 leaves no room for the report: it must be at least "
+        "TRAFFICGATE_REPORT_BUDGET_MS (5000) + 500 = 5500"
+    )
+    widened = Settings.from_env({env.REPORT_BUDGET_MS: "2000", env.DEADLINE_MARGIN_MS: "9000"})
+    assert (widened.report_budget_ms, widened.deadline_margin_ms) == (2000, 9000)

@@ -197,7 +197,7 @@ def test_deadline_guard_reports_failed_while_a_check_hangs() -> None:
     plan = [ok("a.first"), Hangs(check_id="x.stuck", release=release), ok("z.never")]
     started = time.monotonic()
     # 1.5 s left, 1 s margin: the runner must give up on the stuck check after about 0.5 s.
-    summary = runner(reporter, deadline_margin_ms=1000).run(
+    summary = runner(reporter, deadline_margin_ms=1000, report_budget_ms=500).run(
         Hook.AFTER_ALLOW_TEST_TRAFFIC, EVENT, FixedContext(remaining_ms=1500), plan=plan
     )
     elapsed = time.monotonic() - started
@@ -220,7 +220,7 @@ def test_checks_see_a_deadline_before_the_margin() -> None:
             seen.append(ctx.remaining_s())
             return CheckResult.passed("peeked")
 
-    runner(FakeReporter(), deadline_margin_ms=2000).run(
+    runner(FakeReporter(), deadline_margin_ms=2000, report_budget_ms=500).run(
         Hook.AFTER_INSTALL, EVENT, FixedContext(remaining_ms=10_000), plan=[Peek(check_id="x.peek")]
     )
     assert 7.0 < seen[0] <= 8.0

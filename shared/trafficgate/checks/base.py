@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_POLICY", "Check", "CheckError", "CheckResult", "NoDataPolicy", "Outcome", "Policy"]
 
+#: What a check that makes a few AWS reads is expected to take (see :meth:`Check.expected_s`).
+DEFAULT_EXPECTED_S = 2.0
+
 
 @dataclass(kw_only=True)
 class Check(ABC):
@@ -58,6 +61,15 @@ class Check(ABC):
     @abstractmethod
     def run(self, ctx: CheckContext) -> CheckResult:
         """Evaluate the check and return its result (or raise :class:`CheckError`)."""
+
+    def expected_s(self, ctx: CheckContext) -> float:
+        """How long this check is expected to take, for the ones before it to leave it time.
+
+        A check that waits (a bake, a poll) stops early enough that the checks after it fit before
+        the deadline: it reads their sum in :attr:`CheckContext.time_after_s`. A couple of AWS
+        reads by default.
+        """
+        return DEFAULT_EXPECTED_S
 
     def sample_defaults(self, ctx: CheckContext) -> tuple[int | None, NoDataPolicy]:
         """This check's own ``(min_samples, no_data)``, for what its policy leaves unset.

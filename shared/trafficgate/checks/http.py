@@ -6,6 +6,7 @@ Layer L2 (a check): imports the check API and the probe engine.
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -75,6 +76,14 @@ class HttpProbe(Check):
         dataclasses.replace(ProbeSpec(), **probe)
         return cls(check_id=check_id, listener=params.get("listener", "test"), overrides=probe, **common)
 
+    def expected_s(self, ctx: CheckContext) -> float:
+        # One round of requests per `concurrency`, each about a second at worst for a healthy green.
+        spec = self.spec or ctx.settings.probe
+        requests = self.requests or int(self.overrides.get("requests", spec.requests))
+        concurrency = int(self.overrides.get("concurrency", spec.concurrency))
+        timeout = float(self.overrides.get("timeout_s", spec.timeout_s))
+        return math.ceil(requests / max(1, concurrency)) * min(timeout, 1.0) + 1.0
+
     def run(self, ctx: CheckContext) -> CheckResult:
         from trafficgate.probe import evaluate, run_burst  # requests only when a burst runs
 
@@ -87,6 +96,8 @@ class HttpProbe(Check):
             except ProbeConfigError as exc:
                 raise CheckError(f"probe parameters: {exc}") from None
         base_url = ctx.base_url(self.listener)
+        if base_url is not None:
+            spec = ctx.probe_spec(self.listener, spec)  # an HTTPS listener's certificate name
         if base_url is None:
             message = f"deployment group has no {self.listener} listener; HTTP probe skipped"
             if ctx.settings.no_test_listener_policy == "fail":

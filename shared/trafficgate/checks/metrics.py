@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from trafficgate import constants as env
 from trafficgate.aws import AWS_ERRORS, read_error
 from trafficgate.checks.base import Check, CheckError, CheckResult, NoDataPolicy
 
@@ -42,6 +43,8 @@ QUERIES = (
 #: the others find it here and read the same window.
 BAKE_STARTED = "cloudwatch.bake_started"
 _WINDOW = "cloudwatch.window"
+#: Kept after the bake for the GetMetricData read itself (a slow answer and one retry).
+READ_RESERVE_S = 10.0
 _BAKE_STEP_S = 1.0
 
 
@@ -123,10 +126,16 @@ def _bake_and_read(ctx: CheckContext, check_id: str, started: float) -> MetricWi
     warnings: list[str] = []
     progress = ctx.progress(check_id)
     until = started + bake_s
-    if until > ctx.deadline:
-        # Judge a shorter bake rather than none: the report must reach CodeDeploy in time.
-        warnings.append(f"bake cut to {max(0.0, ctx.deadline - started):.0f} s of {bake_s:.0f} s by the hook deadline")
-        until = ctx.deadline
+    # Everything after the bake must fit before the deadline: this read, and the checks after it.
+    latest = ctx.deadline - READ_RESERVE_S - ctx.time_after_s
+    if until > latest:
+        # Judge a shorter bake rather than none, and say so: the report must reach CodeDeploy in time.
+        cut = max(0.0, latest - started)
+        warnings.append(
+            f"bake cut to {cut:.0f} s of {bake_s:.0f} s so that the metric read and the checks after it fit "
+            f"before the hook's deadline (raise the function's Timeout or lower {env.BAKE_SECONDS})"
+        )
+        until = started + cut
     while (now := time.monotonic()) < until:
         if progress is not None:
             progress(int(now - started), int(bake_s))
@@ -135,9 +144,10 @@ def _bake_and_read(ctx: CheckContext, check_id: str, started: float) -> MetricWi
     if progress is not None:
         progress(int(bake_s), int(bake_s))
 
+    baked_s = max(0.0, time.monotonic() - started)
     end_now = datetime.now(UTC)
     end = end_now.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    start = (end_now - timedelta(seconds=bake_s)).replace(second=0, microsecond=0)
+    start = (end_now - timedelta(seconds=min(bake_s, baked_s))).replace(second=0, microsecond=0)
     period = int((end - start).total_seconds())
     dimensions = [{"Name": "TargetGroup", "Value": tg_dimension}, {"Name": "LoadBalancer", "Value": lb_dimension}]
     queries = [
@@ -199,14 +209,22 @@ class MetricCheck(Check):
     def run(self, ctx: CheckContext) -> CheckResult:
         window = metric_window(ctx, self.check_id)
         result = self.judge(ctx, window)
+        # A cut bake judges less traffic than configured: the reason says so, not only the warnings.
+        cut = "".join(f"; {w}" for w in window.warnings if w.startswith("bake cut"))
         return dataclasses.replace(
             result,
+            reason=result.reason + cut,
             details={**window.details(), **result.details},
             warnings=(*window.warnings, *result.warnings),
         )
 
     def sample_defaults(self, ctx: CheckContext) -> tuple[int | None, NoDataPolicy]:
         return ctx.settings.min_samples, ctx.settings.metrics_no_data
+
+    def expected_s(self, ctx: CheckContext) -> float:
+        # The bake clips itself to fit what follows it, so only the one read counts, and the family of
+        # three shares it; once read, the window is cached.
+        return 0.5 if _WINDOW in ctx.cache else READ_RESERVE_S / 3
 
     @abstractmethod
     def judge(self, ctx: CheckContext, window: MetricWindow) -> CheckResult:

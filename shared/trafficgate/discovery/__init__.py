@@ -6,14 +6,29 @@ Layer L1 (engines): imports the leaves and :mod:`trafficgate.aws`; never checks,
 from __future__ import annotations
 
 from trafficgate.discovery.exceptions import DiscoveryError, TaskDefinitionNotFound
-from trafficgate.discovery.models import AppSpec, Deployment, Listener, ListenerRole, TargetGroup, TaskSet
-from trafficgate.discovery.reader import clear_cache, deployment_info, discover, read_task_sets
+from trafficgate.discovery.models import (
+    AppSpec,
+    Deployment,
+    LifecycleEvent,
+    Listener,
+    ListenerRole,
+    TargetGroup,
+    TaskSet,
+)
+from trafficgate.discovery.reader import (
+    clear_cache,
+    deployment_info,
+    discover,
+    read_lifecycle_events,
+    read_task_sets,
+)
 from trafficgate.discovery.taskdef import containers, describe_task_definition, is_essential
 
 __all__ = [
     "AppSpec",
     "Deployment",
     "DiscoveryError",
+    "LifecycleEvent",
     "Listener",
     "ListenerRole",
     "TargetGroup",
@@ -25,5 +40,6 @@ __all__ = [
     "describe_task_definition",
     "discover",
     "is_essential",
+    "read_lifecycle_events",
     "read_task_sets",
 ]

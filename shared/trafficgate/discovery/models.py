@@ -34,10 +34,27 @@ class Listener:
     port: int
     load_balancer_arn: str
     dns_name: str
+    #: HTTPS: the names the listener's default certificate covers (ACM), in ACM's order.
+    tls_names: tuple[str, ...] = ()
+    #: HTTPS: why the certificate's names are unknown (not in ACM, not readable), if they are.
+    certificate_problem: str | None = None
+
+    @property
+    def https(self) -> bool:
+        return self.protocol.upper() in {"HTTPS", "TLS"}
+
+    @property
+    def tls_host(self) -> str | None:
+        """The first name of the certificate that is not a wildcard: what a probe must ask for.
+
+        The load balancer's own DNS name never matches its certificate, so an HTTPS probe sends
+        this name as Host and SNI, and verifies the certificate against it.
+        """
+        return next((name for name in self.tls_names if not name.startswith("*")), None)
 
     @property
     def base_url(self) -> str:
-        scheme = "https" if self.protocol.upper() in {"HTTPS", "TLS"} else "http"
+        scheme = "https" if self.https else "http"
         default_port = 443 if scheme == "https" else 80
         port = "" if self.port == default_port else f":{self.port}"
         return f"{scheme}://{self.dns_name}{port}"
@@ -61,6 +78,14 @@ class TaskSet:
     status: str
     traffic_weight: float
     target_group: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LifecycleEvent:
+    """One lifecycle event of the deployment target, as CodeDeploy reports it."""
+
+    name: str
+    status: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,13 +10,14 @@ are read again on every call.
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from dataclasses import replace
 from typing import Any
 
 from trafficgate.aws import AWS_ERRORS, AwsClients, describe_error
-from trafficgate.discovery.appspec import parse_appspec
+from trafficgate.discovery.appspec import parse_appspec, revision_content
 from trafficgate.discovery.exceptions import DiscoveryError
-from trafficgate.discovery.models import Deployment, Listener, TargetGroup, TaskSet
+from trafficgate.discovery.models import Deployment, LifecycleEvent, Listener, TargetGroup, TaskSet
 
 #: BatchGetDeploymentTargets accepts at most 25 target ids per call.
 TARGETS_PER_BATCH = 25
@@ -32,8 +33,19 @@ def clear_cache() -> None:
         _info_cache.clear()
 
 
-def discover(deployment_id: str, clients: AwsClients, *, with_task_sets: bool = True) -> Deployment:
+def discover(
+    deployment_id: str,
+    clients: AwsClients,
+    *,
+    with_task_sets: bool = True,
+    appspec_buckets: Collection[str] = (),
+) -> Deployment:
     """Everything Trafficgate needs to know about a deployment, from its id alone.
+
+    Parameters
+    ----------
+    appspec_buckets
+        S3 buckets an AppSpec revision may be read from (``TRAFFICGATE_APPSPEC_BUCKETS``).
 
     Raises
     ------
@@ -43,7 +55,7 @@ def discover(deployment_id: str, clients: AwsClients, *, with_task_sets: bool = 
     with _lock:
         cached = _cache.get(deployment_id)
     if cached is None:
-        cached = _read_topology(deployment_id, clients)
+        cached = _read_topology(deployment_id, clients, appspec_buckets)
         with _lock:
             _cache[deployment_id] = cached
     if not with_task_sets:
@@ -77,7 +89,7 @@ def deployment_info(deployment_id: str, clients: AwsClients) -> dict[str, Any]:
     return info
 
 
-def _read_topology(deployment_id: str, clients: AwsClients) -> Deployment:
+def _read_topology(deployment_id: str, clients: AwsClients, appspec_buckets: Collection[str]) -> Deployment:
     codedeploy = clients.client("codedeploy")
     info = deployment_info(deployment_id, clients)
     application = info["applicationName"]
@@ -106,7 +118,9 @@ def _read_topology(deployment_id: str, clients: AwsClients) -> Deployment:
         application=application,
         deployment_group=group_name,
         deployment_config=info.get("deploymentConfigName") or group.get("deploymentConfigName") or "",
-        appspec=parse_appspec(info.get("revision") or {}, deployment_id),
+        appspec=parse_appspec(
+            revision_content(info.get("revision") or {}, deployment_id, clients, appspec_buckets), deployment_id
+        ),
         cluster=services[0].get("clusterName") if services else None,
         service=services[0].get("serviceName") if services else None,
         prod_listeners=tuple(listeners[a] for a in prod_arns),
@@ -135,14 +149,41 @@ def _read_listeners(clients: AwsClients, arns: list[str]) -> dict[str, Listener]
         lb_arn = item["LoadBalancerArn"]
         if not dns.get(lb_arn):
             raise DiscoveryError(f"load balancer {lb_arn} of listener {arn} has no DNS name")
+        protocol = str(item.get("Protocol", "HTTP"))
+        names, problem = _certificate_names(clients, arn) if protocol.upper() in {"HTTPS", "TLS"} else ((), None)
         listeners[arn] = Listener(
             arn=arn,
-            protocol=item.get("Protocol", "HTTP"),
+            protocol=protocol,
             port=int(item["Port"]),
             load_balancer_arn=lb_arn,
             dns_name=dns[lb_arn],
+            tls_names=names,
+            certificate_problem=problem,
         )
     return listeners
+
+
+def _certificate_names(clients: AwsClients, listener_arn: str) -> tuple[tuple[str, ...], str | None]:
+    """The names the listener's default certificate covers (ACM), or why they are unknown.
+
+    Never fatal: a probe with an operator-given Host header needs none of this.
+    """
+    try:
+        answer = clients.client("elbv2").describe_listener_certificates(ListenerArn=listener_arn)
+    except AWS_ERRORS as exc:
+        return (), f"could not read the certificates of listener {listener_arn}: {describe_error(exc)}"
+    certificates = answer.get("Certificates") or []
+    default = next((c for c in certificates if c.get("IsDefault")), certificates[0] if certificates else None)
+    arn = str((default or {}).get("CertificateArn") or "")
+    if ":acm:" not in arn:
+        return (), f"listener {listener_arn} presents a certificate that is not in ACM ({arn or 'none'})"
+    try:
+        certificate = clients.client("acm").describe_certificate(CertificateArn=arn)["Certificate"]
+    except AWS_ERRORS as exc:
+        return (), f"could not describe certificate {arn}: {describe_error(exc)}"
+    names = [str(certificate.get("DomainName") or "")]
+    names += [str(n) for n in certificate.get("SubjectAlternativeNames") or []]
+    return tuple(dict.fromkeys(n for n in names if n)), None
 
 
 def _read_target_groups(clients: AwsClients, names: list[str]) -> tuple[TargetGroup, ...]:
@@ -161,6 +202,37 @@ def _read_target_groups(clients: AwsClients, names: list[str]) -> tuple[TargetGr
 
 def read_task_sets(deployment_id: str, clients: AwsClients) -> tuple[TaskSet, ...]:
     """The ECS target's task sets as CodeDeploy reports them now (BLUE/GREEN, counts, weights)."""
+    task_sets: list[TaskSet] = []
+    for target in _ecs_targets(deployment_id, clients):
+        for item in target.get("taskSetsInfo") or []:
+            task_sets.append(
+                TaskSet(
+                    # "identifer" is AWS's own spelling in ECSTaskSet (botocore's model has it so);
+                    # "identifier" is read too, should AWS ever fix it.
+                    identifier=item.get("identifer") or item.get("identifier") or "",
+                    label=item.get("taskSetLabel") or "",
+                    desired=int(item.get("desiredCount") or 0),
+                    pending=int(item.get("pendingCount") or 0),
+                    running=int(item.get("runningCount") or 0),
+                    status=item.get("status") or "",
+                    traffic_weight=float(item.get("trafficWeight") or 0.0),
+                    target_group=(item.get("targetGroup") or {}).get("name"),
+                )
+            )
+    return tuple(task_sets)
+
+
+def read_lifecycle_events(deployment_id: str, clients: AwsClients) -> tuple[LifecycleEvent, ...]:
+    """The ECS target's lifecycle events (name and status), in CodeDeploy's order."""
+    return tuple(
+        LifecycleEvent(name=str(event.get("lifecycleEventName") or ""), status=str(event.get("status") or ""))
+        for target in _ecs_targets(deployment_id, clients)
+        for event in target.get("lifecycleEvents") or []
+    )
+
+
+def _ecs_targets(deployment_id: str, clients: AwsClients) -> list[dict[str, Any]]:
+    """``ecsTarget`` of every deployment target (an ECS deployment has one)."""
     codedeploy = clients.client("codedeploy")
     what = f"deployment targets of {deployment_id}"
     ids: list[str] = []
@@ -171,31 +243,16 @@ def read_task_sets(deployment_id: str, clients: AwsClients) -> tuple[TaskSet, ..
         token = page.get("nextToken")
         if not token:
             break
-    task_sets: list[TaskSet] = []
+    targets: list[dict[str, Any]] = []
     for start in range(0, len(ids), TARGETS_PER_BATCH):
-        targets = _call(
+        answer = _call(
             what,
             codedeploy.batch_get_deployment_targets,
             deploymentId=deployment_id,
             targetIds=ids[start : start + TARGETS_PER_BATCH],
-        ).get("deploymentTargets", [])
-        for target in targets:
-            for item in (target.get("ecsTarget") or {}).get("taskSetsInfo") or []:
-                task_sets.append(
-                    TaskSet(
-                        # "identifer" is AWS's own spelling in ECSTaskSet (botocore's model has it so);
-                        # "identifier" is read too, should AWS ever fix it.
-                        identifier=item.get("identifer") or item.get("identifier") or "",
-                        label=item.get("taskSetLabel") or "",
-                        desired=int(item.get("desiredCount") or 0),
-                        pending=int(item.get("pendingCount") or 0),
-                        running=int(item.get("runningCount") or 0),
-                        status=item.get("status") or "",
-                        traffic_weight=float(item.get("trafficWeight") or 0.0),
-                        target_group=(item.get("targetGroup") or {}).get("name"),
-                    )
-                )
-    return tuple(task_sets)
+        )
+        targets.extend(t.get("ecsTarget") or {} for t in answer.get("deploymentTargets") or [])
+    return targets
 
 
 def _token(token: str | None) -> dict[str, str]:

@@ -43,7 +43,7 @@ def default_plan(hook: Hook, settings: Settings) -> list[Check]:
       images and scan findings, secret references, required environment). No HTTP probe: the
       test listener still routes to blue.
     - AfterInstall: the green task set is steady, its targets healthy, none of its tasks stopped.
-    - AfterAllowTestTraffic: a burst on the test listener (now green).
+    - AfterAllowTestTraffic: green's targets healthy behind the test listener, and a burst on it.
     - BeforeAllowTraffic: no alarm firing, and one more short burst on the test listener.
     - AfterAllowTraffic: no alarm firing, CloudWatch metrics over the bake window, and a burst on
       the production listener (now green).
@@ -62,7 +62,8 @@ def default_plan(hook: Hook, settings: Settings) -> list[Check]:
     elif hook is Hook.AFTER_INSTALL:
         checks = [TaskSetSteady(), TargetsHealthy(), StoppedTasks()]
     elif hook is Hook.AFTER_ALLOW_TEST_TRAFFIC:
-        checks = [HttpProbe(check_id=TEST_LISTENER_CHECK_ID, listener="test")]
+        # Green is behind the test listener now: its targets must be healthy, then answer well.
+        checks = [TargetsHealthy(), HttpProbe(check_id=TEST_LISTENER_CHECK_ID, listener="test")]
     elif hook is Hook.BEFORE_ALLOW_TRAFFIC:
         short = short_burst(settings.probe.requests)
         checks = [AlarmsCheck(), HttpProbe(check_id=TEST_LISTENER_CHECK_ID, listener="test", requests=short)]

@@ -263,7 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StandInError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    app = build_app(default_region=args.region or default_region_from_env(), account_id=args.account_id)
+    # A local stand-in needs some region for the admin API: us-east-1 when none is set anywhere.
+    region = args.region or default_region_from_env() or "us-east-1"
+    app = build_app(default_region=region, account_id=args.account_id)
     try:
         server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
     except OSError as exc:
@@ -271,7 +273,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
     if args.seed_events:
-        region = args.region or default_region_from_env() or "us-east-1"
         try:
             for line in seed_sample_events(StandIn(region, account_id=args.account_id), Path(args.seed_events)):
                 print(line, flush=True)
