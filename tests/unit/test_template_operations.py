@@ -1,0 +1,185 @@
+"""template.yaml as CloudFormation would create it: which resources a set of parameter values makes,
+what the functions' role may do, and what the functions are told.
+
+``find_function`` resolves what the local runner needs of one function; :class:`Stack` resolves the
+rest of the template (conditions, optional resources, the role's policy) the same way, for one set
+of parameter values, so a test can say "by default nothing optional exists" and "this ARN, no other".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.support.lambda_env import ROOT
+from trafficgate.hooks import Hook
+from trafficgate_local.template import find_function, load_template
+
+TEMPLATE = ROOT / "template.yaml"
+ACCOUNT = "123456789012"
+_NO_VALUE = object()
+
+
+class Stack:
+    """The template resolved for one set of parameter values (defaults for the rest).
+
+    A ``Ref`` to a resource stays symbolic, as ``<LogicalId>``; ``Fn::GetAtt`` likewise.
+    """
+
+    def __init__(self, region: str = "eu-west-1", partition: str = "aws", **overrides: str) -> None:
+        self.template = load_template(TEMPLATE)
+        unknown = set(overrides) - set(self.template["Parameters"])
+        assert not unknown, f"no such parameters: {sorted(unknown)}"
+        self.params: dict[str, Any] = {}
+        for name, spec in self.template["Parameters"].items():
+            value = str(overrides.get(name, spec.get("Default", "")))
+            # CloudFormation turns "" into [""] for a list, as it does any other text.
+            self.params[name] = value.split(",") if spec["Type"] == "CommaDelimitedList" else value
+        self.params.update(
+            {"AWS::Region": region, "AWS::Partition": partition, "AWS::AccountId": ACCOUNT, "AWS::StackName": "s"}
+        )
+
+    def holds(self, condition: str) -> bool:
+        return bool(self.value(self.template["Conditions"][condition]))
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        """The resources this stack creates, by logical id."""
+        return {
+            logical_id: resource
+            for logical_id, resource in self.template["Resources"].items()
+            if "Condition" not in resource or self.holds(resource["Condition"])
+        }
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.resources.items() if v["Type"] == resource_type}
+
+    def properties(self, logical_id: str) -> dict[str, Any]:
+        properties: dict[str, Any] = self.value(self.resources[logical_id].get("Properties", {}))
+        return properties
+
+    def statements(self) -> dict[str, dict[str, Any]]:
+        """The statements of the functions' role policy, by Sid."""
+        (policy,) = self.properties("HookFunctionRole")["Policies"]
+        return {statement["Sid"]: statement for statement in policy["PolicyDocument"]["Statement"]}
+
+    def value(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [v for v in (self.value(x) for x in node) if v is not _NO_VALUE]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            ((key, arg),) = node.items()
+            if key in _INTRINSICS:
+                return _INTRINSICS[key](self, arg)
+        return {k: v for k, v in ((k, self.value(v)) for k, v in node.items()) if v is not _NO_VALUE}
+
+    def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return _NO_VALUE
+        return self.params.get(name, f"<{name}>")
+
+    def _sub(self, arg: Any) -> str:
+        text, names = (arg, {}) if isinstance(arg, str) else (arg[0], self.value(arg[1]))
+
+        def one(match: re.Match[str]) -> str:
+            name = match.group(1)
+            found = names[name] if name in names else self._ref(name) if "." not in name else f"<{name}>"
+            return ",".join(found) if isinstance(found, list) else str(found)
+
+        return re.sub(r"\$\{([^}!][^}]*)\}", one, text)
+
+    def _if(self, arg: list[Any]) -> Any:
+        name, yes, no = arg
+        return self.value(yes if self.holds(name) else no)
+
+
+_INTRINSICS: dict[str, Any] = {
+    "Ref": lambda s, a: s._ref(a),
+    "Fn::GetAtt": lambda s, a: f"<{'.'.join(a)}>",
+    "Fn::Sub": lambda s, a: s._sub(a),
+    "Fn::If": lambda s, a: s._if(a),
+    "Fn::Join": lambda s, a: str(a[0]).join(str(x) for x in s.value(a[1])),
+    "Fn::Split": lambda s, a: str(s.value(a[1])).split(a[0]),
+    "Fn::Select": lambda s, a: s.value(a[1])[int(a[0])],
+    "Fn::Equals": lambda s, a: str(s.value(a[0])) == str(s.value(a[1])),
+    "Fn::Not": lambda s, a: not s.value(a[0]),
+    "Fn::And": lambda s, a: all(s.value(x) for x in a),
+    "Fn::Or": lambda s, a: any(s.value(x) for x in a),
+    "Condition": lambda s, a: s.holds(a),
+}
+
+
+def environments(**overrides: str) -> dict[Hook, dict[str, str]]:
+    return {hook: find_function(TEMPLATE, hook, parameter_overrides=overrides).environment for hook in Hook}
+
+
+def arn(service: str, rest: str, *, region: str = "eu-west-1") -> str:
+    return f"arn:aws:{service}:{region}:{ACCOUNT}:{rest}"
+
+
+# --- reporting to CodeDeploy ---------------------------------------------------------------------
+
+
+def test_report_budget_reaches_every_function() -> None:
+    parameter = Stack().template["Parameters"]["ReportBudgetMs"]
+    assert parameter["Type"] == "Number"
+    assert (parameter["MinValue"], parameter["MaxValue"], parameter["Default"]) == (500, 60000, 2500)
+    for hook, env in environments().items():
+        assert env["TRAFFICGATE_REPORT_BUDGET_MS"] == "2500", hook
+    assert environments(ReportBudgetMs="4000")[Hook.AFTER_INSTALL]["TRAFFICGATE_REPORT_BUDGET_MS"] == "4000"
+
+
+def test_deadline_margin_covers_the_report_budget() -> None:
+    parameters = Stack().template["Parameters"]
+    assert int(parameters["DeadlineMarginMs"]["Default"]) >= int(parameters["ReportBudgetMs"]["Default"]) + 500
+    description = " ".join(parameters["DeadlineMarginMs"]["Description"].split())
+    assert "at least ReportBudgetMs + 500" in description
+
+
+# --- AppSpec revisions in S3 -----------------------------------------------------------------------
+
+
+def test_appspec_buckets_grant_nothing_by_default() -> None:
+    assert "ReadAppSpecRevisions" not in Stack().statements()
+    assert not any(action.startswith("s3:") for st in Stack().statements().values() for action in _actions(st))
+    for env in environments().values():
+        assert env["TRAFFICGATE_APPSPEC_BUCKETS"] == ""
+
+
+@pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov"])
+def test_appspec_buckets_grant_reads_of_exactly_those_buckets(partition: str) -> None:
+    stack = Stack(partition=partition, AppSpecBuckets="releases,appspecs.example.com")
+    statement = stack.statements()["ReadAppSpecRevisions"]
+
+    assert sorted(_actions(statement)) == ["s3:GetObject", "s3:GetObjectVersion"]
+    assert statement["Resource"] == [
+        f"arn:{partition}:s3:::releases/*",
+        f"arn:{partition}:s3:::appspecs.example.com/*",
+    ]
+    assert Stack(AppSpecBuckets="one").statements()["ReadAppSpecRevisions"]["Resource"] == ["arn:aws:s3:::one/*"]
+
+
+def test_appspec_bucket_names_are_checked_at_deploy_time() -> None:
+    pattern = Stack().template["Parameters"]["AppSpecBuckets"]["AllowedPattern"]
+    for accepted in ("", "releases", "appspecs.example.com", "a-b-c"):
+        assert re.fullmatch(pattern, accepted), accepted
+    for refused in ("Releases", "bucket/*", "*", "arn:aws:s3:::bucket", "a", "-bucket"):
+        assert not re.fullmatch(pattern, refused), refused
+
+
+# --- HTTPS listeners ---------------------------------------------------------------------------------
+
+
+def test_https_listeners_read_their_certificates() -> None:
+    statements = Stack().statements()
+    assert "elasticloadbalancing:DescribeListenerCertificates" in _actions(statements["ReadLoadBalancers"])
+    assert _actions(statements["ReadCertificates"]) == ["acm:DescribeCertificate"]
+    assert statements["ReadCertificates"]["Resource"] == arn("acm", "certificate/*")
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
