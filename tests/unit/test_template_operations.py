@@ -183,3 +183,24 @@ def test_https_listeners_read_their_certificates() -> None:
 def _actions(statement: dict[str, Any]) -> list[str]:
     action = statement["Action"]
     return [action] if isinstance(action, str) else list(action)
+
+
+# --- least privilege -----------------------------------------------------------------------------------
+
+
+def test_account_wide_reads_are_held_to_this_account() -> None:
+    statements = Stack().statements()
+    assert statements["ReadSecretMetadata"]["Resource"] == f"arn:aws:secretsmanager:*:{ACCOUNT}:secret:*"
+    assert statements["ReadImages"]["Resource"] == f"arn:aws:ecr:*:{ACCOUNT}:repository/*"
+    assert statements["ReadAlarms"]["Resource"] == arn("cloudwatch", "alarm:*")
+    assert _actions(statements["ReadAlarms"]) == ["cloudwatch:DescribeAlarms"]
+
+
+@pytest.mark.parametrize("sid", ["ListTasks", "DescribeTasks"])
+def test_task_reads_are_held_to_this_accounts_clusters(sid: str) -> None:
+    statement = Stack().statements()[sid]
+    assert statement["Condition"] == {"ArnLike": {"ecs:cluster": arn("ecs", "cluster/*")}}
+
+
+def test_describe_tasks_names_task_arns() -> None:
+    assert Stack().statements()["DescribeTasks"]["Resource"] == arn("ecs", "task/*")
