@@ -204,3 +204,130 @@ def test_task_reads_are_held_to_this_accounts_clusters(sid: str) -> None:
 
 def test_describe_tasks_names_task_arns() -> None:
     assert Stack().statements()["DescribeTasks"]["Resource"] == arn("ecs", "task/*")
+
+
+# --- VPC ---------------------------------------------------------------------------------------------
+
+SUBNETS = "subnet-0123456789abcdef0,subnet-0123456789abcdef1"
+SECURITY_GROUPS = "sg-0123456789abcdef0"
+VPC = {"VpcSubnetIds": SUBNETS, "VpcSecurityGroupIds": SECURITY_GROUPS}
+ENDPOINTS = {**VPC, "CreateVpcEndpoints": "true", "VpcId": "vpc-0123456789abcdef0"}
+INTERFACE_SERVICES = {
+    "codedeploy",
+    "ecs",
+    "elasticloadbalancing",
+    "monitoring",
+    "logs",
+    "ecr.api",
+    "ecr.dkr",
+    "secretsmanager",
+    "ssm",
+    "acm",
+    "sns",
+    "lambda",
+    "sts",
+}
+ENI_ACTIONS = {
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+}
+
+
+def test_no_vpc_by_default() -> None:
+    stack = Stack()
+    assert not stack.holds("HasVpc")
+    assert "VpcNetworkInterfaces" not in stack.statements()
+    assert "ManagedPolicyArns" not in stack.properties("HookFunctionRole")
+    assert stack.of_type("AWS::EC2::VPCEndpoint") == {}
+
+
+def test_a_vpc_gets_the_network_interface_actions_and_no_managed_policy() -> None:
+    stack = Stack(**VPC)
+    statement = stack.statements()["VpcNetworkInterfaces"]
+    assert set(_actions(statement)) == ENI_ACTIONS
+    assert statement["Resource"] == "*"
+    # AWSLambdaVPCAccessExecutionRole would add log actions on "*": not attached, and no statement does.
+    assert "ManagedPolicyArns" not in stack.properties("HookFunctionRole")
+    logs = {sid for sid, st in stack.statements().items() if any(a.startswith("logs:") for a in _actions(st))}
+    assert logs == {"Logs"}
+    assert stack.statements()["Logs"]["Resource"] == arn("logs", "log-group:/aws/lambda/CodeDeployHook_trafficgate-*:*")
+    assert stack.of_type("AWS::EC2::VPCEndpoint") == {}  # endpoints are a choice of their own
+
+
+def _endpoint_services(stack: Stack) -> dict[str, dict[str, Any]]:
+    prefix = "com.amazonaws.eu-west-1."
+    endpoints = {}
+    for logical_id in stack.of_type("AWS::EC2::VPCEndpoint"):
+        properties = stack.properties(logical_id)
+        assert properties["ServiceName"].startswith(prefix)
+        endpoints[properties["ServiceName"].removeprefix(prefix)] = properties
+    return endpoints
+
+
+def test_vpc_endpoints_for_every_service_the_code_calls() -> None:
+    endpoints = _endpoint_services(Stack(**ENDPOINTS, VpcRouteTableIds="rtb-0123456789abcdef0"))
+
+    assert set(endpoints) == INTERFACE_SERVICES | {"s3"}
+    for service in INTERFACE_SERVICES:
+        properties = endpoints[service]
+        assert properties["VpcEndpointType"] == "Interface", service
+        assert properties["PrivateDnsEnabled"] is True, service
+        assert properties["VpcId"] == "vpc-0123456789abcdef0", service
+        assert properties["SubnetIds"] == SUBNETS.split(","), service
+        assert properties["SecurityGroupIds"] == [SECURITY_GROUPS], service
+    assert endpoints["s3"]["VpcEndpointType"] == "Gateway"
+    assert endpoints["s3"]["RouteTableIds"] == ["rtb-0123456789abcdef0"]
+
+
+def test_no_s3_endpoint_without_route_tables() -> None:
+    assert set(_endpoint_services(Stack(**ENDPOINTS))) == INTERFACE_SERVICES
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"CreateVpcEndpoints": "true"},
+        {**VPC, "CreateVpcEndpoints": "true"},
+        {**ENDPOINTS, "CreateVpcEndpoints": "false"},
+    ],
+    ids=["no-vpc", "no-vpc-id", "switched-off"],
+)
+def test_no_endpoints_without_the_switch_and_the_vpc(parameters: dict[str, str]) -> None:
+    assert Stack(**parameters).of_type("AWS::EC2::VPCEndpoint") == {}
+
+
+def test_rules_refuse_endpoints_or_a_vpc_that_cannot_work() -> None:
+    rules = Stack().template["Rules"]
+    endpoints = rules["VpcEndpointsNeedTheVpc"]
+    assert endpoints["RuleCondition"] == {"Fn::Equals": [{"Ref": "CreateVpcEndpoints"}, "true"]}
+    asserted = [a["Assert"] for a in endpoints["Assertions"]]
+    assert {"Fn::Not": [{"Fn::Equals": [{"Ref": "VpcId"}, ""]}]} in asserted
+    assert {"Fn::Not": [{"Fn::EachMemberEquals": [{"Ref": "VpcSubnetIds"}, ""]}]} in asserted
+    groups = rules["FunctionsInAVpcNeedSecurityGroups"]["Assertions"]
+    assert groups == [
+        {
+            "Assert": {"Fn::Not": [{"Fn::EachMemberEquals": [{"Ref": "VpcSecurityGroupIds"}, ""]}]},
+            "AssertDescription": "VpcSubnetIds needs VpcSecurityGroupIds.",
+        }
+    ]
+
+
+@pytest.mark.parametrize("parameter", ["VpcSubnetIds", "VpcSecurityGroupIds"])
+def test_vpc_descriptions_name_every_service_the_code_calls(parameter: str) -> None:
+    description = " ".join(Stack().template["Parameters"][parameter]["Description"].split())
+    for service in (
+        "CodeDeploy",
+        "ECS",
+        "Elastic Load Balancing",
+        "CloudWatch (metrics and logs)",
+        "ECR",
+        "Secrets Manager",
+        "SSM",
+        "S3 and ACM (when used)",
+        "SNS (when verdicts are published)",
+        "Lambda (long bakes)",
+    ):
+        assert service in description, (parameter, service)
