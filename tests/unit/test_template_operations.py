@@ -120,7 +120,7 @@ def arn(service: str, rest: str, *, region: str = "eu-west-1") -> str:
     return f"arn:aws:{service}:{region}:{ACCOUNT}:{rest}"
 
 
-# --- reporting to CodeDeploy ---------------------------------------------------------------------
+# --- reporting to CodeDeploy ----------------------------------------------------------------------
 
 
 def test_report_budget_reaches_every_function() -> None:
@@ -139,7 +139,7 @@ def test_deadline_margin_covers_the_report_budget() -> None:
     assert "at least ReportBudgetMs + 500" in description
 
 
-# --- AppSpec revisions in S3 -----------------------------------------------------------------------
+# --- AppSpec revisions in S3 ----------------------------------------------------------------------
 
 
 def test_appspec_buckets_grant_nothing_by_default() -> None:
@@ -170,7 +170,7 @@ def test_appspec_bucket_names_are_checked_at_deploy_time() -> None:
         assert not re.fullmatch(pattern, refused), refused
 
 
-# --- HTTPS listeners ---------------------------------------------------------------------------------
+# --- HTTPS listeners ------------------------------------------------------------------------------
 
 
 def test_https_listeners_read_their_certificates() -> None:
@@ -185,7 +185,7 @@ def _actions(statement: dict[str, Any]) -> list[str]:
     return [action] if isinstance(action, str) else list(action)
 
 
-# --- least privilege -----------------------------------------------------------------------------------
+# --- least privilege ------------------------------------------------------------------------------
 
 
 def test_account_wide_reads_are_held_to_this_account() -> None:
@@ -206,7 +206,7 @@ def test_describe_tasks_names_task_arns() -> None:
     assert Stack().statements()["DescribeTasks"]["Resource"] == arn("ecs", "task/*")
 
 
-# --- VPC ---------------------------------------------------------------------------------------------
+# --- VPC ------------------------------------------------------------------------------------------
 
 SUBNETS = "subnet-0123456789abcdef0,subnet-0123456789abcdef1"
 SECURITY_GROUPS = "sg-0123456789abcdef0"
@@ -331,3 +331,167 @@ def test_vpc_descriptions_name_every_service_the_code_calls(parameter: str) -> N
         "Lambda (long bakes)",
     ):
         assert service in description, (parameter, service)
+
+
+# --- when the gate itself fails -------------------------------------------------------------------
+
+FUNCTIONS = {hook: f"{hook.value}Hook" for hook in Hook}
+QUEUE = arn("sqs", "trafficgate-failures")
+TOPIC = arn("sns", "trafficgate-failures")
+
+
+def test_nothing_optional_exists_by_default() -> None:
+    stack = Stack()
+    assert stack.of_type("AWS::Lambda::EventInvokeConfig") == {}
+    assert stack.of_type("AWS::SNS::Topic") == {}
+    assert stack.of_type("AWS::EC2::VPCEndpoint") == {}
+    assert {"SendFailedInvocations", "PublishFailedInvocations", "PublishVerdicts"}.isdisjoint(stack.statements())
+    for logical_id in stack.of_type("AWS::CloudWatch::Alarm"):
+        assert "AlarmActions" not in stack.properties(logical_id), logical_id
+    outputs = {k for k, v in stack.template["Outputs"].items() if "Condition" not in v or stack.holds(v["Condition"])}
+    assert "VerdictTopicArn" not in outputs
+
+
+@pytest.mark.parametrize(
+    ("destination", "sid", "action"),
+    [(QUEUE, "SendFailedInvocations", "sqs:SendMessage"), (TOPIC, "PublishFailedInvocations", "sns:Publish")],
+)
+def test_failure_destination_for_every_function(destination: str, sid: str, action: str) -> None:
+    stack = Stack(FailureDestinationArn=destination)
+
+    configs = [stack.properties(k) for k in stack.of_type("AWS::Lambda::EventInvokeConfig")]
+    assert sorted(c["FunctionName"] for c in configs) == sorted(f"<{f}>" for f in FUNCTIONS.values())
+    for config in configs:
+        assert config["Qualifier"] == "$LATEST"
+        assert config["DestinationConfig"] == {"OnFailure": {"Destination": destination}}
+        # Lambda's default retries stay (the library raises to be retried); an event older than
+        # CodeDeploy's one-hour wait goes to the destination.
+        assert (config["MaximumRetryAttempts"], config["MaximumEventAgeInSeconds"]) == (2, 3600)
+    statements = stack.statements()
+    assert _actions(statements[sid]) == [action]
+    assert statements[sid]["Resource"] == destination
+    other = {"SendFailedInvocations", "PublishFailedInvocations"} - {sid}
+    assert other.isdisjoint(statements)
+
+
+def test_failure_destination_must_be_a_queue_or_a_topic() -> None:
+    pattern = Stack().template["Parameters"]["FailureDestinationArn"]["AllowedPattern"]
+    for accepted in ("", QUEUE, TOPIC, "arn:aws-us-gov:sqs:us-gov-west-1:123456789012:q"):
+        assert re.fullmatch(pattern, accepted), accepted
+    for refused in (
+        QUEUE + ".fifo",  # Lambda destinations take standard queues and topics only
+        arn("lambda", "function:f"),
+        arn("events", "event-bus/default"),
+        "https://sqs.eu-west-1.amazonaws.com/123456789012/q",
+        "arn:aws:sqs:eu-west-1:123456789012:*",
+    ):
+        assert not re.fullmatch(pattern, refused), refused
+
+
+def test_one_alarm_on_the_errors_of_all_five_functions() -> None:
+    alarm = Stack().properties("HookErrorsAlarm")
+    (expression,) = [m for m in alarm["Metrics"] if m.get("ReturnData")]
+    inputs = [m for m in alarm["Metrics"] if "MetricStat" in m]
+    assert expression["Expression"] == f"SUM([{', '.join(m['Id'] for m in inputs)}])"
+    assert {m["MetricStat"]["Metric"]["MetricName"] for m in inputs} == {"Errors"}
+    assert sorted(m["MetricStat"]["Metric"]["Dimensions"][0]["Value"] for m in inputs) == sorted(
+        f"<{f}>" for f in FUNCTIONS.values()
+    )
+    for metric in inputs:
+        stat = metric["MetricStat"]
+        assert stat["Metric"]["Namespace"] == "AWS/Lambda"
+        assert [d["Name"] for d in stat["Metric"]["Dimensions"]] == ["FunctionName"]
+        assert (stat["Stat"], stat["Period"], metric["ReturnData"]) == ("Sum", 60, False)
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    assert alarm["TreatMissingData"] == "notBreaching"
+
+
+@pytest.mark.parametrize("overrides", [{}, {"MetricsNamespace": "Gates", "ServiceName": "checkout-gate"}])
+def test_report_failed_alarm_watches_the_metric_the_library_emits(overrides: dict[str, str]) -> None:
+    stack = Stack(**overrides)
+    alarm = stack.properties("ReportFailedAlarm")
+    assert alarm["MetricName"] == "ReportFailed"
+    assert alarm["Namespace"] == stack.params["MetricsNamespace"]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": stack.params["ServiceName"]}]
+    assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Sum", 60, 1)
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    assert alarm["TreatMissingData"] == "notBreaching"
+    # The functions name the same namespace and service to Powertools.
+    env = find_function(TEMPLATE, Hook.AFTER_ALLOW_TRAFFIC, parameter_overrides=overrides).environment
+    assert (env["POWERTOOLS_METRICS_NAMESPACE"], env["POWERTOOLS_SERVICE_NAME"]) == (
+        alarm["Namespace"],
+        alarm["Dimensions"][0]["Value"],
+    )
+
+
+def test_alarm_topic_notifies_both_alarms() -> None:
+    stack = Stack(AlarmTopicArn=arn("sns", "oncall"))
+    alarms = stack.of_type("AWS::CloudWatch::Alarm")
+    assert len(alarms) == 2
+    for logical_id in alarms:
+        assert stack.properties(logical_id)["AlarmActions"] == [arn("sns", "oncall")]
+
+
+def test_verdict_topic_when_verdicts_are_published() -> None:
+    stack = Stack(PublishVerdicts="true")
+    (topic,) = stack.of_type("AWS::SNS::Topic")
+    assert stack.properties(topic)["KmsMasterKeyId"] == "alias/aws/sns"
+    statement = stack.statements()["PublishVerdicts"]
+    assert (_actions(statement), statement["Resource"]) == (["sns:Publish"], f"<{topic}>")
+    output = stack.template["Outputs"]["VerdictTopicArn"]
+    assert stack.holds(output["Condition"]) and not Stack().holds(output["Condition"])
+    assert stack.value(output["Value"]) == f"<{topic}>"
+
+
+def test_every_function_is_told_the_verdict_topic() -> None:
+    variables = Stack().template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["TRAFFICGATE_VERDICT_TOPIC_ARN"] == {"Fn::If": ["PublishVerdicts", {"Ref": "VerdictTopic"}, ""]}
+    assert Stack(PublishVerdicts="true").value(variables["TRAFFICGATE_VERDICT_TOPIC_ARN"]) == "<VerdictTopic>"
+    for hook, env in environments().items():
+        assert env["TRAFFICGATE_VERDICT_TOPIC_ARN"] == "", hook
+
+
+# --- what may stay "*" ----------------------------------------------------------------------------
+
+
+# Statements whose actions support no narrower resource (or, for ENIs, none Lambda can live with).
+STAR_STATEMENTS = {
+    "ReportVerdict",
+    "ReadLoadBalancers",
+    "ReadTaskDefinitions",
+    "ListTasks",
+    "ListParameters",
+    "ReadMetrics",
+    "XRay",
+    "VpcNetworkInterfaces",
+}
+
+
+def everything_on() -> Stack:
+    """A stack with every optional feature switched on."""
+    return Stack(
+        **ENDPOINTS,
+        VpcRouteTableIds="rtb-0123456789abcdef0",
+        Tracing="true",
+        AuthSecretArn=arn("secretsmanager", "secret:probe-AbCdEf"),
+        AppSpecBuckets="releases",
+        FailureDestinationArn=QUEUE,
+        AlarmTopicArn=arn("sns", "oncall"),
+        PublishVerdicts="true",
+    )
+
+
+def test_star_resources_are_only_where_no_narrower_resource_exists() -> None:
+    starred = {sid for sid, st in everything_on().statements().items() if st["Resource"] == "*"}
+    assert starred == STAR_STATEMENTS
+
+
+def test_every_star_resource_says_why() -> None:
+    """In the template text, each ``Resource: "*"`` has a comment starting ``# "*":`` in its statement."""
+    lines = TEMPLATE.read_text().splitlines()
+    starred = [i for i, line in enumerate(lines) if line.strip() == 'Resource: "*"']
+    assert len(starred) == len(STAR_STATEMENTS)
+    for index in starred:
+        start = max(i for i in range(index) if lines[i].strip().startswith("- Sid:"))
+        reasons = [line for line in lines[start:index] if line.strip().startswith('# "*":')]
+        assert reasons, f'template.yaml:{index + 1}: Resource "*" without a reason'
