@@ -495,3 +495,12 @@ def test_every_star_resource_says_why() -> None:
         start = max(i for i in range(index) if lines[i].strip().startswith("- Sid:"))
         reasons = [line for line in lines[start:index] if line.strip().startswith('# "*":')]
         assert reasons, f'template.yaml:{index + 1}: Resource "*" without a reason'
+
+
+@pytest.mark.parametrize(
+    "check", ["CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_158", "CKV_AWS_173", "CKV_AWS_272"]
+)
+def test_each_open_checkov_finding_is_explained_in_the_template_and_the_readme(check: str) -> None:
+    assert f"#   {check} " in TEMPLATE.read_text()
+    operating = (ROOT / "README.md").read_text().split("\n## Operating the gate\n", 1)[1].split("\n## ", 1)[0]
+    assert f"| `{check}` " in operating
