@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -44,9 +45,71 @@ def test_each_hook_has_a_function(hook: Hook) -> None:
 def test_function_names_fit_with_the_longest_stem(hook: Hook) -> None:
     spec = find_function(TEMPLATE, hook, parameter_overrides={"FunctionNameStem": longest_stem()})
 
-    # The CodeDeployHook_ prefix lets AWSCodeDeployRoleForECS invoke the function.
+    # The CodeDeployHook_ prefix lets AWSCodeDeployRoleForECSLimited invoke the function.
     assert spec.function_name.startswith("CodeDeployHook_")
     assert len(spec.function_name) <= LAMBDA_NAME_LIMIT, spec.function_name
+
+
+# Each hook's own timeout (s) and memory (MB) by default: BeforeInstall is quick, AfterAllowTraffic bakes.
+DEFAULT_RESOURCES = {
+    Hook.BEFORE_INSTALL: (60, 256),
+    Hook.AFTER_INSTALL: (300, 256),
+    Hook.AFTER_ALLOW_TEST_TRAFFIC: (300, 256),
+    Hook.BEFORE_ALLOW_TRAFFIC: (300, 256),
+    Hook.AFTER_ALLOW_TRAFFIC: (900, 256),
+}
+
+
+@pytest.mark.parametrize("hook", list(Hook), ids=lambda h: h.value)
+def test_each_hook_has_its_own_timeout_and_memory(hook: Hook) -> None:
+    parameters = load_template(TEMPLATE)["Parameters"]
+    timeout, memory = parameters[f"{hook.value}Timeout"], parameters[f"{hook.value}MemorySize"]
+    assert (timeout["MinValue"], timeout["MaxValue"]) == (30, 900)
+    assert (memory["MinValue"], memory["MaxValue"]) == (128, 10240)
+
+    spec = find_function(TEMPLATE, hook)
+    assert (spec.timeout_s, spec.memory_mb) == DEFAULT_RESOURCES[hook]
+
+    # A value set for one hook reaches that hook's function and no other.
+    overrides = {f"{hook.value}Timeout": "123", f"{hook.value}MemorySize": "1024"}
+    for other in Hook:
+        spec = find_function(TEMPLATE, other, parameter_overrides=overrides)
+        expected = (123.0, 1024) if other is hook else DEFAULT_RESOURCES[other]
+        assert (spec.timeout_s, spec.memory_mb) == expected, other
+
+
+def test_no_global_timeout_or_memory_remains() -> None:
+    template = load_template(TEMPLATE)
+    assert "Timeout" not in template["Parameters"]
+    assert "MemorySize" not in template["Parameters"]
+    assert "Timeout" not in template["Globals"]["Function"]
+    assert "MemorySize" not in template["Globals"]["Function"]
+    grouped = {name for group in _interface()["ParameterGroups"] for name in group["Parameters"]}
+    assert set(template["Parameters"]) == grouped
+    assert set(template["Parameters"]) == set(_interface()["ParameterLabels"])
+
+
+def test_default_bake_fits_the_default_after_allow_traffic_timeout() -> None:
+    parameters = load_template(TEMPLATE)["Parameters"]
+    timeout_s = DEFAULT_RESOURCES[Hook.AFTER_ALLOW_TRAFFIC][0]
+    bake_s = float(parameters["BakeSeconds"]["Default"])
+    margin_s = float(parameters["DeadlineMarginMs"]["Default"]) / 1000
+    # The production burst after the bake, at worst: every request times out, round after round.
+    requests, concurrency = int(parameters["ProbeRequests"]["Default"]), int(parameters["ProbeConcurrency"]["Default"])
+    burst_s = -(-requests // concurrency) * (float(parameters["RequestTimeoutS"]["Default"]) + 0.25)
+    assert bake_s + burst_s + margin_s < timeout_s / 2  # and room to spare for the reads
+    assert "AfterAllowTrafficTimeout" in parameters["BakeSeconds"]["Description"]
+
+
+def test_function_name_stem_names_the_limited_codedeploy_policy() -> None:
+    description = " ".join(load_template(TEMPLATE)["Parameters"]["FunctionNameStem"]["Description"].split())
+    assert "AWSCodeDeployRoleForECSLimited" in description
+    assert "AWSCodeDeployRoleForECS " not in description
+
+
+def _interface() -> dict[str, Any]:
+    interface: dict[str, Any] = load_template(TEMPLATE)["Metadata"]["AWS::CloudFormation::Interface"]
+    return interface
 
 
 def test_outputs_list_the_five_function_names() -> None:
