@@ -111,13 +111,22 @@ class _Resolver:
     def __init__(self, template: dict[str, Any], overrides: dict[str, str], region: str) -> None:
         self.params: dict[str, Any] = {}
         for name, spec in (template.get("Parameters") or {}).items():
+            listed = spec.get("Type", "").startswith(("CommaDelimitedList", "List<"))
             if name in overrides:
-                self.params[name] = overrides[name]
+                value: Any = overrides[name]
             elif "Default" in spec:
-                default = spec["Default"]
-                if spec.get("Type", "").startswith("CommaDelimitedList") or spec.get("Type", "").startswith("List<"):
-                    default = [p for p in str(default).split(",") if p]
-                self.params[name] = default
+                value = spec["Default"]
+            else:
+                continue
+            # A list parameter is a list whether it comes from the default or an override.
+            self.params[name] = [p.strip() for p in str(value).split(",") if p.strip()] if listed else value
+        # A Ref to a resource resolves as sam local does: to the logical id; an SNS topic to an ARN
+        # (the library checks that the verdict topic is one).
+        for logical_id, resource in (template.get("Resources") or {}).items():
+            if resource.get("Type") == "AWS::SNS::Topic":
+                self.params.setdefault(logical_id, f"arn:aws:sns:{region}:123456789012:{logical_id}")
+            else:
+                self.params.setdefault(logical_id, logical_id)
         self.params.update(
             {
                 "AWS::Region": region,

@@ -164,3 +164,13 @@ def test_numeric_parameters_carry_the_ranges_the_hook_accepts(variable: str) -> 
 def test_every_numeric_variable_is_a_template_parameter() -> None:
     numeric = {name for name in constants.ALL if name in NUMERIC_VARIABLES}
     assert numeric == set(NUMERIC_VARIABLES)
+
+
+def test_list_parameter_overrides_and_resource_refs_resolve_as_sam_local_does() -> None:
+    spec = find_function(
+        TEMPLATE,
+        Hook.AFTER_INSTALL,
+        parameter_overrides={"AppSpecBuckets": "acme-revisions,acme-backup", "PublishVerdicts": "true"},
+    )
+    assert spec.environment["TRAFFICGATE_APPSPEC_BUCKETS"] == "acme-revisions,acme-backup"
+    assert spec.environment["TRAFFICGATE_VERDICT_TOPIC_ARN"].startswith("arn:aws:sns:")
