@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from tests.support import standin_env
 from tests.support.http_apps import HttpApp, RunningServer, serve
 from tests.support.lambda_env import FUNCTIONS, ROOT, load_handler_module
 from tests.support.standin_env import (
@@ -30,11 +29,6 @@ from trafficgate.hooks import Hook
 from trafficgate_local.lambda_context import LocalLambdaContext
 
 pytestmark = pytest.mark.integration
-
-# Fixtures shared with the other stand-in tests.
-log_capture = standin_env.log_capture
-standin = standin_env.standin
-standin_server = standin_env.standin_server
 
 ContextFactory = Callable[..., LocalLambdaContext]
 PROBING = {Hook.AFTER_ALLOW_TEST_TRAFFIC, Hook.BEFORE_ALLOW_TRAFFIC, Hook.AFTER_ALLOW_TRAFFIC}

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import standin_env
 from tests.support.http_apps import HttpApp, Route, serve
 from tests.support.lambda_env import REGION, ROOT
 from tests.support.standin_env import (
@@ -32,17 +31,13 @@ from trafficgate_local.template import find_function
 
 pytestmark = pytest.mark.integration
 
-# Fixtures shared with the other stand-in tests.
-standin = standin_env.standin
-standin_server = standin_env.standin_server
-
 TEMPLATE = ROOT / "template.yaml"
 
 
 def run_cli(args: Sequence[str], env: Mapping[str, str], *, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run ``trafficgate invoke ...`` as a user would, from the project root."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("TRAFFICGATE_", "POWERTOOLS_"))}
-    # Declared in template.yaml, so the shell value reaches the function (see standin_env).
+    # Declared in template.yaml, so the shell value reaches the function (the standin fixture sets it).
     base["TRAFFICGATE_DISABLED_CHECKS"] = os.environ.get("TRAFFICGATE_DISABLED_CHECKS", "")
     base.update(env)
     return subprocess.run(
