@@ -52,7 +52,7 @@ hooks:
 """
 
 
-def run_check(args: Sequence[str], *, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_check(args: Sequence[str], *, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     """``trafficgate check ...`` as a user runs it from the project root, with no TRAFFICGATE_* set."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRAFFICGATE_", "POWERTOOLS_", "AWS_ENDPOINT"))}
     return subprocess.run(
