@@ -248,13 +248,13 @@ def test_hook_with_the_default_margin_reports_failed_before_its_timeout(
     # is cut by the deadline guard a margin before its function timeout and reports Failed in
     # time, rather than being killed without a report. Only AfterAllowTestTraffic is short: with
     # every hook at 6 s, a loaded machine ran BeforeInstall's AWS-side checks into the deadline
-    # ("trafficgate.deadline: the plan was not ready in time"). 10 s, not 6: a cold runner on a
+    # ("trafficgate.deadline: the plan was not ready in time"). 12 s, not 6: a cold runner on a
     # loaded machine spends seconds creating its boto3 clients and building the plan before the
-    # probe starts, and the 7 s before the margin must cover that.
-    template = project_copy(tmp_path, timeout_s=10)
+    # probe starts, and the 9 s before the margin must cover that.
+    template = project_copy(tmp_path, timeout_s=12)
     spec = find_function(template, Hook.AFTER_ALLOW_TEST_TRAFFIC)
     margin_s = int(spec.environment[constants.DEADLINE_MARGIN_MS]) / 1000
-    assert (spec.timeout_s, margin_s) == (10, 3.0)  # the template's default margin
+    assert (spec.timeout_s, margin_s) == (12, 3.0)  # the template's default margin
 
     result = run(template=template, green_url=green_that_never_answers, env={"TRAFFICGATE_REQUEST_TIMEOUT_S": "60"})
 
@@ -264,7 +264,7 @@ def test_hook_with_the_default_margin_reports_failed_before_its_timeout(
     assert hook.status == "Failed"
     # The probe was cut at the margin's deadline, not by its own 60 s timeout or the function's.
     assert hook.reason.startswith(CUT_AT_DEADLINE), hook.reason
-    # The runner gave up at the margin, at most 7 s in; half the margin is slack for a loaded machine.
+    # The runner gave up at the margin, at most 9 s in; half the margin is slack for a loaded machine.
     assert hook.summary is not None
     assert hook.summary["duration_ms"] < (spec.timeout_s - margin_s / 2) * 1000
 
