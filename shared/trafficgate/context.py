@@ -17,7 +17,17 @@ from typing import TYPE_CHECKING, Any
 from trafficgate import constants as env
 from trafficgate import redaction
 from trafficgate.auth import auth_headers
-from trafficgate.discovery import AppSpec, Deployment, ListenerRole, describe_task_definition, discover
+from trafficgate.discovery import (
+    AppSpec,
+    Deployment,
+    LifecycleEvent,
+    ListenerRole,
+    describe_task_definition,
+    discover,
+    lifecycle_events_of,
+    read_ecs_targets,
+    task_sets_of,
+)
 from trafficgate.exceptions import CheckError
 
 if TYPE_CHECKING:
@@ -66,6 +76,7 @@ class CheckContext:
     on_progress: Callable[[str, int, int], None] | None = None
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _deployment: Deployment | None = field(default=None, repr=False)
+    _ecs_targets: tuple[dict[str, Any], ...] | None = field(default=None, repr=False)
     _sessions: dict[str, TargetSession] = field(default_factory=dict, repr=False)
     time_after_s: float = 0.0
     cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -74,8 +85,24 @@ class CheckContext:
     def deployment(self) -> Deployment:
         """The deployment discovered from its id (topology cached per container, task sets fresh)."""
         if self._deployment is None:
-            self._deployment = discover(self.deployment_id, self.aws, appspec_buckets=self.settings.appspec_buckets)
+            topology = discover(
+                self.deployment_id, self.aws, with_task_sets=False, appspec_buckets=self.settings.appspec_buckets
+            )
+            self._deployment = dataclasses.replace(topology, task_sets=task_sets_of(self.ecs_targets()))
         return self._deployment
+
+    def ecs_targets(self) -> tuple[dict[str, Any], ...]:
+        """CodeDeploy's deployment targets (``ecsTarget``), read once per invocation: live state.
+
+        The task sets of :meth:`deployment` and the :meth:`lifecycle_events` come from this one read.
+        """
+        if self._ecs_targets is None:
+            self._ecs_targets = read_ecs_targets(self.deployment_id, self.aws)
+        return self._ecs_targets
+
+    def lifecycle_events(self) -> tuple[LifecycleEvent, ...]:
+        """The deployment's lifecycle events and their status, as read by :meth:`ecs_targets`."""
+        return lifecycle_events_of(self.ecs_targets())
 
     def appspec(self) -> AppSpec:
         """The deployment's AppSpec: task definition, container name and port.

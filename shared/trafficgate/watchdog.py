@@ -150,7 +150,7 @@ class PlanRun:
                 self._records.append(CheckRecord.errored(PLAN_CHECK_ID, reason))
             return
         if self._verify_wiring:
-            miswired = wiring_record(self._hook, self._ctx.deployment_id, self._ctx.aws)
+            miswired = wiring_record(self._hook, self._ctx)
             if miswired is not None:
                 with self._lock:
                     self._records.append(miswired)

@@ -1,6 +1,6 @@
 """Is this function wired to the lifecycle event CodeDeploy is running? (appspec ``Hooks``).
 
-Layer L4 (orchestration): imports the leaves, discovery and the verdict's record type.
+Layer L4 (orchestration): imports the leaves, the check context and the verdict's record type.
 CodeDeploy's event names neither the hook nor the function, so a function listed under the wrong
 appspec key would silently run another hook's plan: the AfterInstall checks at
 AfterAllowTestTraffic, say, and pass a deployment nobody probed. The deployment target's
@@ -10,8 +10,7 @@ says how to fix the appspec.
 
 from __future__ import annotations
 
-from trafficgate.aws import AwsClients
-from trafficgate.discovery import read_lifecycle_events
+from trafficgate.context import CheckContext
 from trafficgate.hooks import Hook
 from trafficgate.outcome import Outcome
 from trafficgate.verdict import CheckRecord
@@ -20,14 +19,16 @@ from trafficgate.verdict import CheckRecord
 WIRING_CHECK_ID = "trafficgate.wiring"
 
 
-def wiring_record(hook: Hook, deployment_id: str, clients: AwsClients) -> CheckRecord | None:
+def wiring_record(hook: Hook, ctx: CheckContext) -> CheckRecord | None:
     """A failing record when another lifecycle event than ``hook`` is in progress; else None.
+
+    The deployment targets are read through ``ctx``, once: the checks' task sets come from the same read.
 
     Nothing to judge (no event in progress, the targets unreadable) is not a failure here: the
     checks that need the targets say so themselves.
     """
     try:
-        events = read_lifecycle_events(deployment_id, clients)
+        events = ctx.lifecycle_events()
     except Exception:  # CheckError (AWS said no) or anything else: this pre-check never fails a hook itself
         return None
     running = [e.name for e in events if e.status == "InProgress"]

@@ -181,13 +181,31 @@ def cmd_check(args: argparse.Namespace) -> int:
     runner = HookRunner(
         settings=settings, clients=clients, reporter=DryRunReporter(), on_progress=progress, verify_wiring=False
     )
+    plan = None
+    if not args.deployment_id and not settings.plan_file:
+        # Without a deployment only the probes of the built-in plan can run: the other checks read
+        # the deployment from AWS. Say which were left out rather than fail them as unreadable.
+        from trafficgate.checks.http import HttpProbe
+        from trafficgate.plan import default_plan
+
+        built_in = default_plan(hook, settings)
+        plan = [c for c in built_in if isinstance(c, HttpProbe)]
+        left_out = [c.check_id for c in built_in if not isinstance(c, HttpProbe)]
+        if not plan:
+            print(
+                f"trafficgate: every check of {hook.value} reads the deployment from AWS: give --deployment-id",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        if left_out:
+            print(f"trafficgate: without --deployment-id, not run: {', '.join(left_out)}", file=sys.stderr)
     event = {
         "DeploymentId": args.deployment_id or "d-DRYRUN000",
         "LifecycleEventHookExecutionId": "dry-run",
     }
     context = LocalLambdaContext(function_name=f"trafficgate-check-{hook.value}", timeout_s=args.timeout)
     with contextlib.redirect_stdout(log_stream):
-        summary = runner.run(hook, event, context)
+        summary = runner.run(hook, event, context, plan=plan)
     if progress is not None:
         sys.stderr.write("\r" + " " * 72 + "\r")
     if args.json:

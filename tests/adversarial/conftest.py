@@ -86,9 +86,7 @@ class Gate:
     def secret(self, headers: Mapping[str, str]) -> str:
         """A Secrets Manager secret of probe headers; its ARN."""
         name = f"probe-auth-{next(_ids)}"
-        arn: str = self.client("secretsmanager").create_secret(Name=name, SecretString=json.dumps(dict(headers)))[
-            "ARN"
-        ]
+        arn: str = self.client("secretsmanager").create_secret(Name=name, SecretString=json.dumps(dict(headers)))["ARN"]
         return arn
 
     def run(

@@ -35,7 +35,7 @@ BODY_OFFSETS = list(range(200 - len(BEARER) - 3, 204))
 #: The same around the 60-character cut of a value in a detail (the key follows a quote and padding).
 DETAIL_OFFSETS = list(range(60 - len(API_KEY) - 4, 63))
 
-LEAKY_CHECK = '''
+LEAKY_CHECK = """
 from trafficgate.checks.base import CheckError, CheckResult
 
 def raises(ctx):
@@ -47,7 +47,7 @@ def check_error(ctx):
 
 def reason(ctx):
     return CheckResult.failed("saw " + ctx.auth_headers()["Authorization"])
-'''
+"""
 
 
 def windows(value: str) -> set[str]:

@@ -23,13 +23,13 @@ pytestmark = pytest.mark.integration
 
 SECRETS = {"Authorization": "Bearer Zq8Lm3Vt7Rk2Pw9Hn4Cb6Dy1Fg5Js0", "X-Api-Key": "Ae7Ui3Oo9Ye2Ww8Qq4Tt1Bb"}
 
-FOLLOWING_CHECK = '''
+FOLLOWING_CHECK = """
 from trafficgate.checks.base import CheckResult
 
 def follows(ctx):
     answer = ctx.http("test").get("/start", allow_redirects=True)
     return CheckResult.passed(f"got {answer.status_code}")
-'''
+"""
 
 
 def ok(exchange: Exchange) -> bool:

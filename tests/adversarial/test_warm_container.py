@@ -35,7 +35,7 @@ pytestmark = pytest.mark.integration
 #: Threads the gate starts for an invocation: the plan's worker, the probe workers, their reaper.
 GATE_THREADS = ("trafficgate-", "probe-", "target-session-reaper")
 
-STUCK_CHECK = '''
+STUCK_CHECK = """
 import threading
 
 from trafficgate.checks.base import CheckResult
@@ -63,7 +63,7 @@ def releases(ctx):
         if thread.name.startswith("trafficgate-") and thread is not threading.current_thread():
             thread.join(5)
     return CheckResult.passed("released.b")
-'''
+"""
 
 
 def gate_threads() -> list[threading.Thread]:
@@ -103,6 +103,7 @@ def warm(gate: Gate, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     monkeypatch.setenv("TRAFFICGATE_DISABLED_CHECKS", aws_side_checks())
     monkeypatch.setenv("TRAFFICGATE_PLAN_SSM_PREFIX", "off")
     monkeypatch.setenv("TRAFFICGATE_DEADLINE_MARGIN_MS", "1000")
+    monkeypatch.setenv("TRAFFICGATE_REPORT_BUDGET_MS", "500")
     reset_runner()
     yield load_handler_module(Hook.AFTER_ALLOW_TEST_TRAFFIC.module_name)
     reset_runner()

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from tests.support import standin_env
 from tests.support.http_apps import HttpApp, Route, RunningServer, serve
 from tests.support.lambda_env import ROOT, load_handler_module
 from tests.support.standin_env import StandInEnv, aws_side_check_ids
@@ -25,9 +24,6 @@ from trafficgate.runner import reset_runner
 from trafficgate_local.lambda_context import LocalLambdaContext
 
 pytestmark = pytest.mark.integration
-
-standin = standin_env.standin
-standin_server = standin_env.standin_server
 
 ContextFactory = Callable[..., LocalLambdaContext]
 HOOK = Hook.AFTER_ALLOW_TEST_TRAFFIC
@@ -56,7 +52,7 @@ hooks:
 """
 
 
-def run_check(args: Sequence[str], *, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_check(args: Sequence[str], *, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     """``trafficgate check ...`` as a user runs it from the project root, with no TRAFFICGATE_* set."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRAFFICGATE_", "POWERTOOLS_", "AWS_ENDPOINT"))}
     return subprocess.run(
@@ -99,6 +95,8 @@ def test_healthy_server_succeeds_and_reports_nothing() -> None:
     assert summary["checks"][0]["reason"].startswith("success rate 1.00 >= 0.99 (10/10 ok)")
     assert summary["deployment_id"] == "d-DRYRUN000"
     assert probed == 10
+    # The built-in plan's AWS checks need a deployment: left out, and said so.
+    assert proc.stderr.strip() == "trafficgate: without --deployment-id, not run: elb.targets_healthy"
 
 
 def test_all_500_server_fails_with_exit_1() -> None:
@@ -191,8 +189,12 @@ def test_custom_checks_without_their_check_path_fail_the_verdict_naming_the_sett
             ["--hook", "AfterAllowTestTraffic", "--set", "TRAFFICGATE_PROBE_REQUESTS"],
             "trafficgate: --set expects NAME=VALUE, got 'TRAFFICGATE_PROBE_REQUESTS'",
         ),
+        (
+            ["--hook", "BeforeInstall"],
+            "trafficgate: every check of BeforeInstall reads the deployment from AWS: give --deployment-id",
+        ),
     ],
-    ids=["bad-hook", "missing-plan", "bad-setting", "set-without-value"],
+    ids=["bad-hook", "missing-plan", "bad-setting", "set-without-value", "nothing-to-run-without-aws"],
 )
 def test_usage_errors_exit_2(args: list[str], message: str) -> None:
     proc = run_check([*args, "--test-url", "http://127.0.0.1:9"])

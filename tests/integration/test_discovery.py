@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from tests.support import standin_env
 from tests.support.http_apps import HttpApp, RunningServer, serve
 from tests.support.lambda_env import load_handler_module
 from tests.support.standin_env import (
@@ -36,11 +35,6 @@ from trafficgate.runner import get_runner, reset_runner
 from trafficgate_local.lambda_context import LocalLambdaContext
 
 pytestmark = pytest.mark.integration
-
-# Fixtures shared with the other stand-in tests.
-log_capture = standin_env.log_capture
-standin = standin_env.standin
-standin_server = standin_env.standin_server
 
 ContextFactory = Callable[..., LocalLambdaContext]
 REQUESTS = 8

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from tests.support import standin_env
 from tests.support.http_apps import HttpApp, Route, serve
 from tests.support.lambda_env import REGION, ROOT
 from tests.support.standin_env import (
@@ -33,17 +32,18 @@ from trafficgate_local.template import find_function
 
 pytestmark = pytest.mark.integration
 
-# Fixtures shared with the other stand-in tests.
-standin = standin_env.standin
-standin_server = standin_env.standin_server
-
 TEMPLATE = ROOT / "template.yaml"
+#: Only catches a hang: several cold interpreters at once take many times their usual seconds on a
+#: loaded machine.
+HANG_GUARD_S = 180
 
 
-def run_cli(args: Sequence[str], env: Mapping[str, str], *, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: Sequence[str], env: Mapping[str, str], *, timeout: float = HANG_GUARD_S
+) -> subprocess.CompletedProcess[str]:
     """Run ``trafficgate invoke ...`` as a user would, from the project root."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("TRAFFICGATE_", "POWERTOOLS_"))}
-    # Declared in template.yaml, so the shell value reaches the function (see standin_env).
+    # Declared in template.yaml, so the shell value reaches the function (the standin fixture sets it).
     base["TRAFFICGATE_DISABLED_CHECKS"] = os.environ.get("TRAFFICGATE_DISABLED_CHECKS", "")
     base.update(env)
     return subprocess.run(
@@ -118,16 +118,17 @@ def test_failed_verdict_exits_1_and_malformed_event_exits_2(standin: StandInEnv,
 
 
 def test_timeout_kills_the_function(standin: StandInEnv) -> None:
+    # Proves: the function process is killed at the --timeout given (not the template's 300 s), even
+    # while botocore is still retrying a report that hangs: the error is the sandbox's timeout, not
+    # the ReportError the handler would raise once its retries ran out.
     standin.seed_sample(Hook.AFTER_INSTALL)
     # CodeDeploy's endpoint accepts connections and never answers: the report hangs past the timeout.
     with silent_server() as black_hole:
-        started = time.monotonic()
         proc = run_cli(["AfterInstall", "--timeout", "2", "--region", REGION], {"AWS_ENDPOINT_URL": black_hole})
-        elapsed = time.monotonic() - started
 
     assert proc.returncode == 1
     assert "Task timed out after 2.00 seconds" in proc.stderr
-    assert elapsed < 10  # not the template's 300 s, nor botocore's retries
+    assert "ReportError" not in proc.stderr
     assert standin.control.report_calls() == []
 
 
@@ -192,7 +193,7 @@ def test_standalone_standin_seeds_the_sample_events_so_invoke_records_one_status
         assert server.stdout is not None
         seeded: list[str] = []
         endpoint = ""
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + HANG_GUARD_S
         while time.monotonic() < deadline and not endpoint:
             line = server.stdout.readline().strip()
             if line.startswith("seeded "):

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from tests.support import standin_env
 from tests.support.http_apps import HttpApp, Route, RunningServer, serve
 from tests.support.lambda_env import ROOT, load_handler_module
 from tests.support.standin_env import SAMPLE_DEPLOYMENT_ID, StandInEnv
@@ -23,9 +22,6 @@ from trafficgate.runner import reset_runner
 from trafficgate_local.lambda_context import LocalLambdaContext
 
 pytestmark = pytest.mark.integration
-
-standin = standin_env.standin
-standin_server = standin_env.standin_server
 
 ContextFactory = Callable[..., LocalLambdaContext]
 HOOK = Hook.AFTER_ALLOW_TEST_TRAFFIC

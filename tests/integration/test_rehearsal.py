@@ -15,7 +15,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,11 @@ from typing import Any
 import pytest
 
 from tests.support.http_apps import HttpApp, Route, serve
+from tests.support.standin_env import silent_server
+from trafficgate import constants
+from trafficgate.hooks import Hook
 from trafficgate_local.rehearsal import conductor
+from trafficgate_local.rehearsal.apps import AppBehaviour
 from trafficgate_local.rehearsal.conductor import (
     SCENARIOS,
     Rehearsal,
@@ -31,6 +34,7 @@ from trafficgate_local.rehearsal.conductor import (
     RehearsalResult,
     rehearse,
 )
+from trafficgate_local.template import find_function
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +51,8 @@ AWS_SIDE_SCENARIOS = {
 }
 FAILING_SCENARIOS = [name for name in SCENARIOS if name != "healthy" and name not in AWS_SIDE_SCENARIOS]
 HEALTHY_BODY = b'{"status": "ok"}'
-CLI_TIMEOUT_S = 60
+#: Only a hang guard: a loaded CI box takes several times the ~10 s a CLI rehearsal needs.
+CLI_TIMEOUT_S = 300
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -105,7 +110,18 @@ def test_healthy_green_succeeds_and_every_status_comes_from_the_stand_in() -> No
     assert rehearsal.stand_in.backend.deployments[result.deployment_id].status == "Succeeded"
 
 
+@pytest.fixture
+def green_starts_slowly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Green's "flaky-start" lasts the whole rehearsal instead of its first 10 s (other scenarios ignore it).
+
+    The window opens at Install: on a loaded machine AfterInstall alone can take seconds, and a
+    green that has become healthy by AfterAllowTestTraffic would pass the probe.
+    """
+    monkeypatch.setattr(conductor, "AppBehaviour", functools.partial(AppBehaviour, flaky_s=3600.0))
+
+
 @pytest.mark.parametrize("scenario", FAILING_SCENARIOS)
+@pytest.mark.usefixtures("green_starts_slowly")
 def test_unhealthy_green_rolls_back_at_after_allow_test_traffic(scenario: str) -> None:
     rehearsal = Rehearsal(options(scenario=scenario), out=io.StringIO())
     result = rehearsal.run()
@@ -169,54 +185,55 @@ def test_linear_shifts_in_ten_steps() -> None:
 
 
 # --- a hook that never reports in time ------------------------------------------------------
+#: The reasons of a probe cut at the hook's deadline: the runner's guard, or the probe itself (it
+#: stops at the same deadline), whichever gets there first.
+CUT_AT_DEADLINE = (
+    f"{CHECK_ID}: deadline: still running when the safety margin",
+    f"{CHECK_ID}: no request completed before the deadline",
+)
+
+
+def project_copy(tmp_path: Path, *, timeout_s: int, handler_source: str | None = None) -> Path:
+    """template.yaml and functions/ copied into ``tmp_path``; returns the copied template.
+
+    Only AfterAllowTestTraffic gets the short Timeout ``timeout_s``. The hooks before it keep the
+    template's 300 s, so however long a loaded machine takes over their AWS-side checks, they never
+    run into a deadline (``hook_timeout_s`` would shorten them all). ``handler_source`` replaces
+    AfterAllowTestTraffic's app.py.
+    """
+    text = TEMPLATE.read_text()
+    code_uri = "      CodeUri: functions/after_allow_test_traffic/\n"
+    assert text.count(code_uri) == 1, "AfterAllowTestTraffic's CodeUri moved in template.yaml"
+    template = tmp_path / "template.yaml"
+    template.write_text(text.replace(code_uri, f"{code_uri}      Timeout: {timeout_s}\n"))
+    shutil.copytree(ROOT / "functions", tmp_path / "functions", ignore=shutil.ignore_patterns("__pycache__"))
+    if handler_source is not None:
+        (tmp_path / "functions" / "after_allow_test_traffic" / "app.py").write_text(handler_source)
+    return template
 
 
 @pytest.fixture
-def silent_server() -> Iterator[str]:
+def green_that_never_answers() -> Iterator[str]:
     """Accepts connections and never answers: a green that hangs."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    accepted: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            accepted.append(conn)
-
-    threading.Thread(target=accept, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        listener.close()
-        for conn in accepted:
-            conn.close()
+    with silent_server() as url:
+        yield url
 
 
 def test_hook_without_report_within_its_timeout_rolls_back_as_no_report(tmp_path: Path) -> None:
-    # A function that never answers CodeDeploy: the project's template and handlers, except that
-    # AfterAllowTestTraffic's handler blocks forever. The conductor waits out the function
-    # timeout, finds no recorded status, and rolls back.
-    shutil.copy(TEMPLATE, tmp_path / "template.yaml")
-    shutil.copytree(TEMPLATE.parent / "functions", tmp_path / "functions")
-    (tmp_path / "functions" / "after_allow_test_traffic" / "app.py").write_text(
-        "import threading\n\n\ndef handler(event, context):\n    threading.Event().wait(3600)\n"
-    )
-    # 6 s functions with a 1 s margin: the hooks before it have time for their checks on a busy box.
-    rehearsal = Rehearsal(
-        options(template=tmp_path / "template.yaml", hook_timeout_s=6, env={"TRAFFICGATE_DEADLINE_MARGIN_MS": "1000"}),
-        out=io.StringIO(),
-    )
+    # Proves: a function that never answers CodeDeploy is waited out for its whole timeout, gets
+    # NoReport, and the deployment rolls back at that hook. The project's template and handlers,
+    # except that AfterAllowTestTraffic's handler blocks forever.
+    blocks = "import threading\n\n\ndef handler(event, context):\n    threading.Event().wait(3600)\n"
+    template = project_copy(tmp_path, timeout_s=6, handler_source=blocks)
+    rehearsal = Rehearsal(options(template=template), out=io.StringIO())
     result = rehearsal.run()
 
     assert_rolled_back_at_test_traffic(result)
     hook = result.hooks[-1]
     assert hook.status == "NoReport"
     assert "no status recorded within the function timeout of 6 s" in hook.reason
-    assert hook.duration_s == pytest.approx(6.0, abs=0.5)
+    # The conductor waited out the whole timeout (a lower bound: a slow machine only adds to it).
+    assert hook.duration_s >= 6
     assert result.reason.startswith("AfterAllowTestTraffic NoReport: ")
     assert [r.lifecycle_event_name for r in rehearsal.stand_in.statuses(result.deployment_id)] == [
         "BeforeInstall",
@@ -224,16 +241,47 @@ def test_hook_without_report_within_its_timeout_rolls_back_as_no_report(tmp_path
     ]
 
 
-def test_hook_with_the_default_margin_reports_failed_before_its_timeout(silent_server: str) -> None:
-    # The default 3 s margin makes the runner give up at 3 s of a 6 s function and report Failed.
-    # (6 s, not less: the hooks before it must still finish their AWS-side checks on a busy CI box.)
-    result = run(green_url=silent_server, hook_timeout_s=6, env={"TRAFFICGATE_REQUEST_TIMEOUT_S": "60"})
+def test_hook_with_the_default_margin_reports_failed_before_its_timeout(
+    tmp_path: Path, green_that_never_answers: str
+) -> None:
+    # Proves: with the template's default margin, a hook whose probe hangs (60 s request timeout)
+    # is cut by the deadline guard a margin before its function timeout and reports Failed in
+    # time, rather than being killed without a report. Only AfterAllowTestTraffic is short: with
+    # every hook at 6 s, a loaded machine ran BeforeInstall's AWS-side checks into the deadline
+    # ("trafficgate.deadline: the plan was not ready in time"). 12 s, not 6: a cold runner on a
+    # loaded machine spends seconds creating its boto3 clients and building the plan before the
+    # probe starts, and the 9 s before the margin must cover that.
+    template = project_copy(tmp_path, timeout_s=12)
+    spec = find_function(template, Hook.AFTER_ALLOW_TEST_TRAFFIC)
+    margin_s = int(spec.environment[constants.DEADLINE_MARGIN_MS]) / 1000
+    assert (spec.timeout_s, margin_s) == (12, 3.0)  # the template's default margin
+
+    result = run(template=template, green_url=green_that_never_answers, env={"TRAFFICGATE_REQUEST_TIMEOUT_S": "60"})
 
     assert_rolled_back_at_test_traffic(result)
     hook = result.hooks[-1]
+    # Failed, not NoReport: the conductor only counts a status recorded within the function timeout.
     assert hook.status == "Failed"
-    assert CHECK_ID in hook.reason and "deadline" in hook.reason
-    assert hook.duration_s < 5.0
+    # The probe was cut at the margin's deadline, not by its own 60 s timeout or the function's.
+    assert hook.reason.startswith(CUT_AT_DEADLINE), hook.reason
+    # The runner gave up at the margin, at most 9 s in; half the margin is slack for a loaded machine.
+    assert hook.summary is not None
+    assert hook.summary["duration_ms"] < (spec.timeout_s - margin_s / 2) * 1000
+
+
+def test_hook_timeout_overrides_every_function_timeout(tmp_path: Path) -> None:
+    # Proves: hook_timeout_s (--hook-timeout) replaces the functions' Timeout, even one set on the
+    # function itself: the handler's context counts down from it and the conductor judges by it.
+    remaining = "def handler(event, context):\n    return {'remaining_ms': context.get_remaining_time_in_millis()}\n"
+    template = project_copy(tmp_path, timeout_s=6, handler_source=remaining)
+
+    result = run(template=template, hook_timeout_s=120)
+
+    hook = result.hooks[-1]
+    assert (hook.hook, hook.status) == ("AfterAllowTestTraffic", "NoReport")  # it returned without reporting
+    assert "no status recorded within the function timeout of 120 s" in hook.reason
+    assert hook.summary is not None
+    assert 6_000 < hook.summary["remaining_ms"] <= 120_000  # neither the copy's 6 s nor the template's 300 s
 
 
 # --- the user's own apps --------------------------------------------------------------------

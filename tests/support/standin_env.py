@@ -1,12 +1,9 @@
-"""Fixtures and builders for tests that run the real handlers against the embedded stand-in.
+"""Builders for tests that run the real handlers against the embedded stand-in.
 
-One :class:`StandInServer` (moto plus the CodeDeploy hook APIs) runs on 127.0.0.1 for the whole
-session; every test that asks for :func:`standin` gets it reset, with ``AWS_ENDPOINT_URL`` pointing
-at it and the container-wide runner forgotten, so boto3 clients are created against it lazily.
-
-Import the fixtures into a test module explicitly::
-
-    from tests.support.standin_env import standin, standin_server, log_capture  # noqa: F401
+The fixtures that use them (``standin_server``, ``standin``, ``log_capture``) live in
+tests/integration/conftest.py; this module holds the plain helpers: :class:`StandInEnv`, what a
+``log_capture`` collects (:class:`LogCapture`), a server that never answers, and a blue/green
+topology in the stand-in.
 """
 
 from __future__ import annotations
@@ -14,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import socket
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,8 +23,6 @@ from moto.backends import get_backend
 
 from tests.support.lambda_env import REGION, load_event
 from trafficgate.hooks import Hook
-from trafficgate.observability import logger
-from trafficgate.runner import reset_runner
 from trafficgate_local.standin import StandIn, StandInServer
 
 SAMPLE_DEPLOYMENT_ID = "d-EXAMPLE11"
@@ -72,12 +66,6 @@ class StandInEnv:
                 account_backend.reset()
 
 
-@pytest.fixture(scope="session")
-def standin_server() -> Iterator[StandInServer]:
-    with StandInServer(region_name=REGION) as server:
-        yield server
-
-
 def aws_side_check_ids() -> str:
     """The built-in checks that read ECS, ECR, CloudWatch and task definitions, comma-separated.
 
@@ -89,19 +77,6 @@ def aws_side_check_ids() -> str:
     from trafficgate.plan import BUILTIN_TYPES
 
     return ",".join(sorted(name for name, (cls, _fixed) in BUILTIN_TYPES.items() if cls is not HttpProbe))
-
-
-@pytest.fixture
-def standin(standin_server: StandInServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[StandInEnv]:
-    """A clean stand-in that the handlers in this process talk to (HTTP checks only, see above)."""
-    env = StandInEnv(standin_server, standin_server.stand_in(REGION))
-    env.reset()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", standin_server.endpoint_url)
-    monkeypatch.setenv("TRAFFICGATE_DISABLED_CHECKS", aws_side_check_ids())
-    reset_runner()
-    yield env
-    reset_runner()
-    env.reset()
 
 
 @dataclass
@@ -131,21 +106,6 @@ class LogCapture:
     def metrics(self) -> list[dict[str, Any]]:
         """EMF blobs."""
         return [r for r in self.records() if "_aws" in r]
-
-
-@pytest.fixture
-def log_capture(capsys: pytest.CaptureFixture[str]) -> Iterator[LogCapture]:
-    """Point the Powertools log handler at a buffer (its stream was bound when it was imported).
-
-    EMF metrics are printed to ``sys.stdout`` at flush time, so capsys sees them.
-    """
-    handler = logger.registered_handler
-    buffer = io.StringIO()
-    previous = handler.setStream(buffer)  # type: ignore[attr-defined]
-    try:
-        yield LogCapture(buffer, capsys)
-    finally:
-        handler.setStream(previous or sys.stderr)  # type: ignore[attr-defined]
 
 
 @contextmanager

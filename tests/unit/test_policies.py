@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
+
+import pytest
 
 from tests.support.fakes import FakeReporter, FixedContext
 from trafficgate.checks.base import Check, CheckError, CheckResult, Policy
@@ -25,15 +26,16 @@ ERROR = CheckResult.errored("AWS error ThrottlingException calling GetMetricData
 class Scripted(Check):
     """Returns the scripted results one call after another (the last one repeats); counts calls.
 
-    A ``CheckError`` in the script is raised instead of returned.
+    A ``CheckError`` in the script is raised instead of returned. Each call is appended to
+    ``timeline`` as ``("run", check_id)``, next to the pauses the runner takes.
     """
 
     script: list[CheckResult | CheckError]
     calls: int = 0
-    called_at: list[float] = field(default_factory=list)
+    timeline: list[tuple[str, object]] = field(default_factory=list)
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        self.called_at.append(time.monotonic())
+        self.timeline.append(("run", self.check_id))
         step = self.script[min(self.calls, len(self.script) - 1)]
         self.calls += 1
         if isinstance(step, CheckError):
@@ -41,8 +43,31 @@ class Scripted(Check):
         return step
 
 
-def scripted(*script: CheckResult | CheckError, check_id: str = "demo.scripted", **policy: Any) -> Scripted:
-    return Scripted(check_id=check_id, script=list(script), policy=Policy(**policy))
+def scripted(
+    *script: CheckResult | CheckError,
+    check_id: str = "demo.scripted",
+    timeline: list[tuple[str, object]] | None = None,
+    **policy: Any,
+) -> Scripted:
+    timeline = [] if timeline is None else timeline
+    return Scripted(check_id=check_id, script=list(script), timeline=timeline, policy=Policy(**policy))
+
+
+@pytest.fixture
+def timeline(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, object]]:
+    """Records the pauses the checks take between attempts, as ``("pause", seconds)``, instead of waiting.
+
+    Attempts pause through :meth:`CheckContext.sleep` (so a cancelled hook stops waiting); only that
+    is faked, and only when it would not be cut short by a cancel.
+    """
+    events: list[tuple[str, object]] = []
+
+    def sleep(self: CheckContext, seconds: float) -> bool:
+        events.append(("pause", seconds))
+        return not self.cancelled.is_set()
+
+    monkeypatch.setattr(CheckContext, "sleep", sleep)
+    return events
 
 
 def judge(*checks: Check, remaining_ms: int = 60_000, **settings: Any) -> tuple[dict[str, Any], FakeReporter]:
@@ -151,23 +176,21 @@ def test_other_checks_run_after_a_retried_one() -> None:
 # --- pauses and the deadline ---------------------------------------------------------------------
 
 
-def test_pause_between_attempts_is_honoured() -> None:
-    check = scripted(FAIL, FAIL, PASS, consecutive_failures=3, pause_s=0.15)
+def test_pause_between_attempts_is_honoured(timeline: list[tuple[str, object]]) -> None:
+    # Proves: the runner pauses pause_s between two attempts, and not after the last one.
+    check = scripted(FAIL, FAIL, PASS, consecutive_failures=3, pause_s=0.15, timeline=timeline)
     summary, _ = judge(check)
-    gaps = [later - earlier for earlier, later in zip(check.called_at, check.called_at[1:], strict=False)]
-    assert len(gaps) == 2
-    assert all(gap >= 0.15 for gap in gaps), gaps
-    assert only(summary)["duration_ms"] >= 300
+    run = ("run", "demo.scripted")
+    assert timeline == [run, ("pause", 0.15), run, ("pause", 0.15), run]
     assert summary["status"] == "Succeeded"
 
 
-def test_pause_never_runs_past_the_deadline() -> None:
-    # 4 s left, 3 s margin: 1 s until the deadline, so a 5 s pause is not taken.
-    check = scripted(FAIL, PASS, consecutive_failures=3, pause_s=5.0)
-    started = time.monotonic()
-    summary, _ = judge(check, remaining_ms=4_000, deadline_margin_ms=3_000)
-    assert time.monotonic() - started < 1.0
-    assert check.calls == 1
+def test_pause_never_runs_past_the_deadline(timeline: list[tuple[str, object]]) -> None:
+    # Proves: a pause longer than the time left is not taken; the result says why there was no
+    # second attempt. 60 s left, 3 s margin: 57 s until the deadline, and the pause is 120 s.
+    check = scripted(FAIL, PASS, consecutive_failures=3, pause_s=120.0, timeline=timeline)
+    summary, _ = judge(check)
+    assert timeline == [("run", "demo.scripted")]  # no pause, no second attempt
     record = only(summary)
     assert record["outcome"] == "fail"
     assert record["warnings"] == ["no time left for attempt 2 before the deadline"]
@@ -175,10 +198,11 @@ def test_pause_never_runs_past_the_deadline() -> None:
     assert summary["reason"] == f"demo.scripted: {FAIL.reason}"
 
 
-def test_retry_that_would_pass_is_not_attempted_without_time() -> None:
-    check = scripted(ERROR, PASS, retries=3, pause_s=2.0)
-    summary, _ = judge(check, remaining_ms=4_000, deadline_margin_ms=3_000)
-    assert check.calls == 1
+def test_retry_that_would_pass_is_not_attempted_without_time(timeline: list[tuple[str, object]]) -> None:
+    # Proves: retries left do not buy a pause past the deadline (57 s left, 120 s pause).
+    check = scripted(ERROR, PASS, retries=3, pause_s=120.0, timeline=timeline)
+    summary, _ = judge(check)
+    assert timeline == [("run", "demo.scripted")]
     assert only(summary)["outcome"] == "error"
     assert "no time left for attempt 2 before the deadline" in only(summary)["warnings"]
     assert summary["status"] == "Failed"

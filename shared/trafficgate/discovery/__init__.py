@@ -19,8 +19,11 @@ from trafficgate.discovery.reader import (
     clear_cache,
     deployment_info,
     discover,
+    lifecycle_events_of,
+    read_ecs_targets,
     read_lifecycle_events,
     read_task_sets,
+    task_sets_of,
 )
 from trafficgate.discovery.taskdef import containers, describe_task_definition, is_essential
 
@@ -40,6 +43,9 @@ __all__ = [
     "describe_task_definition",
     "discover",
     "is_essential",
+    "lifecycle_events_of",
+    "read_ecs_targets",
     "read_lifecycle_events",
     "read_task_sets",
+    "task_sets_of",
 ]

@@ -10,7 +10,7 @@ are read again on every call.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -202,8 +202,18 @@ def _read_target_groups(clients: AwsClients, names: list[str]) -> tuple[TargetGr
 
 def read_task_sets(deployment_id: str, clients: AwsClients) -> tuple[TaskSet, ...]:
     """The ECS target's task sets as CodeDeploy reports them now (BLUE/GREEN, counts, weights)."""
+    return task_sets_of(read_ecs_targets(deployment_id, clients))
+
+
+def read_lifecycle_events(deployment_id: str, clients: AwsClients) -> tuple[LifecycleEvent, ...]:
+    """The ECS target's lifecycle events (name and status), in CodeDeploy's order."""
+    return lifecycle_events_of(read_ecs_targets(deployment_id, clients))
+
+
+def task_sets_of(ecs_targets: Iterable[Mapping[str, Any]]) -> tuple[TaskSet, ...]:
+    """The task sets in ``ecsTarget`` answers (see :func:`read_ecs_targets`)."""
     task_sets: list[TaskSet] = []
-    for target in _ecs_targets(deployment_id, clients):
+    for target in ecs_targets:
         for item in target.get("taskSetsInfo") or []:
             task_sets.append(
                 TaskSet(
@@ -222,17 +232,21 @@ def read_task_sets(deployment_id: str, clients: AwsClients) -> tuple[TaskSet, ..
     return tuple(task_sets)
 
 
-def read_lifecycle_events(deployment_id: str, clients: AwsClients) -> tuple[LifecycleEvent, ...]:
-    """The ECS target's lifecycle events (name and status), in CodeDeploy's order."""
+def lifecycle_events_of(ecs_targets: Iterable[Mapping[str, Any]]) -> tuple[LifecycleEvent, ...]:
+    """The lifecycle events in ``ecsTarget`` answers, in CodeDeploy's order."""
     return tuple(
         LifecycleEvent(name=str(event.get("lifecycleEventName") or ""), status=str(event.get("status") or ""))
-        for target in _ecs_targets(deployment_id, clients)
+        for target in ecs_targets
         for event in target.get("lifecycleEvents") or []
     )
 
 
-def _ecs_targets(deployment_id: str, clients: AwsClients) -> list[dict[str, Any]]:
-    """``ecsTarget`` of every deployment target (an ECS deployment has one)."""
+def read_ecs_targets(deployment_id: str, clients: AwsClients) -> tuple[dict[str, Any], ...]:
+    """``ecsTarget`` of every deployment target (an ECS deployment has one), as CodeDeploy reports it now.
+
+    Live state (task sets, lifecycle events): read it once per invocation and derive both from it
+    (:func:`task_sets_of`, :func:`lifecycle_events_of`).
+    """
     codedeploy = clients.client("codedeploy")
     what = f"deployment targets of {deployment_id}"
     ids: list[str] = []
@@ -252,7 +266,7 @@ def _ecs_targets(deployment_id: str, clients: AwsClients) -> list[dict[str, Any]
             targetIds=ids[start : start + TARGETS_PER_BATCH],
         )
         targets.extend(t.get("ecsTarget") or {} for t in answer.get("deploymentTargets") or [])
-    return targets
+    return tuple(targets)
 
 
 def _token(token: str | None) -> dict[str, str]:
