@@ -163,6 +163,7 @@ class HookRunner:
 
         margin_s = self.settings.deadline_margin_ms / 1000.0
         remaining_ms = context.get_remaining_time_in_millis()
+        read_at = time.monotonic()  # the deadline counts from this reading, not from the start
         remaining_s = max(0.0, remaining_ms / 1000.0)
         if margin_s >= remaining_s:
             reason = (
@@ -171,7 +172,7 @@ class HookRunner:
             )
             record = CheckRecord.errored(CONFIG_CHECK_ID, reason)
             return _verdict(hook, ids, FAILED, f"{CONFIG_CHECK_ID}: {reason}", (record,), started)
-        deadline = started + remaining_s - margin_s
+        deadline = read_at + remaining_s - margin_s
         ctx = CheckContext(
             hook=hook,
             deployment_id=ids.deployment_id,

@@ -240,6 +240,42 @@ def test_checks_see_a_deadline_before_the_margin() -> None:
     assert 8.0 - (looked_at - before) - 1e-6 <= remaining <= 8.0
 
 
+def test_the_deadline_counts_from_when_the_remaining_time_was_read() -> None:
+    # Proves: time spent before the runner asks Lambda for its remaining time (building the reporter's
+    # client, here a slow 0.3 s) is not taken off the checks a second time. The Lambda context below
+    # runs on the real clock; the checks' deadline must be the function's
+    # own end minus the margin, never earlier.
+    @dataclass
+    class Countdown:
+        ends_at: float
+
+        def get_remaining_time_in_millis(self) -> int:
+            return int((self.ends_at - time.monotonic()) * 1000)
+
+    class SlowReporterRunner(HookRunner):
+        @property
+        def reporter(self) -> FakeReporter:  # type: ignore[override]
+            time.sleep(0.3)
+            return self._fake
+
+    deadlines: list[float] = []
+
+    @dataclass(kw_only=True)
+    class Peek(Check):
+        def run(self, ctx: CheckContext) -> CheckResult:
+            deadlines.append(ctx.deadline)
+            return CheckResult.passed("peeked")
+
+    hook_runner = SlowReporterRunner(settings=Settings(deadline_margin_ms=2000, report_budget_ms=500))
+    hook_runner._fake = FakeReporter()  # type: ignore[attr-defined]
+    context = Countdown(ends_at=time.monotonic() + 10.0)
+    hook_runner.run(Hook.AFTER_INSTALL, EVENT, context, plan=[Peek(check_id="x.peek")])
+    (deadline,) = deadlines
+    # The ms rounding of the remaining time is the only slack allowed below the function's end - margin.
+    assert deadline >= context.ends_at - 2.0 - 0.0011
+    assert deadline < context.ends_at  # and the margin is kept
+
+
 @pytest.mark.parametrize("outcome", [ReportOutcome.ALREADY_COMPLETED, ReportOutcome.REJECTED])
 def test_duplicate_or_rejected_report_returns_normally(outcome: ReportOutcome) -> None:
     reporter = FakeReporter(outcome=outcome)
