@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
-from urllib.parse import urlsplit
+from typing import Literal
 
 from trafficgate import constants as env
 from trafficgate.constants import SEVERITIES
+from trafficgate.env_reader import EnvReader, arn, buckets, packages, resolve, url
 from trafficgate.exceptions import ConfigError
 from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.spec import LAMBDA_MAX_S, ProbeSpec, StatusSet
@@ -42,13 +41,6 @@ DEFAULT_LOG_LEVEL = "INFO"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_PLAN_SSM_PREFIX = "/trafficgate"
 #: Longest value shown back in an error message (a 5,000-character regex need not be).
-_SHOWN_CHARS = 80
-
-_INT = re.compile(r"[+-]?[0-9]+")
-_FLOAT = re.compile(r"[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?")
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,18 +82,18 @@ class ObservabilitySettings:
         """
         e = os.environ if environ is None else environ
         problems: list[str] = []
-        level = (_str(e, env.LOG_LEVEL) or DEFAULT_LOG_LEVEL).upper()
+        level = (EnvReader(e).raw(env.LOG_LEVEL) or DEFAULT_LOG_LEVEL).upper()
         if level not in LOG_LEVELS:
             problems.append(f"{env.LOG_LEVEL}={e.get(env.LOG_LEVEL)!r}: expected one of {', '.join(LOG_LEVELS)}")
             level = DEFAULT_LOG_LEVEL
         try:
-            tracing = _bool(e, env.TRACING, False)
+            tracing = EnvReader(e).flag(env.TRACING, False)
         except ConfigError as exc:
             problems.append(str(exc))
             tracing = False
         settings = cls(
-            service_name=_str(e, env.SERVICE_NAME) or DEFAULT_SERVICE_NAME,
-            metrics_namespace=_str(e, env.METRICS_NAMESPACE) or DEFAULT_METRICS_NAMESPACE,
+            service_name=EnvReader(e).raw(env.SERVICE_NAME) or DEFAULT_SERVICE_NAME,
+            metrics_namespace=EnvReader(e).raw(env.METRICS_NAMESPACE) or DEFAULT_METRICS_NAMESPACE,
             log_level=level,
             tracing=tracing,
         )
@@ -193,7 +185,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read and validate every variable; raise :class:`ConfigError` naming the first bad one."""
-        r = _Reader(os.environ if environ is None else environ)
+        r = EnvReader(os.environ if environ is None else environ)
         budget = r.number(env.REPORT_BUDGET_MS, cls, "report_budget_ms")
         # The margin is derived from the report's budget; an operator may only widen it.
         margin = r.number(env.DEADLINE_MARGIN_MS, cls, "deadline_margin_ms") if r.raw(env.DEADLINE_MARGIN_MS) else (
@@ -204,11 +196,11 @@ class Settings:
             report_budget_ms=budget,
             report_max_attempts=r.number(env.REPORT_MAX_ATTEMPTS, cls, "report_max_attempts"),
             observability=r.read(env.LOG_LEVEL, lambda: ObservabilitySettings.from_env(r.environ)),
-            test_url=r.read(env.TEST_URL, lambda: _url(r, env.TEST_URL)),
-            prod_url=r.read(env.PROD_URL, lambda: _url(r, env.PROD_URL)),
+            test_url=r.read(env.TEST_URL, lambda: url(r, env.TEST_URL)),
+            prod_url=r.read(env.PROD_URL, lambda: url(r, env.PROD_URL)),
             no_test_listener_policy=r.choice(env.NO_TEST_LISTENER_POLICY, ("pass", "fail"), "pass"),
-            auth_secret_arn=r.read(env.AUTH_SECRET_ARN, lambda: _arn(r, env.AUTH_SECRET_ARN)),
-            verdict_topic_arn=r.read(env.VERDICT_TOPIC_ARN, lambda: _arn(r, env.VERDICT_TOPIC_ARN, service="sns")),
+            auth_secret_arn=r.read(env.AUTH_SECRET_ARN, lambda: arn(r, env.AUTH_SECRET_ARN)),
+            verdict_topic_arn=r.read(env.VERDICT_TOPIC_ARN, lambda: arn(r, env.VERDICT_TOPIC_ARN, service="sns")),
             probe=_probe_spec(r),
             disabled_checks=frozenset(r.names(env.DISABLED_CHECKS)),
             required_env=r.names(env.REQUIRED_ENV),
@@ -224,8 +216,8 @@ class Settings:
             metrics_no_data=r.choice(env.METRICS_NO_DATA, ("pass", "fail", "inconclusive"), "pass"),
             plan_file=r.text(env.PLAN_FILE),
             plan_ssm_prefix=r.read(env.PLAN_SSM_PREFIX, lambda: _ssm_prefix(r, env.PLAN_SSM_PREFIX)),
-            check_packages=frozenset(r.read(env.CHECK_PACKAGES, lambda: _packages(r, env.CHECK_PACKAGES))),
-            appspec_buckets=frozenset(r.read(env.APPSPEC_BUCKETS, lambda: _buckets(r, env.APPSPEC_BUCKETS))),
+            check_packages=frozenset(r.read(env.CHECK_PACKAGES, lambda: packages(r, env.CHECK_PACKAGES))),
+            appspec_buckets=frozenset(r.read(env.APPSPEC_BUCKETS, lambda: buckets(r, env.APPSPEC_BUCKETS))),
         )
 
 
@@ -257,90 +249,7 @@ def variable_range(name: str) -> Range:
     return found
 
 
-# --- the reader: each value names its variable, whatever goes wrong ---------------------------
-
-
-class _Reader:
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self.environ = environ
-
-    def raw(self, name: str) -> str | None:
-        value = self.environ.get(name, "")
-        value = value.strip() if isinstance(value, str) else ""
-        return value or None
-
-    def shown(self, name: str) -> str:
-        value = self.environ.get(name, "")
-        return repr(value if len(value) <= _SHOWN_CHARS else value[: _SHOWN_CHARS - 3] + "...")
-
-    def read(self, name: str, parse: Callable[[], T]) -> T:
-        """Run one variable's parser; anything it raises becomes a ConfigError naming the variable."""
-        try:
-            return parse()
-        except ConfigError:
-            raise
-        except Exception as exc:
-            raise ConfigError(f"{name}={self.shown(name)}: could not be read ({type(exc).__name__})") from None
-
-    def text(self, name: str) -> str | None:
-        return self.raw(name)
-
-    def number(self, name: str, owner: type, field_name: str) -> Any:
-        declared = next(f for f in dataclasses.fields(owner) if f.name == field_name)
-        valid = range_of(declared)
-        assert valid is not None
-        raw = self.raw(name)
-        if raw is None:
-            return declared.default
-        if valid.integer:
-            if not _INT.fullmatch(raw):
-                raise ConfigError(f"{name}={self.shown(name)}: expected {valid.describe()}")
-            value: float = int(raw)
-        else:
-            if not _FLOAT.fullmatch(raw):
-                raise ConfigError(f"{name}={self.shown(name)}: expected {valid.describe()}")
-            value = float(raw)
-        problem = valid.problem(value)
-        if problem is not None:
-            raise ConfigError(f"{name}={self.shown(name)}: expected {valid.describe()}")
-        return value
-
-    def flag(self, name: str, default: bool) -> bool:
-        raw = self.raw(name)
-        if raw is None:
-            return default
-        if raw.lower() in _TRUE:
-            return True
-        if raw.lower() in _FALSE:
-            return False
-        raise ConfigError(f"{name}={self.shown(name)}: expected true or false")
-
-    def choice(self, name: str, choices: tuple[str, ...], default: str, *, upper: bool = False) -> Any:
-        raw = self.raw(name)
-        value = default if raw is None else (raw.upper() if upper else raw.lower())
-        if value not in choices:
-            raise ConfigError(f"{name}={self.shown(name)}: expected one of {', '.join(choices)}")
-        return value
-
-    def names(self, name: str) -> tuple[str, ...]:
-        raw = self.raw(name)
-        if raw is None:
-            return ()
-        names = tuple(part.strip() for part in raw.split(",") if part.strip())
-        if any(" " in n for n in names):
-            raise ConfigError(f"{name}={self.shown(name)}: expected comma-separated names without spaces")
-        return names
-
-
-def _str(e: Mapping[str, str], name: str) -> str | None:
-    return _Reader(e).raw(name)
-
-
-def _bool(e: Mapping[str, str], name: str, default: bool) -> bool:
-    return _Reader(e).flag(name, default)
-
-
-def _ssm_prefix(r: _Reader, name: str) -> str | None:
+def _ssm_prefix(r: EnvReader, name: str) -> str | None:
     raw = r.raw(name)
     if raw is None:
         return DEFAULT_PLAN_SSM_PREFIX
@@ -351,67 +260,7 @@ def _ssm_prefix(r: _Reader, name: str) -> str | None:
     return raw
 
 
-def _url(r: _Reader, name: str) -> str | None:
-    raw = r.raw(name)
-    if raw is None:
-        return None
-    try:
-        parts = urlsplit(raw)
-        host = parts.hostname
-    except ValueError:  # "http://[::1" and friends
-        raise ConfigError(
-            f"{name}={r.shown(name)}: not a valid URL (expected e.g. https://orders.example.com)"
-        ) from None
-    if parts.scheme not in {"http", "https"} or not host:
-        raise ConfigError(f"{name}={r.shown(name)}: expected an absolute http:// or https:// URL")
-    try:
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise ConfigError(f"{name}={r.shown(name)}: the port is not a number in 0-65535") from None
-    return raw.rstrip("/")
-
-
-def _packages(r: _Reader, name: str) -> tuple[str, ...]:
-    names = r.names(name)
-    bad = [n for n in names if not n.isidentifier()]
-    if bad:
-        raise ConfigError(f"{name}={r.shown(name)}: expected top-level package names such as mychecks")
-    return names
-
-
-_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-
-
-def _buckets(r: _Reader, name: str) -> tuple[str, ...]:
-    names = r.names(name)
-    if any(not _BUCKET.fullmatch(n) for n in names):
-        raise ConfigError(f"{name}={r.shown(name)}: expected comma-separated S3 bucket names")
-    return names
-
-
-def _arn(r: _Reader, name: str, *, service: str | None = None) -> str | None:
-    raw = r.raw(name)
-    if raw is not None and not raw.startswith("arn:"):
-        raise ConfigError(f"{name}={r.shown(name)}: expected an ARN (arn:partition:service:region:account:...)")
-    if raw is not None and service is not None and raw.split(":")[2:3] != [service]:
-        raise ConfigError(f"{name}={r.shown(name)}: expected an {service} ARN (arn:aws:{service}:...)")
-    return raw
-
-
-def _resolve(r: _Reader, name: str) -> dict[str, str]:
-    raw = r.raw(name)
-    if raw is None:
-        return {}
-    mapping: dict[str, str] = {}
-    for item in raw.split(","):
-        host, sep, address = item.strip().partition("=")
-        if not sep or not host or not address:
-            raise ConfigError(f"{name}={r.shown(name)}: expected host=address[,host=address...]")
-        mapping[host.strip().lower()] = address.strip()
-    return mapping
-
-
-def _probe_spec(r: _Reader) -> ProbeSpec:
+def _probe_spec(r: EnvReader) -> ProbeSpec:
     accepted_raw = r.raw(env.ACCEPTED_STATUS) or "200-399"
     try:
         accepted = StatusSet.parse(accepted_raw)
@@ -438,7 +287,7 @@ def _probe_spec(r: _Reader) -> ProbeSpec:
         "host_header": r.raw(env.HOST_HEADER),
         "tls_verify": r.flag(env.TLS_VERIFY, True),
         "ca_bundle": ca_bundle,
-        "resolve": r.read(env.RESOLVE, lambda: _resolve(r, env.RESOLVE)),
+        "resolve": r.read(env.RESOLVE, lambda: resolve(r, env.RESOLVE)),
     }
     try:
         return ProbeSpec(**values)
