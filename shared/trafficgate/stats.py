@@ -1,0 +1,263 @@
+"""Anytime-valid sequential tests: decide as soon as the evidence suffices, whenever one looks.
+
+Layer L0 (leaves): pure maths on the standard library; no I/O, nothing of ours imported.
+
+Testing by betting (Waudby-Smith and Ramdas, "Estimating means of bounded random variables by
+betting", JRSS B 2023; Shafer, "Testing by betting", JRSS A 2021). To show that the mean of
+observations in [0, 1] lies above a threshold ``m``, a gambler starts with capital 1 and, before
+each observation ``x``, stakes a fraction ``lambda >= 0`` chosen from the past alone:
+``capital <- capital * (1 + lambda (x - m))``. While the mean is ``m`` or less, the capital is a
+nonnegative supermartingale; by Ville's inequality it *ever* reaches ``1/alpha`` with probability at
+most ``alpha``, however often one looks and whenever one stops. So the test may look after every
+observation and stop at the first crossing: no correction for peeking, no fixed sample size. The
+mirror image (``1 - lambda (x - m)``) shows the mean below ``m``.
+
+The stake follows aGRAPA (approximate growth-rate adaptive predictable plug-in, ibid. §5): about
+``(mean - m) / (s^2 + (mean - m)²)`` from the mean and variance seen so far, shrunk towards ``m`` and
+capped below ruin. Far from ``m`` the capital grows fast; near ``m`` the bets stay small.
+
+A gate uses both directions on one stream: "above" is evidence of a regression (Failed, at level
+``alpha_above``, the false-rollback rate), "below" evidence that the green side is good enough (a
+pass, at ``alpha_below``, the missed-regression rate). Neither by the cap: inconclusive.
+
+Assumptions, said once: the observations are independent, or at least their conditional means
+given the past stay on the null's side (the supermartingale argument needs no more); they lie in
+[0, 1]. The paired comparisons below send each request to green and to blue at the same moment,
+so what changes with time (load, caches, a noisy neighbour) hits both sides of a pair alike and
+cancels in the difference; concurrency only makes neighbouring pairs share such conditions, which
+the pairing absorbs as well.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+Direction = Literal["above", "below"]
+
+#: Largest share of the ruin-free stake a bet may take: 1 would risk the whole capital on one
+#: observation (one error after many clean requests would end the test for good).
+DEFAULT_BET_CAP = 0.95
+#: Weight, in observations, of the prior guesses (mean ``m``, variance 1/4) behind the first bets.
+_PRIOR_WEIGHT = 1.0
+
+
+def _require_fraction(name: str, value: float, *, closed: bool = False) -> None:
+    ok = (0.0 <= value <= 1.0) if closed else (0.0 < value < 1.0)
+    if not (isinstance(value, int | float) and math.isfinite(value) and ok):
+        interval = "[0, 1]" if closed else "(0, 1)"
+        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
+
+
+@dataclass
+class _Capital:
+    """One gambler: the log of its capital betting that the mean is on ``sign``'s side of ``m``."""
+
+    threshold: float
+    sign: int  # +1: the mean is above the threshold; -1: below
+    bet_cap: float
+    log_capital: float = 0.0
+
+    @property
+    def max_bet(self) -> float:
+        # 1 + lambda (x - m) >= 0 for every x in [0, 1] needs lambda <= 1/m (above) or lambda <= 1/(1 - m) (below).
+        room = self.threshold if self.sign > 0 else 1.0 - self.threshold
+        return self.bet_cap / room
+
+    def bet(self, n: int, total: float, squares: float) -> float:
+        """aGRAPA's stake from the ``n`` observations so far (their sum and sum of squares)."""
+        m = self.threshold
+        mean = (total + _PRIOR_WEIGHT * m) / (n + _PRIOR_WEIGHT)
+        spread = squares - (total * total / n if n else 0.0)
+        variance = (max(spread, 0.0) + _PRIOR_WEIGHT * 0.25) / (n + _PRIOR_WEIGHT)
+        gap = self.sign * (mean - m)
+        if gap <= 0.0:
+            return 0.0
+        return min(gap / (variance + gap * gap), self.max_bet)
+
+    def take(self, x: float, stake: float) -> None:
+        self.log_capital += math.log1p(self.sign * stake * (x - self.threshold))
+
+
+@dataclass
+class SequentialMean:
+    """Anytime-valid test of the mean of observations in [0, 1] against ``threshold``.
+
+    Parameters
+    ----------
+    threshold
+        The mean to compare with, in (0, 1).
+    alpha_above
+        Chance, when the mean is at most ``threshold``, that the test ever says "above".
+    alpha_below
+        Chance, when the mean is at least ``threshold``, that the test ever says "below".
+    bet_cap
+        Share of the ruin-free stake a bet may take (see :data:`DEFAULT_BET_CAP`).
+
+    The first direction shown is the decision and stays; if both were shown by the same
+    observation, "above" wins (a gate fails closed).
+    """
+
+    threshold: float
+    alpha_above: float
+    alpha_below: float
+    bet_cap: float = DEFAULT_BET_CAP
+    n: int = field(default=0, init=False)
+    total: float = field(default=0.0, init=False)
+    squares: float = field(default=0.0, init=False)
+    decision: Direction | None = field(default=None, init=False)
+    decided_at: int | None = field(default=None, init=False)
+    _above: _Capital = field(init=False, repr=False)
+    _below: _Capital = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        _require_fraction("threshold", self.threshold)
+        _require_fraction("alpha_above", self.alpha_above)
+        _require_fraction("alpha_below", self.alpha_below)
+        _require_fraction("bet_cap", self.bet_cap)
+        self._above = _Capital(self.threshold, +1, self.bet_cap)
+        self._below = _Capital(self.threshold, -1, self.bet_cap)
+
+    @property
+    def mean(self) -> float | None:
+        """The observed mean (None before the first observation)."""
+        return self.total / self.n if self.n else None
+
+    @property
+    def evidence_above(self) -> float:
+        """The e-value against "the mean is at most the threshold" (>= 1/alpha_above: shown above)."""
+        return math.exp(self._above.log_capital)
+
+    @property
+    def evidence_below(self) -> float:
+        """The e-value against "the mean is at least the threshold"."""
+        return math.exp(self._below.log_capital)
+
+    def add(self, x: float) -> Direction | None:
+        """Take one observation in [0, 1]; the decision once one is shown, else None."""
+        _require_fraction("an observation", x, closed=True)
+        up = self._above.bet(self.n, self.total, self.squares)
+        down = self._below.bet(self.n, self.total, self.squares)
+        self._above.take(x, up)
+        self._below.take(x, down)
+        self.n += 1
+        self.total += x
+        self.squares += x * x
+        if self.decision is None:
+            if self._above.log_capital >= -math.log(self.alpha_above):
+                self.decision = "above"
+            elif self._below.log_capital >= -math.log(self.alpha_below):
+                self.decision = "below"
+            if self.decision is not None:
+                self.decided_at = self.n
+        return self.decision
+
+    def extend(self, xs: Iterable[float]) -> Direction | None:
+        """:meth:`add` each observation in turn (the decision stays the first one shown)."""
+        for x in xs:
+            self.add(x)
+        return self.decision
+
+
+def confidence_interval(xs: Sequence[float], alpha: float, *, bet_cap: float = DEFAULT_BET_CAP) -> tuple[float, float]:
+    """A ``1 - alpha`` confidence interval for the mean of ``xs`` (in [0, 1]), valid at this sample size
+    whatever the stopping rule that produced it.
+
+    The means whose betting capital, each side at ``alpha/2``, stands below ``2/alpha`` after the
+    last observation (Ville's inequality holds at any stopping time, so this is valid however the
+    sample size was chosen); found by bisection, the capital falling as the threshold moves towards
+    the observed mean. Wider than a fixed-sample interval: the price of having looked along the way.
+    """
+    _require_fraction("alpha", alpha)
+    if not xs:
+        return (0.0, 1.0)
+    for x in xs:
+        _require_fraction("an observation", x, closed=True)
+    target = -math.log(alpha / 2.0)
+    mean = sum(xs) / len(xs)
+
+    def rejected(m: float, sign: int) -> bool:
+        if not 0.0 < m < 1.0:
+            return False
+        capital = _Capital(m, sign, bet_cap)
+        total = squares = 0.0
+        for n, x in enumerate(xs):
+            capital.take(x, capital.bet(n, total, squares))
+            total += x
+            squares += x * x
+        return capital.log_capital >= target
+
+    def boundary(inside: float, outside: float, sign: int) -> float:
+        # ``inside`` is not rejected, ``outside`` is (or is the edge of [0, 1]); 40 halvings: 1e-12.
+        for _ in range(40):
+            middle = (inside + outside) / 2.0
+            if rejected(middle, sign):
+                outside = middle
+            else:
+                inside = middle
+        return inside
+
+    low = boundary(mean, 0.0, +1) if mean > 0.0 else 0.0
+    high = boundary(mean, 1.0, -1) if mean < 1.0 else 1.0
+    return (low, high)
+
+
+# --- the observations a gate feeds these tests ------------------------------------------------
+
+
+def error_pair(green_failed: bool, blue_failed: bool) -> float:
+    """One interleaved pair as an observation in [0, 1]: (green - blue + 1) / 2, so 0.5 is a tie.
+
+    Its mean is ``(p_green - p_blue + 1) / 2``: see :func:`error_threshold`.
+    """
+    return (float(green_failed) - float(blue_failed) + 1.0) / 2.0
+
+
+def error_threshold(margin: float) -> float:
+    """The threshold on :func:`error_pair` means for "green fails ``margin`` more often than blue"."""
+    return (1.0 + margin) / 2.0
+
+
+def slower_pair(green_ms: float, blue_ms: float, *, ratio: float, floor_ms: float) -> float:
+    """1.0 when green took longer than ``ratio`` times blue's time *and* ``floor_ms`` more; else 0.0.
+
+    Its mean is the chance that green is slower than blue by more than the allowed increase. Above
+    1/2, green is slower in the sense of stochastic order (Mann-Whitney's effect with blue scaled by
+    ``ratio``); a green exactly ``ratio`` times slower sits at 1/2. The floor keeps differences too
+    small to matter (a fresh connection against a kept-alive one) from ever counting.
+    """
+    return 1.0 if green_ms > max(ratio * blue_ms, blue_ms + floor_ms) else 0.0
+
+
+#: The threshold on :func:`slower_pair` means: green slower than allowed more often than not.
+SLOWER_THRESHOLD = 0.5
+
+
+def quantile(values: Sequence[float], q: float) -> float | None:
+    """The ``q`` quantile of ``values`` by linear interpolation (numpy's default); None when empty."""
+    _require_fraction("q", q, closed=True)
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    below = math.floor(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
+def clean_run_to_pass(
+    max_rate: float, alpha: float, *, bet_cap: float = DEFAULT_BET_CAP, limit: int = 1_000_000
+) -> int:
+    """How many requests in a row without an error show the error rate below ``max_rate`` at ``alpha``.
+
+    The sequential price of a pass: the exact fixed-sample answer ("rule of three" at 95 %) is
+    ``ln(1/alpha) / max_rate``, about 300 for 1 % at 95 %; betting, which also had to be ready to
+    stop at every earlier look, needs a little more.
+    """
+    test = SequentialMean(max_rate, alpha_above=alpha, alpha_below=alpha, bet_cap=bet_cap)
+    while test.n < limit:
+        if test.add(0.0) == "below":
+            return test.n
+    raise ValueError(f"no pass within {limit} clean requests for max_rate={max_rate!r}, alpha={alpha!r}")

@@ -1,0 +1,215 @@
+"""trafficgate.stats: the anytime-valid tests' guarantees, properties, and agreement with scipy/numpy."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as scipy_stats
+
+from trafficgate import stats
+
+fractions = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+thresholds = st.floats(min_value=0.01, max_value=0.99, allow_nan=False)
+levels = st.floats(min_value=0.001, max_value=0.5, allow_nan=False)
+
+
+# --- bad input names the argument ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"threshold": 0.0, "alpha_above": 0.01, "alpha_below": 0.05}, "threshold must be a number in (0, 1), got 0.0"),
+        ({"threshold": 0.5, "alpha_above": 1.5, "alpha_below": 0.05}, "alpha_above must be a number in (0, 1)"),
+        ({"threshold": 0.5, "alpha_above": 0.01, "alpha_below": math.nan}, "alpha_below must be a number in (0, 1)"),
+        ({"threshold": 0.5, "alpha_above": 0.01, "alpha_below": 0.05, "bet_cap": 1.0}, "bet_cap must be a number"),
+    ],
+)
+def test_bad_parameters_are_named(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        stats.SequentialMean(**kwargs)
+
+
+def test_an_observation_outside_the_unit_interval_is_refused() -> None:
+    test = stats.SequentialMean(0.5, alpha_above=0.01, alpha_below=0.05)
+    with pytest.raises(ValueError, match=r"an observation must be a number in \[0, 1\], got 1.5"):
+        test.add(1.5)
+    assert test.n == 0  # nothing was counted
+
+
+# --- the guarantee: under the null, "ever shown" at most alpha, however often one looks ------------
+
+
+@pytest.mark.parametrize(("threshold", "direction"), [(0.02, "above"), (0.5, "above"), (0.5, "below"), (0.9, "below")])
+def test_the_false_detection_rate_stays_under_alpha_at_every_look(threshold: float, direction: str) -> None:
+    # Observations whose mean is exactly the threshold (the null's boundary, its hardest case), 600
+    # looks each, 400 runs, fixed seed: the share of runs that ever said `direction` is below alpha
+    # plus three Monte-Carlo standard errors.
+    alpha = 0.05
+    rng = random.Random(20261201)
+    detected = 0
+    runs = 400
+    for _ in range(runs):
+        test = stats.SequentialMean(threshold, alpha_above=alpha, alpha_below=alpha)
+        for _ in range(600):
+            test.add(float(rng.random() < threshold))
+            if test.decision is not None:
+                break
+        detected += test.decision == direction
+    assert detected / runs <= alpha + 3 * math.sqrt(alpha * (1 - alpha) / runs)
+
+
+def test_a_clear_regression_is_shown_and_a_clear_pass_too() -> None:
+    rng = random.Random(7)
+    shown_above = [
+        stats.SequentialMean(0.1, alpha_above=0.01, alpha_below=0.05).extend(
+            float(rng.random() < 0.3) for _ in range(400)
+        )
+        for _ in range(100)
+    ]
+    shown_below = [
+        stats.SequentialMean(0.1, alpha_above=0.01, alpha_below=0.05).extend(
+            float(rng.random() < 0.01) for _ in range(400)
+        )
+        for _ in range(100)
+    ]
+    assert shown_above.count("above") >= 95
+    assert shown_below.count("below") >= 95
+    assert "below" not in shown_above and "above" not in shown_below
+
+
+# --- properties --------------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(threshold=thresholds, xs=st.lists(fractions, max_size=60))
+def test_evidence_is_positive_and_the_first_decision_stays(threshold: float, xs: list[float]) -> None:
+    test = stats.SequentialMean(threshold, alpha_above=0.05, alpha_below=0.05)
+    first = None
+    for x in xs:
+        decision = test.add(x)
+        assert test.evidence_above > 0 and test.evidence_below > 0
+        first = first or decision
+        assert decision == first
+    if first is not None:
+        assert test.decided_at is not None and test.decided_at <= len(xs)
+
+
+@settings(max_examples=200, deadline=None)
+@given(threshold=thresholds, xs=st.lists(fractions, min_size=1, max_size=60), x=fractions)
+def test_an_observation_on_one_side_never_weakens_the_evidence_for_that_side(
+    threshold: float, xs: list[float], x: float
+) -> None:
+    test = stats.SequentialMean(threshold, alpha_above=0.05, alpha_below=0.05)
+    test.extend(xs)
+    above, below = test.evidence_above, test.evidence_below
+    test.add(x)
+    if x >= threshold:
+        assert test.evidence_above >= above * (1 - 1e-12)
+    if x <= threshold:
+        assert test.evidence_below >= below * (1 - 1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(threshold=thresholds, xs=st.lists(fractions, max_size=60), a=levels, b=levels)
+def test_mirrored_data_mirror_the_decision(threshold: float, xs: list[float], a: float, b: float) -> None:
+    # x against m, seen from the other side, is 1 - x against 1 - m with the directions swapped.
+    test = stats.SequentialMean(threshold, alpha_above=a, alpha_below=b)
+    mirror = stats.SequentialMean(1 - threshold, alpha_above=b, alpha_below=a)
+    test.extend(xs)
+    mirror.extend(1 - x for x in xs)
+    assert math.isclose(test.evidence_above, mirror.evidence_below, rel_tol=1e-9)
+    assert math.isclose(test.evidence_below, mirror.evidence_above, rel_tol=1e-9)
+    swapped = {"above": "below", "below": "above", None: None}
+    if test.decided_at == mirror.decided_at:
+        assert swapped[test.decision] == mirror.decision
+
+
+# --- the confidence interval --------------------------------------------------------------------
+
+
+@settings(max_examples=100, deadline=None)
+@given(xs=st.lists(fractions, min_size=1, max_size=80), alpha=levels)
+def test_the_interval_holds_the_observed_mean(xs: list[float], alpha: float) -> None:
+    low, high = stats.confidence_interval(xs, alpha)
+    mean = sum(xs) / len(xs)
+    assert 0.0 <= low <= mean + 1e-9 and mean - 1e-9 <= high <= 1.0
+
+
+def test_the_interval_covers_the_true_mean_and_is_no_narrower_than_clopper_pearson() -> None:
+    rng = random.Random(3)
+    alpha, p, runs = 0.1, 0.2, 200
+    covered = 0
+    for _ in range(runs):
+        xs = [float(rng.random() < p) for _ in range(150)]
+        low, high = stats.confidence_interval(xs, alpha)
+        covered += low <= p <= high
+        exact = scipy_stats.binomtest(int(sum(xs)), len(xs)).proportion_ci(confidence_level=1 - alpha)
+        # Having been valid at every look costs width: never narrower than the exact fixed-n interval.
+        assert low <= exact.low + 1e-9 and high >= exact.high - 1e-9
+    assert covered / runs >= 1 - alpha
+
+
+def test_no_data_is_the_whole_interval() -> None:
+    assert stats.confidence_interval([], 0.05) == (0.0, 1.0)
+
+
+# --- the gate's observations --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("green", "blue", "value"), [(False, False, 0.5), (True, True, 0.5), (True, False, 1.0), (False, True, 0.0)]
+)
+def test_error_pairs(green: bool, blue: bool, value: float) -> None:
+    assert stats.error_pair(green, blue) == value
+
+
+def test_the_error_threshold_matches_the_pair_mean_at_the_margin() -> None:
+    # Green failing 1 point more often than blue: the pairs' mean is exactly the threshold.
+    p_blue, margin = 0.02, 0.01
+    p_green = p_blue + margin
+    mean = sum(
+        stats.error_pair(g, b) * (p_green if g else 1 - p_green) * (p_blue if b else 1 - p_blue)
+        for g in (False, True)
+        for b in (False, True)
+    )
+    assert math.isclose(mean, stats.error_threshold(margin))
+
+
+@pytest.mark.parametrize(
+    ("green_ms", "blue_ms", "slower"),
+    [
+        (130.0, 100.0, 1.0),  # 1.3x and 30 ms more
+        (120.0, 100.0, 0.0),  # within 1.25x
+        (3.0, 1.0, 0.0),  # 3x, but only 2 ms more: under the floor
+        (7.0, 1.0, 1.0),  # 7x and 6 ms more
+    ],
+)
+def test_slower_pairs_need_both_the_ratio_and_the_floor(green_ms: float, blue_ms: float, slower: float) -> None:
+    assert stats.slower_pair(green_ms, blue_ms, ratio=1.25, floor_ms=5.0) == slower
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.floats(min_value=-1e6, max_value=1e6), min_size=1, max_size=50), q=fractions)
+def test_quantile_agrees_with_numpy(values: list[float], q: float) -> None:
+    ours = stats.quantile(values, q)
+    assert ours is not None
+    assert math.isclose(ours, float(np.quantile(values, q)), rel_tol=1e-9, abs_tol=1e-6)
+
+
+def test_quantile_of_nothing_is_none() -> None:
+    assert stats.quantile([], 0.5) is None
+
+
+@pytest.mark.parametrize(("max_rate", "alpha"), [(0.01, 0.05), (0.01, 0.01), (0.05, 0.05), (0.001, 0.05)])
+def test_a_clean_run_to_pass_costs_a_little_more_than_the_exact_test(max_rate: float, alpha: float) -> None:
+    # The exact one-sided binomial test passes after n clean requests when (1 - max_rate)^n <= alpha.
+    exact = math.ceil(math.log(alpha) / math.log1p(-max_rate))
+    assert scipy_stats.binomtest(0, exact, max_rate, alternative="less").pvalue <= alpha
+    needed = stats.clean_run_to_pass(max_rate, alpha)
+    assert exact <= needed <= 1.15 * exact
