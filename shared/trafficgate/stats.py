@@ -261,3 +261,97 @@ def clean_run_to_pass(
         if test.add(0.0) == "below":
             return test.n
     raise ValueError(f"no pass within {limit} clean requests for max_rate={max_rate!r}, alpha={alpha!r}")
+
+
+# --- green against blue, pair by pair ------------------------------------------------------------
+
+Verdict = Literal["fail", "pass"]
+
+
+@dataclass
+class PairedComparison:
+    """Green against blue on interleaved request pairs: is green worse, or shown good enough?
+
+    Two sequential tests share the false-rollback level ``alpha`` (half each, so together at most
+    ``alpha``), and each shows "good enough" at ``beta``:
+
+    - errors: fail once green is shown to fail more often than blue *and* the observed increase
+      exceeds ``max_error_increase`` (absolute); pass once the increase is shown below it;
+    - latency, on the pairs where both answered: fail once green is shown slower than
+      ``max_latency_ratio`` times blue and ``min_latency_increase_ms`` more, more often than not
+      (:func:`slower_pair`); pass once shown less often than not.
+
+    The comparison fails at the first regression shown, passes once both tests passed, and is
+    open (``None``) until then.
+
+    The error test's null is "green fails no more often than blue", not "no more than the margin
+    more": at 400 pairs a margin-sized test could not see a 3-point regression (it needs the
+    evidence of about 7 more green errors than the margin explains), while "worse than blue" is
+    what a rollback needs to be sure of; the margin then keeps a shown but small increase from
+    failing the deployment.
+    """
+
+    max_error_increase: float = 0.01
+    max_latency_ratio: float = 1.25
+    min_latency_increase_ms: float = 5.0
+    alpha: float = 0.01
+    beta: float = 0.05
+    bet_cap: float = DEFAULT_BET_CAP
+    errors: SequentialMean = field(init=False)
+    margin: SequentialMean = field(init=False)
+    latency: SequentialMean = field(init=False)
+    pairs: int = field(default=0, init=False)
+    green_errors: int = field(default=0, init=False)
+    blue_errors: int = field(default=0, init=False)
+    verdict: Verdict | None = field(default=None, init=False)
+    decided_at: int | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        _require_fraction("max_error_increase", self.max_error_increase)
+        _require_fraction("alpha", self.alpha)
+        _require_fraction("beta", self.beta)
+        if not (math.isfinite(self.max_latency_ratio) and self.max_latency_ratio >= 1.0):
+            raise ValueError(f"max_latency_ratio must be a number >= 1, got {self.max_latency_ratio!r}")
+        if not (math.isfinite(self.min_latency_increase_ms) and self.min_latency_increase_ms >= 0.0):
+            raise ValueError(f"min_latency_increase_ms must be a number >= 0, got {self.min_latency_increase_ms!r}")
+        half = self.alpha / 2.0
+        # Worse than blue at all (above 1/2); the "below" side of this one is not used.
+        self.errors = SequentialMean(0.5, alpha_above=half, alpha_below=half, bet_cap=self.bet_cap)
+        # Within the margin (below its threshold); the "above" side of this one is not used.
+        self.margin = SequentialMean(
+            error_threshold(self.max_error_increase), alpha_above=half, alpha_below=self.beta, bet_cap=self.bet_cap
+        )
+        self.latency = SequentialMean(SLOWER_THRESHOLD, alpha_above=half, alpha_below=self.beta, bet_cap=self.bet_cap)
+
+    @property
+    def error_increase(self) -> float:
+        """Green's observed error rate minus blue's."""
+        return (self.green_errors - self.blue_errors) / self.pairs if self.pairs else 0.0
+
+    def add(self, green_ms: float | None, blue_ms: float | None) -> Verdict | None:
+        """One pair: each side's response time, or None when that side's request failed."""
+        green_failed, blue_failed = green_ms is None, blue_ms is None
+        self.pairs += 1
+        self.green_errors += green_failed
+        self.blue_errors += blue_failed
+        x = error_pair(green_failed, blue_failed)
+        worse = self.errors.add(x) == "above"
+        within = self.margin.add(x) == "below"
+        slower = faster = False
+        if green_ms is not None and blue_ms is not None:
+            decision = self.latency.add(
+                slower_pair(
+                    green_ms, blue_ms, ratio=self.max_latency_ratio, floor_ms=self.min_latency_increase_ms
+                )
+            )
+            slower, faster = decision == "above", decision == "below"
+        else:
+            slower, faster = self.latency.decision == "above", self.latency.decision == "below"
+        if self.verdict is None:
+            if (worse and self.error_increase > self.max_error_increase) or slower:
+                self.verdict = "fail"
+            elif within and faster:
+                self.verdict = "pass"
+            if self.verdict is not None:
+                self.decided_at = self.pairs
+        return self.verdict

@@ -213,3 +213,61 @@ def test_a_clean_run_to_pass_costs_a_little_more_than_the_exact_test(max_rate: f
     assert scipy_stats.binomtest(0, exact, max_rate, alternative="less").pvalue <= alpha
     needed = stats.clean_run_to_pass(max_rate, alpha)
     assert exact <= needed <= 1.15 * exact
+
+
+# --- green against blue ---------------------------------------------------------------------------
+
+
+def paired_run(green_error: float, blue_error: float, factor: float, seed: int, pairs: int = 400) -> str | None:
+    rng = random.Random(seed)
+    comparison = stats.PairedComparison()
+    for _ in range(pairs):
+        green = None if rng.random() < green_error else 50.0 * factor * math.exp(rng.gauss(0, 0.4))
+        blue = None if rng.random() < blue_error else 50.0 * math.exp(rng.gauss(0, 0.4))
+        if comparison.add(green, blue) is not None:
+            break
+    return comparison.verdict
+
+
+def test_an_equal_green_never_fails_and_a_clean_one_passes() -> None:
+    assert [paired_run(0.0, 0.0, 1.0, seed) for seed in range(30)] == ["pass"] * 30
+    assert "fail" not in [paired_run(0.02, 0.02, 1.0, seed) for seed in range(30)]
+
+
+def test_a_broken_or_much_slower_green_fails() -> None:
+    assert [paired_run(0.3, 0.0, 1.0, seed) for seed in range(30)] == ["fail"] * 30
+    assert [paired_run(0.0, 0.0, 3.0, seed) for seed in range(30)] == ["fail"] * 30
+
+
+def test_a_slower_green_within_the_floor_is_not_a_regression() -> None:
+    # Green three times slower, but 1 ms against 0.3 ms: under the 5 ms floor, never "slower".
+    comparison = stats.PairedComparison()
+    for _ in range(400):
+        comparison.add(1.0, 0.3)
+    assert comparison.verdict == "pass"
+    assert comparison.latency.decision == "below"
+
+
+def test_a_shown_but_small_error_increase_does_not_fail() -> None:
+    # Green fails on one pair in 133 where blue did not, over 2000 pairs: worse than blue is shown
+    # (the errors test says "above"), but the increase, 0.75 points, is within the 1-point margin.
+    comparison = stats.PairedComparison()
+    for i in range(2000):
+        comparison.add(None if i % 133 == 132 else 50.0, 50.0)
+    assert comparison.errors.decision == "above"
+    assert comparison.error_increase < comparison.max_error_increase
+    assert comparison.verdict != "fail"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_error_increase": 0.0}, "max_error_increase must be a number in"),
+        ({"max_latency_ratio": 0.9}, "max_latency_ratio must be a number >= 1, got 0.9"),
+        ({"min_latency_increase_ms": -1.0}, "min_latency_increase_ms must be a number >= 0, got -1.0"),
+        ({"alpha": 0.0}, "alpha must be a number in"),
+    ],
+)
+def test_bad_comparison_parameters_are_named(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        stats.PairedComparison(**kwargs)

@@ -1,0 +1,129 @@
+"""Decision quality: P(Failed) and requests to a verdict, old fixed burst against green-vs-blue comparison.
+
+Monte Carlo over simulated green/blue pairs, no network. Each run draws requests until a verdict:
+
+- old: the fixed burst on green alone, 50 requests, success rate >= 0.99 (so the first error fails
+  it: it stops there) and p95 <= 1000 ms;
+- new: trafficgate.stats.PairedComparison (errors and latency, alpha 0.01, beta 0.05), at most 400
+  pairs; still open at the cap is inconclusive (counted apart: the check's policy decides).
+
+Latency model: each request lognormal, median 50 ms for blue (times the cell's factor for green),
+sigma 0.4, independent; an error has no latency. Usage:
+
+    .venv/bin/python bench/decision_quality.py [--runs 2000] [--seed 1] [--jobs 2]
+
+Targets (issue 12): P(Failed) <= 1 % whenever green equals blue (common error rate up to 2 %);
+P(Failed) >= 95 % for +3 points of errors and for x1.5 median latency; mean requests to a pass for
+an equal green <= half of what a fixed-sample test with the same guarantees needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
+
+from trafficgate.stats import PairedComparison
+
+BLUE_MEDIAN_MS = 50.0
+SIGMA = 0.4
+OLD_REQUESTS = 50
+OLD_MIN_SUCCESS = 0.99
+OLD_MAX_P95_MS = 1000.0
+NEW_MAX_PAIRS = 400
+
+
+@dataclass(frozen=True)
+class Cell:
+    name: str
+    blue_error: float
+    green_error: float
+    latency_factor: float = 1.0
+
+    @property
+    def equal(self) -> bool:
+        return self.blue_error == self.green_error and self.latency_factor == 1.0
+
+
+CELLS = (
+    Cell("equal, 0 % errors", 0.0, 0.0),
+    Cell("equal, 0.5 % errors", 0.005, 0.005),
+    Cell("equal, 2 % errors", 0.02, 0.02),
+    Cell("+1 point (0.5 % -> 1.5 %)", 0.005, 0.015),
+    Cell("+3 points (0.5 % -> 3.5 %)", 0.005, 0.035),
+    Cell("+10 points (0.5 % -> 10.5 %)", 0.005, 0.105),
+    Cell("+3 points (0 % -> 3 %)", 0.0, 0.03),
+    Cell("latency x1.1", 0.005, 0.005, 1.1),
+    Cell("latency x1.5", 0.005, 0.005, 1.5),
+    Cell("latency x3", 0.005, 0.005, 3.0),
+)
+
+
+def latency(rng: random.Random, factor: float) -> float:
+    return BLUE_MEDIAN_MS * factor * math.exp(rng.gauss(0.0, SIGMA))
+
+
+def old_run(cell: Cell, rng: random.Random) -> tuple[str, int]:
+    """The fixed burst: fails at the first error (49/50 < 0.99), else judges the p95."""
+    times: list[float] = []
+    for i in range(1, OLD_REQUESTS + 1):
+        if rng.random() < cell.green_error:
+            return "fail", i
+        times.append(latency(rng, cell.latency_factor))
+    times.sort()
+    p95 = times[math.ceil(0.95 * len(times)) - 1]
+    return ("fail" if p95 > OLD_MAX_P95_MS else "pass"), OLD_REQUESTS
+
+
+def new_run(cell: Cell, rng: random.Random) -> tuple[str, int]:
+    comparison = PairedComparison()
+    for _ in range(NEW_MAX_PAIRS):
+        green = None if rng.random() < cell.green_error else latency(rng, cell.latency_factor)
+        blue = None if rng.random() < cell.blue_error else latency(rng, 1.0)
+        verdict = comparison.add(green, blue)
+        if verdict is not None:
+            return verdict, comparison.pairs
+    return "open", NEW_MAX_PAIRS
+
+
+def simulate(args: tuple[Cell, int, int]) -> dict[str, float]:
+    cell, runs, seed = args
+    rng = random.Random(f"{seed}:{cell.name}")
+    out: dict[str, float] = {}
+    for label, run in (("old", old_run), ("new", new_run)):
+        results = [run(cell, rng) for _ in range(runs)]
+        out[f"{label}_fail"] = sum(r == "fail" for r, _ in results) / runs
+        out[f"{label}_open"] = sum(r == "open" for r, _ in results) / runs
+        out[f"{label}_requests"] = sum(n for _, n in results) / runs
+        passes = [n for r, n in results if r == "pass"]
+        out[f"{label}_pass_requests"] = sum(passes) / len(passes) if passes else math.nan
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        rows = list(pool.map(simulate, [(cell, args.runs, args.seed) for cell in CELLS]))
+    print(f"{args.runs} runs per cell; new: at most {NEW_MAX_PAIRS} pairs per side")
+    print("| cell | old P(Failed) | old mean requests | new P(Failed) | new P(open) | new mean requests |")
+    print("|---|---|---|---|---|---|")
+    for cell, row in zip(CELLS, rows, strict=True):
+        print(
+            f"| {cell.name} | {row['old_fail']:.3f} | {row['old_requests']:.0f} | {row['new_fail']:.3f} | "
+            f"{row['new_open']:.3f} | {row['new_requests']:.0f} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
