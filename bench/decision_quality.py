@@ -81,22 +81,22 @@ def old_run(cell: Cell, rng: random.Random) -> tuple[str, int]:
     return ("fail" if p95 > OLD_MAX_P95_MS else "pass"), OLD_REQUESTS
 
 
-def new_run(cell: Cell, rng: random.Random) -> tuple[str, int]:
+def new_run(cell: Cell, rng: random.Random, max_pairs: int = NEW_MAX_PAIRS) -> tuple[str, int]:
     comparison = PairedComparison()
-    for _ in range(NEW_MAX_PAIRS):
+    for _ in range(max_pairs):
         green = None if rng.random() < cell.green_error else latency(rng, cell.latency_factor)
         blue = None if rng.random() < cell.blue_error else latency(rng, 1.0)
         verdict = comparison.add(green, blue)
         if verdict is not None:
             return verdict, comparison.pairs
-    return "open", NEW_MAX_PAIRS
+    return "open", max_pairs
 
 
-def simulate(args: tuple[Cell, int, int]) -> dict[str, float]:
-    cell, runs, seed = args
+def simulate(args: tuple[Cell, int, int, int]) -> dict[str, float]:
+    cell, runs, seed, max_pairs = args
     rng = random.Random(f"{seed}:{cell.name}")
     out: dict[str, float] = {}
-    for label, run in (("old", old_run), ("new", new_run)):
+    for label, run in (("old", old_run), ("new", lambda c, r: new_run(c, r, max_pairs))):
         results = [run(cell, rng) for _ in range(runs)]
         out[f"{label}_fail"] = sum(r == "fail" for r, _ in results) / runs
         out[f"{label}_open"] = sum(r == "open" for r, _ in results) / runs
@@ -111,10 +111,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--max-pairs", type=int, default=NEW_MAX_PAIRS, help="the comparison's cap per side")
     args = parser.parse_args()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        rows = list(pool.map(simulate, [(cell, args.runs, args.seed) for cell in CELLS]))
-    print(f"{args.runs} runs per cell; new: at most {NEW_MAX_PAIRS} pairs per side")
+        rows = list(pool.map(simulate, [(cell, args.runs, args.seed, args.max_pairs) for cell in CELLS]))
+    print(f"{args.runs} runs per cell; new: at most {args.max_pairs} pairs per side")
     print("| cell | old P(Failed) | old mean requests | new P(Failed) | new P(open) | new mean requests |")
     print("|---|---|---|---|---|---|")
     for cell, row in zip(CELLS, rows, strict=True):
