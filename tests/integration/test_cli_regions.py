@@ -167,6 +167,30 @@ def test_check_with_a_profile_uses_its_region_and_credentials(
     assert_judged(trafficgate(args, env), elsewhere)
 
 
+@pytest.mark.parametrize("how", ["--profile", "AWS_PROFILE"])
+@pytest.mark.parametrize("command", ["check", "invoke"])
+def test_an_unknown_profile_exits_2_naming_it(
+    command: str, how: str, elsewhere: Elsewhere, aws_files: dict[str, str]
+) -> None:
+    env = profile_env(aws_files, AWS_ENDPOINT_URL=elsewhere.standin.endpoint_url)
+    args = elsewhere.check_args() if command == "check" else ["invoke", "AfterInstall", "--json"]
+    args += ["--region", OTHER_REGION]  # a region does not make up for the profile's credentials
+    if how == "--profile":
+        args += ["--profile", "nosuchprofile"]
+    else:
+        env["AWS_PROFILE"] = "nosuchprofile"
+
+    proc = trafficgate(args, env)
+
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == (
+        "trafficgate: AWS profile 'nosuchprofile' not found in the AWS config or credentials file "
+        "(AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE): check --profile or AWS_PROFILE"
+    )
+    assert proc.stdout == ""
+    assert elsewhere.green.app.requests == []
+
+
 # --- trafficgate invoke ----------------------------------------------------------------------------
 
 

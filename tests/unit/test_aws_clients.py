@@ -53,7 +53,7 @@ def test_a_missing_region_is_named_as_such(no_region: None) -> None:
 
 
 def test_an_unknown_profile_is_named(no_region: None) -> None:
-    with pytest.raises(Exception, match="nosuchprofile"):
+    with pytest.raises(ConfigError, match=r"^AWS profile 'nosuchprofile' not found in the AWS config"):
         AwsClients(region="us-east-1", profile="nosuchprofile").client("codedeploy")
 
 
