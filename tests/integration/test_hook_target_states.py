@@ -234,12 +234,26 @@ def test_targets_that_never_settle_fail_at_the_steady_timeout_naming_their_state
     ), summary["reason"]
 
 
+@pytest.mark.parametrize(
+    ("state", "reason", "description"),
+    [
+        ("unhealthy", "Target.ResponseCodeMismatch", "Health checks failed with these codes: [502]"),
+        # Unhealthy, and being drained for it (a target group with unhealthy-state connection termination).
+        ("unhealthy.draining", "Target.FailedHealthChecks", "Health checks failed"),
+    ],
+)
 @pytest.mark.parametrize("hook", [Hook.AFTER_INSTALL, Hook.AFTER_ALLOW_TEST_TRAFFIC], ids=lambda h: h.value)
 def test_an_unhealthy_target_fails_at_once_naming_the_load_balancers_reason(
-    hook: Hook, standin: StandInEnv, green: GreenTargets, lambda_context: ContextFactory
+    hook: Hook,
+    state: str,
+    reason: str,
+    description: str,
+    standin: StandInEnv,
+    green: GreenTargets,
+    lambda_context: ContextFactory,
 ) -> None:
     green.route_test_listener_to("blue" if hook is Hook.AFTER_INSTALL else "green")
-    green.set("unhealthy", "Target.ResponseCodeMismatch", "Health checks failed with these codes: [502]")
+    green.set(state, reason, description)
     reads = green.reads()
 
     # The default steady timeout (60 s) is left as is: only a verdict at the first read passes here.
@@ -247,8 +261,8 @@ def test_an_unhealthy_target_fails_at_once_naming_the_load_balancers_reason(
 
     assert summary["status"] == "Failed"
     assert summary["reason"] == (
-        f"{TARGETS_HEALTHY_CHECK_ID}: 1/1 targets unhealthy in green target group shop-green: {TARGET} unhealthy "
-        "(Target.ResponseCodeMismatch: Health checks failed with these codes: [502])"
+        f"{TARGETS_HEALTHY_CHECK_ID}: 1/1 targets unhealthy in green target group shop-green: {TARGET} {state} "
+        f"({reason}: {description})"
     )
-    assert reads == ["unhealthy"]
+    assert reads == [state]
     assert recorded(standin, green.world.deployment_id) == [(hook.value, "Failed")]
