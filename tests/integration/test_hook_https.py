@@ -14,6 +14,7 @@ trusts the CA through ``TRAFFICGATE_CA_BUNDLE``; verification is never switched 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -199,3 +200,27 @@ def test_with_the_host_header_set_a_wildcard_certificate_is_verified_against_it(
     assert summary["status"] == "Succeeded", summary["reason"]
     assert {r.sni for r in world.green.app.requests} == {HOST}
     assert len(world.green.app.requests) == REQUESTS
+
+
+def test_a_certificate_outside_acm_asks_for_the_host_header(
+    pki: TestPKI, https_world: Callable[[ServerCert], HttpsWorld], lambda_context: ContextFactory
+) -> None:
+    cert = pki.issue(HOST)
+    world = https_world(cert)
+    iam_certificate = world.standin.client("iam").upload_server_certificate(
+        ServerCertificateName=f"shop-{uuid.uuid4().hex}",  # IAM is not reset between tests
+        CertificateBody=cert.certfile.read_text(),
+        PrivateKey=cert.keyfile.read_text(),
+    )["ServerCertificateMetadata"]["Arn"]
+    world.present(iam_certificate)
+
+    summary = world.invoke(lambda_context())
+
+    listener = world.test_listener_arn
+    assert summary["status"] == "Failed"
+    assert summary["reason"] == (
+        f"http.test_listener: the test listener {listener} is HTTPS and listener {listener} presents a certificate "
+        f"that is not in ACM ({iam_certificate}): set TRAFFICGATE_HOST_HEADER (or host_header in the plan) to a "
+        "name the certificate serves"
+    )
+    assert world.green.app.requests == []
