@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from trafficgate.exceptions import CheckError, ConfigError
 
@@ -55,6 +55,14 @@ def read_error(what: str, exc: BaseException) -> CheckError:
     return CheckError(f"could not read {what}: {describe_error(exc)}")
 
 
+def profile_not_found(exc: ProfileNotFound) -> str:
+    """What to tell about a named profile that is in neither AWS file (botocore's message names neither)."""
+    return (
+        f"AWS profile {exc.kwargs.get('profile')!r} not found in the AWS config or credentials file "
+        "(AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE): check --profile or AWS_PROFILE"
+    )
+
+
 class AwsClients:
     """A small factory of boto3 clients sharing one session.
 
@@ -84,10 +92,19 @@ class AwsClients:
 
     @property
     def session(self) -> boto3.session.Session:
-        """The boto3 session, with a region, or a :class:`ConfigError` saying how to give one."""
+        """The boto3 session, with a region, or a :class:`ConfigError` saying how to give one.
+
+        Raises
+        ------
+        ConfigError
+            No region anywhere, or the profile (``--profile``, ``AWS_PROFILE``) does not exist.
+        """
         if self._session is None:
             region = self._region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
-            session = boto3.session.Session(region_name=region, profile_name=self._profile or None)
+            try:
+                session = boto3.session.Session(region_name=region, profile_name=self._profile or None)
+            except ProfileNotFound as exc:
+                raise ConfigError(profile_not_found(exc)) from None
             if not session.region_name:
                 raise ConfigError(
                     "no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), give the profile a region, "

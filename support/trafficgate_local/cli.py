@@ -222,13 +222,15 @@ def _region(explicit: str | None, profile: str | None) -> str | None:
     import boto3
     from botocore.exceptions import ProfileNotFound
 
-    if explicit:
-        return explicit
+    from trafficgate.aws import profile_not_found
+
     try:
-        found = os.environ.get("AWS_REGION") or boto3.session.Session(profile_name=profile or None).region_name
+        # Even with --region: an unknown profile is a bad argument, not a failed function run.
+        session = boto3.session.Session(profile_name=profile or None)
     except ProfileNotFound as exc:
-        print(f"trafficgate: {exc}", file=sys.stderr)
+        print(f"trafficgate: {profile_not_found(exc)}", file=sys.stderr)
         return None
+    found = explicit or os.environ.get("AWS_REGION") or session.region_name
     if not found:
         print(
             "trafficgate: no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), give the profile a region, "

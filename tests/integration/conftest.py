@@ -3,7 +3,8 @@
 One :class:`StandInServer` (moto plus the CodeDeploy hook APIs) runs on 127.0.0.1 for the whole
 session; every test that asks for :func:`standin` gets it reset, with ``AWS_ENDPOINT_URL`` pointing
 at it and the container-wide runner forgotten, so boto3 clients are created against it lazily.
-The builders these fixtures use are plain functions in tests/support/standin_env.py.
+``blue_green`` adds two real servers behind a stand-in topology and a deployment of it. The
+builders these fixtures use are plain functions in tests/support/standin_env.py.
 """
 
 from __future__ import annotations
@@ -14,8 +15,16 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.http_apps import HttpApp, serve
 from tests.support.lambda_env import REGION
-from tests.support.standin_env import LogCapture, StandInEnv, aws_side_check_ids
+from tests.support.standin_env import (
+    BLUE_GREEN_REQUESTS,
+    BlueGreen,
+    LogCapture,
+    StandInEnv,
+    aws_side_check_ids,
+    build_topology,
+)
 from trafficgate.observability import logger
 from trafficgate.runner import reset_runner
 from trafficgate_local.standin import StandInServer
@@ -42,6 +51,21 @@ def standin(standin_server: StandInServer, monkeypatch: pytest.MonkeyPatch) -> I
     yield env
     reset_runner()
     env.reset()
+
+
+@pytest.fixture
+def blue_green(standin: StandInEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[BlueGreen]:
+    """Blue and green servers first (their free ports become the listener ports), then the topology.
+
+    The ALB's DNS name is pointed at 127.0.0.1 with ``TRAFFICGATE_RESOLVE`` and no URL override is
+    set, so whatever the probes reach, they reached through discovery.
+    """
+    with serve(HttpApp()) as blue, serve(HttpApp()) as green:
+        topology = build_topology(standin, prod_port=blue.port, test_port=green.port)
+        monkeypatch.setenv("TRAFFICGATE_RESOLVE", f"{topology.dns_name}=127.0.0.1")
+        monkeypatch.setenv("TRAFFICGATE_PROBE_REQUESTS", str(BLUE_GREEN_REQUESTS))
+        reset_runner()
+        yield BlueGreen(blue, green, topology, topology.deploy(standin))
 
 
 @pytest.fixture

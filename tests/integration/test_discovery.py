@@ -11,22 +11,22 @@ probes reach, they reached through discovery.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.support.http_apps import HttpApp, RunningServer, serve
+from tests.support.http_apps import HttpApp, serve
 from tests.support.lambda_env import load_handler_module
 from tests.support.standin_env import (
     APPSPEC_JSON,
     APPSPEC_YAML,
+    BLUE_GREEN_REQUESTS,
+    BlueGreen,
     LogCapture,
     StandInEnv,
-    Topology,
     build_topology,
-    hook_event,
+    invoke_hook,
 )
 from trafficgate.aws import AwsClients
 from trafficgate.discovery import discover
@@ -37,32 +37,7 @@ from trafficgate_local.lambda_context import LocalLambdaContext
 pytestmark = pytest.mark.integration
 
 ContextFactory = Callable[..., LocalLambdaContext]
-REQUESTS = 8
-
-
-@dataclass
-class BlueGreen:
-    blue: RunningServer
-    green: RunningServer
-    topology: Topology
-    deployment_id: str
-
-
-@pytest.fixture
-def blue_green(standin: StandInEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[BlueGreen]:
-    """Blue and green servers first (their free ports become the listener ports), then the topology."""
-    with serve(HttpApp()) as blue, serve(HttpApp()) as green:
-        topology = build_topology(standin, prod_port=blue.port, test_port=green.port)
-        monkeypatch.setenv("TRAFFICGATE_RESOLVE", f"{topology.dns_name}=127.0.0.1")
-        monkeypatch.setenv("TRAFFICGATE_PROBE_REQUESTS", str(REQUESTS))
-        reset_runner()
-        yield BlueGreen(blue, green, topology, topology.deploy(standin))
-
-
-def invoke(standin: StandInEnv, hook: Hook, deployment_id: str, context: LocalLambdaContext) -> dict[str, Any]:
-    event = hook_event(standin, deployment_id, hook)
-    result: dict[str, Any] = load_handler_module(hook.module_name).handler(event, context)
-    return result
+REQUESTS = BLUE_GREEN_REQUESTS
 
 
 def statuses(standin: StandInEnv, deployment_id: str) -> list[tuple[str, str]]:
@@ -73,7 +48,7 @@ def test_test_traffic_reaches_green_then_production_after_the_switch(
     standin: StandInEnv, blue_green: BlueGreen, lambda_context: ContextFactory
 ) -> None:
     bg = blue_green
-    summary = invoke(standin, Hook.AFTER_ALLOW_TEST_TRAFFIC, bg.deployment_id, lambda_context())
+    summary = invoke_hook(standin, Hook.AFTER_ALLOW_TEST_TRAFFIC, bg.deployment_id, lambda_context())
 
     assert summary["status"] == "Succeeded", summary["reason"]
     assert len(bg.green.app.requests) == REQUESTS
@@ -85,7 +60,7 @@ def test_test_traffic_reaches_green_then_production_after_the_switch(
     # AllowTraffic: the production listener now routes to green (here: it moves to green's port).
     standin.client("elbv2").modify_listener(ListenerArn=bg.topology.prod_listener_arn, Port=bg.green.port)
     reset_runner()  # AfterAllowTraffic is another function, hence another container
-    summary = invoke(standin, Hook.AFTER_ALLOW_TRAFFIC, bg.deployment_id, lambda_context())
+    summary = invoke_hook(standin, Hook.AFTER_ALLOW_TRAFFIC, bg.deployment_id, lambda_context())
 
     assert summary["status"] == "Succeeded", summary["reason"]
     assert summary["checks"][0]["id"] == "http.prod_listener"
@@ -101,7 +76,7 @@ def test_production_probe_follows_the_listener_to_blue_before_the_switch(
     standin: StandInEnv, blue_green: BlueGreen, lambda_context: ContextFactory
 ) -> None:
     """Control for the test above: without the switch the production probe reaches blue."""
-    summary = invoke(standin, Hook.AFTER_ALLOW_TRAFFIC, blue_green.deployment_id, lambda_context())
+    summary = invoke_hook(standin, Hook.AFTER_ALLOW_TRAFFIC, blue_green.deployment_id, lambda_context())
 
     assert summary["status"] == "Succeeded", summary["reason"]
     assert len(blue_green.blue.app.requests) == REQUESTS
@@ -120,8 +95,8 @@ def test_topology_is_cached_across_invocations_task_sets_are_not(
     for service in ("codedeploy", "elbv2"):
         clients.client(service).meta.events.register("before-call", record)
 
-    first = invoke(standin, Hook.AFTER_ALLOW_TEST_TRAFFIC, blue_green.deployment_id, lambda_context())
-    second = invoke(standin, Hook.BEFORE_ALLOW_TRAFFIC, blue_green.deployment_id, lambda_context())
+    first = invoke_hook(standin, Hook.AFTER_ALLOW_TEST_TRAFFIC, blue_green.deployment_id, lambda_context())
+    second = invoke_hook(standin, Hook.BEFORE_ALLOW_TRAFFIC, blue_green.deployment_id, lambda_context())
 
     assert (first["status"], second["status"]) == ("Succeeded", "Succeeded")
     assert calls.count("GetDeployment") == 1
@@ -206,7 +181,7 @@ def test_group_without_test_listener(
         reset_runner()
         deployment_id = topology.deploy(standin)
 
-        summary = invoke(standin, Hook.AFTER_ALLOW_TEST_TRAFFIC, deployment_id, lambda_context())
+        summary = invoke_hook(standin, Hook.AFTER_ALLOW_TEST_TRAFFIC, deployment_id, lambda_context())
 
         assert blue.app.requests == []  # never falls back to the production listener
     check = summary["checks"][0]
@@ -230,7 +205,7 @@ def test_missing_listener_fails_naming_it(
     assert arn is not None
     standin.client("elbv2").delete_listener(ListenerArn=arn)
 
-    summary = invoke(standin, Hook.AFTER_ALLOW_TEST_TRAFFIC, blue_green.deployment_id, lambda_context())
+    summary = invoke_hook(standin, Hook.AFTER_ALLOW_TEST_TRAFFIC, blue_green.deployment_id, lambda_context())
 
     assert summary["status"] == "Failed"
     assert summary["reason"].startswith("http.test_listener: ")
@@ -269,7 +244,7 @@ def test_auth_secret_header_is_sent_and_never_shown(
     monkeypatch.setenv("TRAFFICGATE_AUTH_SECRET_ARN", arn)
     reset_runner()
 
-    summary = invoke(standin, Hook.AFTER_ALLOW_TEST_TRAFFIC, blue_green.deployment_id, lambda_context())
+    summary = invoke_hook(standin, Hook.AFTER_ALLOW_TEST_TRAFFIC, blue_green.deployment_id, lambda_context())
 
     assert summary["status"] == "Succeeded", summary["reason"]
     received = [r.headers.get("Authorization") for r in blue_green.green.app.requests]

@@ -298,8 +298,12 @@ class TestPKI:
         self.ca_file = directory / "test-ca.pem"
         self.ca_file.write_bytes(self._cert.public_bytes(serialization.Encoding.PEM))
 
-    def issue(self, hostname: str, *, days: float = 30.0) -> ServerCert:
-        """A certificate for ``hostname`` (DNS name or IP) that expires in ``days``."""
+    def issue(self, hostname: str, *, days: float = 30.0, also: tuple[str, ...] = ()) -> ServerCert:
+        """A certificate for ``hostname`` (DNS name or IP) that expires in ``days``.
+
+        ``hostname`` is the subject's common name and the first subject alternative name; ``also``
+        adds more DNS names after it, in order (as ACM lists them).
+        """
         key = ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.UTC)
         try:
@@ -314,13 +318,13 @@ class TestPKI:
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(hours=1))
             .not_valid_after(now + dt.timedelta(days=days))
-            .add_extension(x509.SubjectAlternativeName([san]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([san, *(x509.DNSName(n) for n in also)]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()), critical=False)
             .sign(self._key, hashes.SHA256())
         )
-        stem = f"{hostname.replace(':', '_')}-{int(days * 1000)}"
+        stem = f"{hostname.replace(':', '_').replace('*', '_')}-{int(days * 1000)}-{len(also)}"
         certfile = self.directory / f"{stem}.pem"
         keyfile = self.directory / f"{stem}.key"
         certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))

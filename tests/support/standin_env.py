@@ -21,14 +21,15 @@ import boto3
 import pytest
 from moto.backends import get_backend
 
-from tests.support.lambda_env import REGION, load_event
+from tests.support.http_apps import RunningServer
+from tests.support.lambda_env import REGION, load_event, load_handler_module
 from trafficgate.hooks import Hook
 from trafficgate_local.standin import StandIn, StandInServer
 
 SAMPLE_DEPLOYMENT_ID = "d-EXAMPLE11"
 CLUSTER = "shop-cluster"
 SERVICE = "shop-web"
-RESET_SERVICES = ("codedeploy", "elbv2", "ecs", "secretsmanager", "ssm", "cloudwatch", "ecr")
+RESET_SERVICES = ("codedeploy", "elbv2", "ecs", "secretsmanager", "ssm", "cloudwatch", "ecr", "s3", "acm")
 
 
 @dataclass
@@ -42,8 +43,8 @@ class StandInEnv:
     def endpoint_url(self) -> str:
         return self.server.endpoint_url
 
-    def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint_url)
+    def client(self, service: str, region: str = REGION) -> Any:
+        return boto3.client(service, region_name=region, endpoint_url=self.endpoint_url)
 
     def seed_sample(self, hook: Hook) -> dict[str, Any]:
         """Seed the sample deployment (if needed) and register the sample event's execution id."""
@@ -185,13 +186,16 @@ class Topology:
     test_listener_arn: str | None
     blue_target_group: str
     green_target_group: str
+    region: str = REGION
 
     def deploy(self, standin: StandInEnv, appspec: str = APPSPEC_YAML) -> str:
         """A deployment of this group whose revision is ``appspec`` (AppSpecContent)."""
-        response = standin.client("codedeploy").create_deployment(
-            applicationName=self.application,
-            deploymentGroupName=self.group,
-            revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec}},
+        return self.deploy_revision(standin, {"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec}})
+
+    def deploy_revision(self, standin: StandInEnv, revision: dict[str, Any]) -> str:
+        """A deployment of this group with any CreateDeployment ``revision`` (an S3 one, say)."""
+        response = standin.client("codedeploy", self.region).create_deployment(
+            applicationName=self.application, deploymentGroupName=self.group, revision=revision
         )
         deployment_id: str = response["deploymentId"]
         return deployment_id
@@ -204,13 +208,17 @@ def build_topology(
     test_port: int | None,
     extra_prod_listener_arns: tuple[str, ...] = (),
     name: str = "shop",
+    region: str = REGION,
 ) -> Topology:
-    """VPC, ALB, blue/green target groups, listeners on the given ports, ECS service, CodeDeploy group."""
-    ec2 = standin.client("ec2")
-    elbv2 = standin.client("elbv2")
+    """VPC, ALB, blue/green target groups, listeners on the given ports, ECS service, CodeDeploy group.
+
+    Everything is created in ``region`` (the tests' region unless a test needs another one).
+    """
+    ec2 = standin.client("ec2", region)
+    elbv2 = standin.client("elbv2", region)
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{zone}")["Subnet"][
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region}{zone}")["Subnet"][
             "SubnetId"
         ]
         for i, zone in enumerate("ab")
@@ -235,7 +243,7 @@ def build_topology(
     prod_arn = listener(prod_port, "blue")
     test_arn = listener(test_port, "green") if test_port is not None else None
 
-    ecs = standin.client("ecs")
+    ecs = standin.client("ecs", region)
     ecs.create_cluster(clusterName=CLUSTER)
     ecs.register_task_definition(
         family="shop-web", containerDefinitions=[{"name": "web", "image": "shop:latest", "memory": 256}]
@@ -248,7 +256,7 @@ def build_topology(
         deploymentController={"type": "CODE_DEPLOY"},
     )
 
-    codedeploy = standin.client("codedeploy")
+    codedeploy = standin.client("codedeploy", region)
     codedeploy.create_application(applicationName=name, computePlatform="ECS")
     pair: dict[str, Any] = {
         "targetGroups": [{"name": f"{name}-blue"}, {"name": f"{name}-green"}],
@@ -274,6 +282,7 @@ def build_topology(
         test_listener_arn=test_arn,
         blue_target_group=f"{name}-blue",
         green_target_group=f"{name}-green",
+        region=region,
     )
 
 
@@ -281,6 +290,28 @@ def hook_event(standin: StandInEnv, deployment_id: str, hook: Hook) -> dict[str,
     """Register a fresh hook execution, as CodeDeploy does when it invokes a hook; return the event."""
     execution_id = standin.control.register_hook_execution(deployment_id, hook.value)
     return {"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": execution_id}
+
+
+#: Requests per burst in the ``blue_green`` fixture's world (small bursts keep the tests fast).
+BLUE_GREEN_REQUESTS = 8
+
+
+@dataclass
+class BlueGreen:
+    """What the ``blue_green`` fixture made: two servers, the topology whose listeners are their
+    ports (production on blue, test on green) and one deployment of its group."""
+
+    blue: RunningServer
+    green: RunningServer
+    topology: Topology
+    deployment_id: str
+
+
+def invoke_hook(standin: StandInEnv, hook: Hook, deployment_id: str, context: Any) -> dict[str, Any]:
+    """Invoke ``hook``'s real handler for a fresh execution of ``deployment_id``, as CodeDeploy would."""
+    event = hook_event(standin, deployment_id, hook)
+    result: dict[str, Any] = load_handler_module(hook.module_name).handler(event, context)
+    return result
 
 
 Invoke = Callable[[Hook, dict[str, Any]], dict[str, Any]]

@@ -36,7 +36,10 @@ class TargetsHealthy(Check):
       green swap target groups after every deployment; the check passes with a note and leaves
       the judgement to the task set's running state and the stopped-task reasons. From
       AfterAllowTestTraffic on, green must be ``healthy``: ``unused`` is polled, then fails.
-    - ``unhealthy`` (and ``unavailable``): fails at once, naming the reason the load balancer gives.
+    - ``unhealthy``, ``unhealthy.draining`` (unhealthy, and drained for it) and ``unavailable``: fails
+      at once, naming the reason the load balancer gives.
+    - Any other state (one AWS adds later): not taken for healthy; polled like ``initial``, then fails
+      naming it.
 
     Parameters
     ----------
@@ -85,7 +88,7 @@ class TargetsHealthy(Check):
 #: States the load balancer is still working on: wait and look again.
 SETTLING = frozenset({"initial", "draining"})
 #: States that condemn a target at once.
-BROKEN = frozenset({"unhealthy", "unavailable"})
+BROKEN = frozenset({"unhealthy", "unhealthy.draining", "unavailable"})
 HOOK_ORDER = list(Hook)
 
 
@@ -103,6 +106,8 @@ def _judge(
         )
     if not targets or any(t["state"] in SETTLING for t in targets):
         return None
+    if any(t["state"] not in {"healthy", "unused"} for t in targets):
+        return None  # a state this check does not know is never taken for healthy: wait, then fail naming it
     unused = [t for t in targets if t["state"] == "unused"]
     if unused and before_traffic:
         healthy = len(targets) - len(unused)
