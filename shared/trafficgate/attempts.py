@@ -59,6 +59,7 @@ def run_check(check: Check, ctx: CheckContext) -> CheckRecord:
         )
         if not ctx.sleep(policy.pause_s):
             break
+        ctx.forget_errors()  # the next attempt reads again what failed
     duration_ms = (time.perf_counter() - started) * 1000.0
     if attempts > 1:
         result = dataclasses.replace(result, reason=f"{result.reason} (after {attempts} attempts)")

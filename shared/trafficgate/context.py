@@ -77,19 +77,41 @@ class CheckContext:
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _deployment: Deployment | None = field(default=None, repr=False)
     _ecs_targets: tuple[dict[str, Any], ...] | None = field(default=None, repr=False)
+    _deployment_error: CheckError | None = field(default=None, repr=False)
     _sessions: dict[str, TargetSession] = field(default_factory=dict, repr=False)
     time_after_s: float = 0.0
     cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def deployment(self) -> Deployment:
-        """The deployment discovered from its id (topology cached per container, task sets fresh)."""
+        """The deployment discovered from its id (topology cached per container, task sets fresh).
+
+        A discovery that failed fails the same way for every later check of this invocation,
+        without asking AWS again: six BeforeInstall checks must not each spend their time re-reading
+        an AppSpec that S3 would not give (boto3 has already retried what was worth retrying).
+        """
         if self._deployment is None:
-            topology = discover(
-                self.deployment_id, self.aws, with_task_sets=False, appspec_buckets=self.settings.appspec_buckets
-            )
-            self._deployment = dataclasses.replace(topology, task_sets=task_sets_of(self.ecs_targets()))
+            if self._deployment_error is not None:
+                raise type(self._deployment_error)(str(self._deployment_error))
+            try:
+                topology = discover(
+                    self.deployment_id, self.aws, with_task_sets=False, appspec_buckets=self.settings.appspec_buckets
+                )
+                self._deployment = dataclasses.replace(topology, task_sets=task_sets_of(self.ecs_targets()))
+            except CheckError as exc:
+                self._deployment_error = exc
+                raise
         return self._deployment
+
+    def forget_errors(self) -> None:
+        """Forget the reads that failed (discovery, task definitions), so that a retry asks AWS again.
+
+        The runner calls it before a check's next attempt: a policy's ``retries`` exist for errors
+        that may pass, and a remembered error would only be repeated.
+        """
+        self._deployment_error = None
+        for key in [k for k, v in self.cache.items() if isinstance(v, CheckError)]:
+            del self.cache[key]
 
     def ecs_targets(self) -> tuple[dict[str, Any], ...]:
         """CodeDeploy's deployment targets (``ecsTarget``), read once per invocation: live state.

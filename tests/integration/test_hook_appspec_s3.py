@@ -220,6 +220,10 @@ def test_an_unusable_object_fails_with_a_clear_reason(
 
     assert_failed_reading_the_appspec(summary, reason.format(bucket=BUCKET, key=KEY, deployment=deployment_id))
     assert recorded(s3_world, deployment_id) == [("BeforeInstall", "Failed")]
+    # Every BeforeInstall check fails on the same discovery, which asked S3 once (a ZIP bundle not at
+    # all), not once per check.
+    assert len(summary["checks"]) > 1
+    assert [c["operation"] for c in s3_world.s3_calls] == ([] if case == "zip" else ["GetObject"])
 
 
 def test_an_appspec_of_exactly_the_limit_is_read(s3_world: S3World, lambda_context: ContextFactory) -> None:

@@ -16,7 +16,7 @@ from botocore.stub import Stubber
 
 from tests.support.fakes import FakeReporter, FixedContext
 from trafficgate.aws import AwsClients
-from trafficgate.checks.base import Check, CheckResult
+from trafficgate.checks.base import Check, CheckError, CheckResult, Policy
 from trafficgate.config import Settings
 from trafficgate.context import CheckContext
 from trafficgate.discovery import AppSpec, Deployment, TaskDefinitionNotFound, read_task_sets
@@ -86,6 +86,39 @@ def test_task_definition_errors_are_cached_like_answers() -> None:
     for _ in range(2):  # each check of the hook sees the same error, from one call
         with pytest.raises(TaskDefinitionNotFound, match="arn:td not found"):
             ctx.task_definition()
+
+
+def test_a_failed_discovery_fails_every_later_check_without_asking_again_until_a_retry() -> None:
+    ctx = context()
+    codedeploy = ctx.aws.client("codedeploy")
+    with Stubber(codedeploy) as stub:
+        stub.add_client_error("get_deployment", "DeploymentDoesNotExistException", "no d-ABCDEFGH1")
+        for _ in range(3):  # one call: a second would find no stubbed answer and raise another error
+            with pytest.raises(CheckError, match="DeploymentDoesNotExistException"):
+                ctx.deployment()
+        stub.assert_no_pending_responses()
+        # Before a check's next attempt the runner forgets failed reads: this one asks AWS again.
+        stub.add_client_error("get_deployment", "ThrottlingException", "slow down")
+        ctx.forget_errors()
+        with pytest.raises(CheckError, match="ThrottlingException"):
+            ctx.deployment()
+        stub.assert_no_pending_responses()
+
+
+def test_the_runner_forgets_failed_reads_before_a_retry() -> None:
+    seen: list[bool] = []
+
+    class RemembersAnError(Check):
+        def run(self, ctx: CheckContext) -> CheckResult:
+            seen.append("remembered" in ctx.cache)
+            ctx.cache["remembered"] = CheckError("AWS said no")
+            raise CheckError("AWS said no")
+
+    check = RemembersAnError(check_id="x.retried", policy=Policy(retries=1))
+    HookRunner(settings=Settings(), reporter=FakeReporter()).run(
+        Hook.AFTER_INSTALL, EVENT, FixedContext(60_000), plan=[check]
+    )
+    assert seen == [False, False]
 
 
 def _task_set(identifier: str) -> dict[str, Any]:
