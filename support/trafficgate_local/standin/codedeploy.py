@@ -12,7 +12,7 @@ re-exported here, where the rest of the package has always imported them from.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from moto.codedeploy.models import CodeDeployBackend, DeploymentInfo, codedeploy_backends
@@ -36,6 +36,13 @@ from .model import (
     validate_deployment_id,
 )
 from .moto_patch import install, is_installed, operation_names
+from .target_health import (
+    TargetHealthTiming,
+    clear_target_health,
+    set_target_health,
+    set_target_health_timing,
+    target_health_timing,
+)
 
 __all__ = ["HOOK_EVENTS", "PUT_STATUS_OPERATION", "StandIn", "install", "is_installed"]
 
@@ -339,6 +346,52 @@ class StandIn:
                 event.start_time = event.start_time or now
                 event.end_time = now
             touch_targets(self._state, deployment, now)
+
+    # -- target health (ELBv2) -----------------------------------------------------------------
+    def set_target_health_timing(
+        self,
+        *,
+        initial_s: float | None = None,
+        draining_s: float | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> TargetHealthTiming:
+        """Set how long targets read ``initial`` and ``draining`` in this region (None keeps a setting).
+
+        See :mod:`.target_health`: ``initial`` (``Elb.RegistrationInProgress`` after registration,
+        ``Elb.InitialHealthChecking`` after the group comes into use) lasts ``initial_s``;
+        ``draining`` (``Target.DeregistrationInProgress``) lasts ``draining_s``. Both are 0 until
+        set. ``clock`` replaces ``time.monotonic`` (in-process only).
+
+        Returns
+        -------
+        TargetHealthTiming
+            The settings now in force.
+        """
+        return set_target_health_timing(
+            self.region_name, initial_s=initial_s, draining_s=draining_s, clock=clock, account_id=self.account_id
+        )
+
+    def target_health_timing(self) -> TargetHealthTiming:
+        """Return the ``initial`` / ``draining`` settings in force in this region."""
+        return target_health_timing(self.region_name, account_id=self.account_id)
+
+    def set_target_health(
+        self,
+        target_group_arn: str,
+        target_id: str,
+        port: int | None = None,
+        state: str = "unhealthy",
+        reason: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Make ``DescribeTargetHealth`` report ``state`` for one registered target, whatever else holds."""
+        set_target_health(
+            self.region_name, target_group_arn, target_id, port, state, reason, description, account_id=self.account_id
+        )
+
+    def clear_target_health(self, target_group_arn: str) -> None:
+        """Forget every override of a target group: the modelled states apply again."""
+        clear_target_health(self.region_name, target_group_arn, account_id=self.account_id)
 
     # -- reset ---------------------------------------------------------------------------------
     def reset(self) -> None:
