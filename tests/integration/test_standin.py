@@ -24,6 +24,7 @@ from moto.codedeploy.models import CodeDeployBackend
 from moto.codedeploy.responses import CodeDeployResponse
 
 from tests.support.lambda_env import EVENTS, load_event
+from tests.support.shapes import assert_fits
 from trafficgate.hooks import Hook
 from trafficgate_local.standin import (
     ECS_LIFECYCLE_EVENTS,
@@ -698,3 +699,129 @@ def test_every_sample_event_can_be_seeded(harness: Harness) -> None:
     assert sorted(r.lifecycle_event_name for r in harness.control.statuses(deployment_id)) == sorted(
         hook.value for hook in samples
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# lifecycle events: one in progress at a time, in CodeDeploy's order
+# ---------------------------------------------------------------------------------------------
+def _target(client: Any, deployment_id: str) -> dict[str, Any]:
+    answer = client.get_deployment_target(deploymentId=deployment_id, targetId=TARGET_ID)
+    assert_fits("codedeploy", "GetDeploymentTarget", answer)
+    target: dict[str, Any] = answer["deploymentTarget"]["ecsTarget"]
+    return target
+
+
+def _statuses(client: Any, deployment_id: str) -> list[str]:
+    return [e["status"] for e in _target(client, deployment_id)["lifecycleEvents"]]
+
+
+def _assert_in_order(events: list[dict[str, Any]], current: str) -> None:
+    """``current`` is the one event in progress; those before it succeeded, those after it wait."""
+    position = ECS_LIFECYCLE_EVENTS.index(current)
+    assert [e["lifecycleEventName"] for e in events] == list(ECS_LIFECYCLE_EVENTS)
+    expected = ["Succeeded"] * position + ["InProgress"] + ["Pending"] * (len(ECS_LIFECYCLE_EVENTS) - position - 1)
+    assert [e["status"] for e in events] == expected
+    for event in events:
+        # Times only once they happened: a start from InProgress on, an end once it ended; never null.
+        assert ("startTime" in event) == (event["status"] != "Pending"), event
+        assert ("endTime" in event) == (event["status"] == "Succeeded"), event
+        assert "diagnostics" not in event  # ECS hooks have no diagnostics
+
+
+def test_registering_a_hook_moves_the_deployment_to_its_event(harness: Harness, deployment: str) -> None:
+    client = harness.client()
+    info = client.get_deployment(deploymentId=deployment)["deploymentInfo"]
+    assert info["status"] == "Created" and "startTime" not in info
+    assert set(_statuses(client, deployment)) == {"Pending"}
+
+    execution_id = harness.control.register_hook_execution(deployment, "AfterInstall")
+
+    _assert_in_order(_target(client, deployment)["lifecycleEvents"], "AfterInstall")
+    info = client.get_deployment(deploymentId=deployment)["deploymentInfo"]
+    assert info["status"] == "InProgress" and info["startTime"] >= info["createTime"]
+    assert "completeTime" not in info
+
+    client.put_lifecycle_event_hook_execution_status(
+        deploymentId=deployment, lifecycleEventHookExecutionId=execution_id, status="Succeeded"
+    )
+    assert "InProgress" not in _statuses(client, deployment)  # until CodeDeploy moves on
+    harness.control.set_lifecycle_event_status(deployment, "AllowTestTraffic", "InProgress")
+    _assert_in_order(_target(client, deployment)["lifecycleEvents"], "AllowTestTraffic")
+    harness.control.register_hook_execution(deployment, "AfterAllowTraffic")
+    _assert_in_order(_target(client, deployment)["lifecycleEvents"], "AfterAllowTraffic")
+
+
+@pytest.mark.parametrize(
+    "sequence",
+    [
+        ["BeforeInstall", "AfterInstall", "AfterAllowTestTraffic", "BeforeAllowTraffic", "AfterAllowTraffic"],
+        ["AfterAllowTraffic", "BeforeInstall", "AfterAllowTestTraffic", "AfterInstall"],  # backwards too
+    ],
+)
+def test_exactly_one_event_is_in_progress_whatever_is_registered(
+    harness: Harness, deployment: str, sequence: list[str]
+) -> None:
+    client = harness.client()
+    for event in sequence:
+        harness.control.register_hook_execution(deployment, event)
+        statuses = _statuses(client, deployment)
+        assert statuses.count("InProgress") == 1, (event, statuses)
+        _assert_in_order(_target(client, deployment)["lifecycleEvents"], event)
+
+
+def test_a_failed_hook_ends_its_event_and_nothing_moves_on(harness: Harness, deployment: str) -> None:
+    client = harness.client()
+    execution_id = harness.control.register_hook_execution(deployment, "AfterAllowTestTraffic")
+    client.put_lifecycle_event_hook_execution_status(
+        deploymentId=deployment, lifecycleEventHookExecutionId=execution_id, status="Failed"
+    )
+    events = _target(client, deployment)["lifecycleEvents"]
+    assert [e["status"] for e in events] == ["Succeeded"] * 4 + ["Failed"] + ["Pending"] * 3
+    assert events[4]["startTime"] <= events[4]["endTime"]
+
+
+def test_a_hook_registered_ahead_of_time_leaves_the_lifecycle_alone(harness: Harness, deployment: str) -> None:
+    # How sample events are seeded: all five at once, each invoked later in any order.
+    client = harness.client()
+    executions = {
+        event: harness.control.register_hook_execution(deployment, event, start_event=False)
+        for event in ("AfterInstall", "BeforeInstall")
+    }
+    assert set(_statuses(client, deployment)) == {"Pending"}
+    assert client.get_deployment(deploymentId=deployment)["deploymentInfo"]["status"] == "Created"
+
+    client.put_lifecycle_event_hook_execution_status(
+        deploymentId=deployment, lifecycleEventHookExecutionId=executions["AfterInstall"], status="Succeeded"
+    )
+    statuses = dict(zip(ECS_LIFECYCLE_EVENTS, _statuses(client, deployment), strict=True))
+    assert statuses["AfterInstall"] == "Succeeded"
+    assert {s for name, s in statuses.items() if name != "AfterInstall"} == {"Pending"}
+
+
+def test_deployment_status_and_its_complete_time(harness: Harness, deployment: str) -> None:
+    client = harness.client()
+    harness.control.register_hook_execution(deployment, "BeforeInstall")
+
+    harness.control.set_deployment_status(deployment, "Failed")
+
+    info = client.get_deployment(deploymentId=deployment)["deploymentInfo"]
+    assert info["status"] == "Failed"
+    assert info["createTime"] <= info["startTime"] <= info["completeTime"]
+    with pytest.raises(StandInError, match="deployment status 'Done' is not one of Created, Queued"):
+        harness.control.set_deployment_status(deployment, "Done")
+
+
+def test_admin_refuses_a_start_event_that_is_not_a_boolean(standin_server: StandInServer, region: str) -> None:
+    admin = standin_server.admin(region)
+    deployment_id = admin.create_ecs_deployment(deployment_id=FIXED_ID)
+    try:
+        answer = requests.post(
+            f"{standin_server.endpoint_url}/_trafficgate/hook-executions",
+            json={"deploymentId": deployment_id, "lifecycleEventName": "AfterInstall", "startEvent": "no"},
+            timeout=10,
+        )
+        assert answer.status_code == 400
+        assert "'startEvent' must be true or false" in answer.json()["message"]
+    finally:
+        admin.reset_moto()
+        admin.close()

@@ -349,8 +349,8 @@ class Rehearsal:
         self._set_deployment_status("Succeeded")
 
     def _set_deployment_status(self, status: str) -> None:
-        # moto has no StopDeployment; the stand-in's own backend object carries the status.
-        self.stand_in.backend.deployments[self.deployment_id].status = status
+        # moto has no StopDeployment; the stand-in sets the status (and the completeTime) itself.
+        self.stand_in.set_deployment_status(self.deployment_id, status)
 
 
 def _restore_environ(saved: dict[str, str]) -> None:

@@ -14,7 +14,8 @@ Method   Path (under ``/_trafficgate``)  Action
 GET      ``/health``                     liveness and the server's default region
 POST     ``/deployments``                seed an ECS deployment (optionally with a fixed id)
 POST     ``/deployments/rename``         ``{oldId, newId}``
-POST     ``/hook-executions``            register a hook execution id
+POST     ``/hook-executions``            register a hook execution id (``startEvent: false``:
+                                         ahead of time, the lifecycle stays where it is)
 GET      ``/statuses``                   accepted status reports (``?deploymentId=``)
 GET      ``/calls``                      every Put call, rejected ones included
 GET      ``/faults``                     pending faults
@@ -23,6 +24,7 @@ DELETE   ``/faults``                     drop pending faults
 POST     ``/task-sets``                  replace a target's task sets
 POST     ``/target-status``              set a target's status
 POST     ``/lifecycle-events``           set a lifecycle event's status
+POST     ``/deployment-status``          set a deployment's status (a final one ends it)
 GET      ``/target-health-timing``       ``{initialSeconds, drainingSeconds}`` in force
 POST     ``/target-health-timing``       set either or both (seconds, 0-3600)
 POST     ``/target-health``              override one target's state (``targetGroupArn``,
@@ -87,10 +89,14 @@ def _rename_deployment(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
 
 
 def _register(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
+    start_event = args.get("startEvent", True)
+    if not isinstance(start_event, bool):
+        raise StandInError(f"'startEvent' must be true or false, not {start_event!r}")
     execution_id = stand_in.register_hook_execution(
         _required(args, "deploymentId"),
         _required(args, "lifecycleEventName"),
         args.get("lifecycleEventHookExecutionId"),
+        start_event=start_event,
     )
     return {"lifecycleEventHookExecutionId": execution_id}
 
@@ -142,6 +148,11 @@ def _lifecycle_event(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
     stand_in.set_lifecycle_event_status(
         _required(args, "deploymentId"), _required(args, "lifecycleEventName"), _required(args, "status")
     )
+    return {"ok": True}
+
+
+def _deployment_status(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
+    stand_in.set_deployment_status(_required(args, "deploymentId"), _required(args, "status"))
     return {"ok": True}
 
 
@@ -200,6 +211,7 @@ ROUTES: dict[tuple[str, str], _Handler] = {
     ("POST", "/task-sets"): _task_sets,
     ("POST", "/target-status"): _target_status,
     ("POST", "/lifecycle-events"): _lifecycle_event,
+    ("POST", "/deployment-status"): _deployment_status,
     ("GET", "/target-health-timing"): _timing,
     ("POST", "/target-health-timing"): _set_timing,
     ("POST", "/target-health"): _set_target_health,

@@ -101,12 +101,19 @@ class StandInAdmin:
         self._call("POST", "/deployments/rename", {"oldId": old_id, "newId": new_id})
 
     def register_hook_execution(
-        self, deployment_id: str, lifecycle_event_name: str, execution_id: str | None = None
+        self,
+        deployment_id: str,
+        lifecycle_event_name: str,
+        execution_id: str | None = None,
+        *,
+        start_event: bool = True,
     ) -> str:
         """Register a lifecycle hook execution id; see :meth:`StandIn.register_hook_execution`."""
-        body = {"deploymentId": deployment_id, "lifecycleEventName": lifecycle_event_name}
+        body: dict[str, Any] = {"deploymentId": deployment_id, "lifecycleEventName": lifecycle_event_name}
         if execution_id is not None:
             body["lifecycleEventHookExecutionId"] = execution_id
+        if not start_event:
+            body["startEvent"] = False
         return str(self._call("POST", "/hook-executions", body)["lifecycleEventHookExecutionId"])
 
     def statuses(self, deployment_id: str | None = None) -> list[StatusRecord]:
@@ -170,6 +177,10 @@ class StandInAdmin:
         """Set a lifecycle event's status directly."""
         body = {"deploymentId": deployment_id, "lifecycleEventName": lifecycle_event_name, "status": status}
         self._call("POST", "/lifecycle-events", body)
+
+    def set_deployment_status(self, deployment_id: str, status: str) -> None:
+        """Set a deployment's status; see :meth:`StandIn.set_deployment_status`."""
+        self._call("POST", "/deployment-status", {"deploymentId": deployment_id, "status": status})
 
     def set_target_health_timing(
         self, *, initial_s: float | None = None, draining_s: float | None = None

@@ -18,11 +18,20 @@ from typing import Any
 from moto.codedeploy.models import CodeDeployBackend, DeploymentInfo, codedeploy_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from .deployments import deployment_target_ids, extension_state, rename_deployment, target_state, touch_targets
+from .deployments import (
+    deployment_target_ids,
+    extension_state,
+    rename_deployment,
+    start_lifecycle_event,
+    target_state,
+    touch_targets,
+)
 from .exceptions import StandInError
 from .hook_status import HOOK_EVENTS, PUT_STATUS_OPERATION
 from .model import (
+    DEPLOYMENT_STATUSES,
     ECS_LIFECYCLE_EVENTS,
+    FINAL_DEPLOYMENT_STATUSES,
     LIFECYCLE_EVENT_STATUSES,
     TARGET_STATUSES,
     ExtensionState,
@@ -176,12 +185,19 @@ class StandIn:
 
     # -- hooks ---------------------------------------------------------------------------------
     def register_hook_execution(
-        self, deployment_id: str, lifecycle_event_name: str, execution_id: str | None = None
+        self,
+        deployment_id: str,
+        lifecycle_event_name: str,
+        execution_id: str | None = None,
+        *,
+        start_event: bool = True,
     ) -> str:
         """Hand out a lifecycle hook execution id, as CodeDeploy does when it invokes a hook.
 
-        Only registered ids are accepted by PutLifecycleEventHookExecutionStatus. Registering marks
-        the lifecycle event ``InProgress`` (with a start time) until the hook reports.
+        Only registered ids are accepted by PutLifecycleEventHookExecutionStatus. Registering moves
+        the deployment to that lifecycle event, as CodeDeploy does before it invokes the hook: the
+        event is the one ``InProgress`` (with a start time) until the hook reports, the events
+        before it have ``Succeeded`` and those after it are ``Pending``.
 
         Parameters
         ----------
@@ -192,6 +208,10 @@ class StandIn:
         execution_id : str, optional
             A fixed id (e.g. from a sample event); a realistic opaque id is generated when omitted.
             Registering the same id for the same event again is a no-op.
+        start_event : bool, optional
+            False registers the id ahead of time and leaves the lifecycle events alone: for sample
+            events seeded together, each invoked later in any order (the lifecycle then shows no
+            event in progress, and a report still ends the event it names).
 
         Returns
         -------
@@ -216,9 +236,8 @@ class StandIn:
             deployment_state.executions[execution_id] = HookExecution(
                 deployment_id, lifecycle_event_name, execution_id, registered_at=now
             )
-            event = deployment_state.events[lifecycle_event_name]
-            event.status, event.start_time, event.end_time = "InProgress", now, None
-            touch_targets(state, deployment, now)
+            if start_event:
+                start_lifecycle_event(state, deployment, lifecycle_event_name, now)
         return execution_id
 
     def statuses(self, deployment_id: str | None = None) -> list[StatusRecord]:
@@ -328,7 +347,12 @@ class StandIn:
             target.last_updated_at = utc_now()
 
     def set_lifecycle_event_status(self, deployment_id: str, lifecycle_event_name: str, status: str) -> None:
-        """Set a lifecycle event's status directly, e.g. ``Install`` or ``AllowTraffic`` (no hook)."""
+        """Set a lifecycle event's status directly, e.g. ``Install`` or ``AllowTraffic`` (no hook).
+
+        ``InProgress`` moves the deployment to that event, as :meth:`register_hook_execution` does
+        (one event in progress; earlier ones ``Succeeded``, later ones ``Pending``). Any other
+        status is set on that event alone.
+        """
         if lifecycle_event_name not in ECS_LIFECYCLE_EVENTS:
             raise StandInError(
                 f"lifecycle event {lifecycle_event_name!r} is not one of {', '.join(ECS_LIFECYCLE_EVENTS)}"
@@ -338,14 +362,34 @@ class StandIn:
         deployment = self._deployment(deployment_id)
         now = utc_now()
         with self._state.lock:
+            if status == "InProgress":
+                start_lifecycle_event(self._state, deployment, lifecycle_event_name, now)
+                return
             event = self._state.deployment(deployment_id).events[lifecycle_event_name]
             event.status = status
-            if status == "InProgress":
-                event.start_time, event.end_time = now, None
-            elif status != "Pending":
+            if status == "Pending":
+                event.start_time = event.end_time = None
+            else:
                 event.start_time = event.start_time or now
                 event.end_time = now
             touch_targets(self._state, deployment, now)
+
+    def set_deployment_status(self, deployment_id: str, status: str) -> None:
+        """Set a deployment's ``status`` (moto has no StopDeployment, and never ends a deployment itself).
+
+        ``Succeeded``, ``Failed`` and ``Stopped`` end it: GetDeployment then has a ``completeTime``.
+        """
+        if status not in DEPLOYMENT_STATUSES:
+            raise StandInError(f"deployment status {status!r} is not one of {', '.join(DEPLOYMENT_STATUSES)}")
+        deployment = self._deployment(deployment_id)
+        now = utc_now()
+        with self._state.lock:
+            deployment.status = status
+            if status in FINAL_DEPLOYMENT_STATUSES:
+                deployment.start_time = deployment.start_time or now
+                deployment.complete_time = now
+            else:
+                deployment.complete_time = None
 
     # -- target health (ELBv2) -----------------------------------------------------------------
     def set_target_health_timing(

@@ -25,6 +25,7 @@ from .exceptions import (
 )
 from .model import (
     DEPLOYMENT_ID_PATTERN,
+    ECS_LIFECYCLE_EVENTS,
     ExtensionState,
     TargetState,
     new_deployment_id,
@@ -38,6 +39,7 @@ __all__ = [
     "extension_state",
     "rename_deployment",
     "require_deployment",
+    "start_lifecycle_event",
     "target_state",
     "touch_targets",
 ]
@@ -112,6 +114,33 @@ def touch_targets(state: ExtensionState, deployment: DeploymentInfo, when: datet
     """Set every target's ``lastUpdatedAt`` to ``when``, as the service does on each lifecycle change."""
     for target_id in deployment_target_ids(deployment):
         target_state(state, deployment, target_id).last_updated_at = when
+
+
+def start_lifecycle_event(state: ExtensionState, deployment: DeploymentInfo, name: str, when: datetime) -> None:
+    """Move a deployment to lifecycle event ``name``, as CodeDeploy runs them; call with ``state.lock`` held.
+
+    CodeDeploy runs an ECS deployment's events one at a time, in :data:`ECS_LIFECYCLE_EVENTS` order.
+    So ``name`` becomes the one event ``InProgress``; the events before it that had not ended
+    have ``Succeeded`` (the deployment could not have got here otherwise), and the events after it
+    are ``Pending`` again. The deployment itself is ``InProgress`` from its first event on.
+    """
+    events = state.deployment(deployment.deployment_id).events
+    position = ECS_LIFECYCLE_EVENTS.index(name)
+    for index, event_name in enumerate(ECS_LIFECYCLE_EVENTS):
+        event = events[event_name]
+        if index < position:
+            if event.status in ("Pending", "InProgress"):
+                event.status = "Succeeded"
+                event.start_time = event.start_time or when
+                event.end_time = when
+        elif index == position:
+            event.status, event.start_time, event.end_time = "InProgress", when, None
+        else:
+            event.status, event.start_time, event.end_time = "Pending", None, None
+    if deployment.status in ("Created", "Queued", "Ready"):
+        deployment.status = "InProgress"
+        deployment.start_time = deployment.start_time or when
+    touch_targets(state, deployment, when)
 
 
 def rename_deployment(backend: CodeDeployBackend, old_id: str, new_id: str) -> None:
