@@ -341,6 +341,21 @@ def test_timing_through_the_admin_api(served: Elb) -> None:
         time.sleep(0.05)
 
 
+def test_first_checks_and_draining_through_the_admin_api(served: Elb) -> None:
+    # Long windows, so that the server's clock cannot end them between two reads; then none at all.
+    served.control.set_target_health_timing(initial_s=3600, draining_s=3600)
+    listener = served.listener(served.blue)
+    served.register("10.7.1.5", "10.7.1.6")
+    assert served.health() == {"10.7.1.5": NOT_IN_USE, "10.7.1.6": NOT_IN_USE}
+
+    served.forward(listener, {served.green: 1})
+    served.client.deregister_targets(TargetGroupArn=served.green, Targets=[{"Id": "10.7.1.6", "Port": 8080}])
+    assert served.health() == {"10.7.1.5": FIRST_CHECKS, "10.7.1.6": DRAINING}
+
+    served.control.set_target_health_timing(initial_s=0, draining_s=0)
+    assert served.health() == {"10.7.1.5": HEALTHY}
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

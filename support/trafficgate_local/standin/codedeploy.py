@@ -2,8 +2,10 @@
 
 Tests, the admin endpoints and the rehearsal drive a deployment through it the way CodeDeploy
 itself would: seed an ECS deployment, hand out hook execution ids, read what the hooks reported,
-inject faults, set task sets and target and lifecycle-event statuses, reset. The API calls a hook
-makes are moto's, extended by :func:`~.moto_patch.install`.
+inject faults, set task sets and target, lifecycle-event and deployment statuses, reset. It also
+sets how long ELBv2 targets read ``initial`` and ``draining`` and overrides a target's health
+(:mod:`.target_health`), for the same (account, region). The API calls a hook makes are moto's,
+extended by :func:`~.moto_patch.install`.
 
 :data:`HOOK_EVENTS`, :data:`PUT_STATUS_OPERATION`, :func:`install` and :func:`is_installed` are
 re-exported here, where the rest of the package has always imported them from.
