@@ -287,6 +287,7 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
         env=env,
         plan=Path(args.plan) if args.plan else None,
         check_paths=tuple(Path(p) for p in args.check_path or []),
+        target_initial_s=args.target_initial_s,
     )
     try:
         options.validate()
@@ -367,6 +368,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--green-cmd", help="command that starts your green app on $PORT")
     p.add_argument("--requests", type=int, help="probe requests per burst (TRAFFICGATE_PROBE_REQUESTS)")
     p.add_argument("--hook-timeout", type=float, help="function timeout in seconds (default: the template's)")
+    p.add_argument(
+        "--target-initial-s",
+        type=float,
+        metavar="SECONDS",
+        help="how long green's targets read initial once a listener forwards to them (default: 30 s x time scale)",
+    )
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="extra function environment variable")
     p.add_argument("--plan", help="check plan file (YAML or JSON) the hooks use instead of the built-in plans")
     p.add_argument("--check-path", action="append", metavar="DIR", help="directory holding custom check modules")

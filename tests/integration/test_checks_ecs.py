@@ -197,13 +197,81 @@ def test_missing_green_task_set_fails_naming_it(world: World) -> None:
 
 
 # --- elb.targets_healthy ----------------------------------------------------------------------
+def _test_listener_to_green(world: World) -> None:
+    """What AllowTestTraffic does: a listener forwards to green, so the load balancer judges its targets."""
+    boto3.client("elbv2").create_listener(
+        LoadBalancerArn=world.lb_arn,
+        Protocol="HTTP",
+        Port=8443,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": world.green_tg}],
+    )
+
+
+class SimulatedTimeContext(CheckContext):
+    """A check context whose waits move the stand-in's target-health clock instead of sleeping."""
+
+    clock: FakeClock | None = None
+
+    def sleep(self, seconds: float) -> bool:
+        assert self.clock is not None
+        self.clock.now += seconds
+        return True
+
+
+@dataclass
+class FakeClock:
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_healthy_targets_pass(world: World) -> None:
+    _test_listener_to_green(world)
     boto3.client("elbv2").register_targets(
         TargetGroupArn=world.green_tg, Targets=[{"Id": "10.0.1.5", "Port": 8080}, {"Id": "10.0.2.7", "Port": 8080}]
     )
     result = TargetsHealthy().run(make_ctx(world))
     assert result.outcome is Outcome.PASS, result.reason
     assert result.reason == "2/2 targets healthy in green target group shop-green"
+
+
+def test_unused_targets_pass_at_after_install_with_a_note(world: World) -> None:
+    # Only the production listener exists, and it forwards to blue: green reads unused (Target.NotInUse).
+    boto3.client("elbv2").register_targets(TargetGroupArn=world.green_tg, Targets=[{"Id": "10.0.1.5", "Port": 8080}])
+    result = TargetsHealthy(timeout_s=0).run(make_ctx(world))
+    assert result.outcome is Outcome.PASS, result.reason
+    assert result.reason.startswith("1/1 targets unused in green target group shop-green: no listener forwards")
+    assert result.warnings and "the task set and the stopped tasks judge green for now" in result.warnings[0]
+
+
+def test_unused_targets_fail_from_after_allow_test_traffic_on(world: World) -> None:
+    boto3.client("elbv2").register_targets(TargetGroupArn=world.green_tg, Targets=[{"Id": "10.0.1.5", "Port": 8080}])
+    ctx = dataclasses.replace(make_ctx(world), hook=Hook.AFTER_ALLOW_TEST_TRAFFIC)
+    result = TargetsHealthy(timeout_s=0).run(ctx)
+    assert result.outcome is Outcome.FAIL
+    assert re.fullmatch(
+        r"1/1 targets not healthy in green target group shop-green after \d+ s: 10\.0\.1\.5:8080 unused "
+        r"\(Target\.NotInUse: Target group is not configured to receive traffic from the load balancer\)",
+        result.reason,
+    ), result.reason
+
+
+def test_initial_targets_are_polled_until_healthy(world: World) -> None:
+    # The stand-in keeps a newly registered target initial for 5 s of its clock; each wait of the
+    # check moves that clock by the interval it waits, so only later reads can see healthy.
+    clock = FakeClock()
+    world.stand_in.set_target_health_timing(initial_s=5, clock=clock)
+    _test_listener_to_green(world)
+    boto3.client("elbv2").register_targets(TargetGroupArn=world.green_tg, Targets=[{"Id": "10.0.1.5", "Port": 8080}])
+    ctx = SimulatedTimeContext(**{f.name: getattr(make_ctx(world), f.name) for f in dataclasses.fields(CheckContext)})
+    ctx.clock = clock
+
+    result = TargetsHealthy(timeout_s=60, poll_interval_s=2).run(ctx)
+
+    assert result.outcome is Outcome.PASS, result.reason
+    assert result.reason == "1/1 targets healthy in green target group shop-green (seen: initial -> healthy)"
+    assert clock.now == 1006.0  # read at 0, 2 and 4 s (initial), at 6 s (healthy)
 
 
 def test_unhealthy_target_is_named_with_its_reason(world: World) -> None:

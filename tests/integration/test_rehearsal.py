@@ -80,6 +80,22 @@ def prod_steps(result: RehearsalResult) -> list[int]:
     return [e["green_percent"] for e in result.timeline if e["kind"] == "traffic" and e.get("listener") == "prod"]
 
 
+def green_health(result: RehearsalResult) -> list[str]:
+    """Green's target health, each time the timeline recorded a change (``unused (Target.NotInUse)``, ...)."""
+    return [e["current"] for e in result.timeline if e["kind"] == "target-health"]
+
+
+def check_of(result: RehearsalResult, hook: str, check_id: str) -> dict[str, Any]:
+    [run] = [h for h in result.hooks if h.hook == hook]
+    assert run.summary is not None
+    [check] = [c for c in run.summary["checks"] if c["id"] == check_id]
+    return dict(check)
+
+
+UNUSED = "unused (Target.NotInUse)"
+FIRST_CHECKS = "initial (Elb.InitialHealthChecking)"
+
+
 def assert_rolled_back_at_test_traffic(result: RehearsalResult) -> None:
     assert result.status == "Failed"
     assert result.failed_hook == "AfterAllowTestTraffic"
@@ -108,6 +124,44 @@ def test_healthy_green_succeeds_and_every_status_comes_from_the_stand_in() -> No
         (h.hook, h.execution_id, "Succeeded") for h in result.hooks
     ]
     assert rehearsal.stand_in.backend.deployments[result.deployment_id].status == "Succeeded"
+    # Green's targets as the load balancer reports them: unused until AllowTestTraffic, then their
+    # first health checks (initial: seen unless a loaded machine read them only afterwards), then healthy.
+    health = green_health(result)
+    assert health[0] == UNUSED and health[-1] == "healthy", health
+    assert set(health[1:-1]) <= {FIRST_CHECKS}, health
+    after_install = check_of(result, "AfterInstall", "elb.targets_healthy")
+    assert after_install["outcome"] == "pass"
+    assert "1/1 targets unused in green target group trafficgate-green" in after_install["reason"]
+    test_traffic = check_of(result, "AfterAllowTestTraffic", "elb.targets_healthy")
+    assert test_traffic["reason"].startswith("1/1 targets healthy in green target group trafficgate-green")
+
+
+def test_timeline_prints_the_target_health_transitions() -> None:
+    out = io.StringIO()
+    result = rehearse(options(), out=out)
+
+    assert result.status == "Succeeded", result.reason
+    lines = [line for line in out.getvalue().splitlines() if "target health of trafficgate-green" in line]
+    assert lines[0].endswith(f"target health of trafficgate-green: {UNUSED}")
+    assert lines[-1].endswith(" → healthy")
+    assert all(" → " in line for line in lines[1:])
+    # Each line follows the one before: "A → B" then "B → C".
+    changes = [line.split(": ", 1)[1].split(" → ") for line in lines[1:]]
+    assert [before for before, _ in changes] == [UNUSED] + [after for _, after in changes[:-1]]
+
+
+def test_first_health_checks_that_never_end_fail_after_allow_test_traffic() -> None:
+    # Proves: green's targets behind the test listener must be healthy, not merely registered. An hour
+    # of first health checks (the longest the stand-in allows) is never waited out by the conductor,
+    # and with no steady timeout elb.targets_healthy judges the first answer it gets: initial.
+    rehearsal = Rehearsal(options(target_initial_s=3600, env={"TRAFFICGATE_STEADY_TIMEOUT_S": "0"}), out=io.StringIO())
+    result = rehearsal.run()
+
+    assert_rolled_back_at_test_traffic(result)
+    assert result.reason.startswith("AfterAllowTestTraffic Failed: elb.targets_healthy: 1/1 targets not healthy")
+    assert "initial (Elb.InitialHealthChecking: Initial health checks in progress)" in result.reason
+    # The rollback takes the test listener off green: nothing forwards to it any more.
+    assert green_health(result) == [UNUSED, FIRST_CHECKS, UNUSED]
 
 
 @pytest.fixture
@@ -138,6 +192,7 @@ def test_unhealthy_green_rolls_back_at_after_allow_test_traffic(scenario: str) -
         ("AfterAllowTestTraffic", "Failed"),
     ]
     assert rehearsal.stand_in.backend.deployments[result.deployment_id].status == "Failed"
+    assert green_health(result)[-1] == UNUSED  # rolled back: the test listener forwards to blue again
 
 
 @pytest.mark.parametrize("scenario", sorted(AWS_SIDE_SCENARIOS))

@@ -7,6 +7,7 @@ same methods and return types, so one test body covers both modes.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from moto.codedeploy.models import CodeDeployBackend
 from moto.codedeploy.responses import CodeDeployResponse
 
 from tests.support.lambda_env import EVENTS, load_event
+from tests.support.shapes import assert_fits
 from trafficgate.hooks import Hook
 from trafficgate_local.standin import (
     ECS_LIFECYCLE_EVENTS,
@@ -698,3 +700,274 @@ def test_every_sample_event_can_be_seeded(harness: Harness) -> None:
     assert sorted(r.lifecycle_event_name for r in harness.control.statuses(deployment_id)) == sorted(
         hook.value for hook in samples
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# lifecycle events: one in progress at a time, in CodeDeploy's order
+# ---------------------------------------------------------------------------------------------
+def _target(client: Any, deployment_id: str) -> dict[str, Any]:
+    answer = client.get_deployment_target(deploymentId=deployment_id, targetId=TARGET_ID)
+    assert_fits("codedeploy", "GetDeploymentTarget", answer)
+    target: dict[str, Any] = answer["deploymentTarget"]["ecsTarget"]
+    return target
+
+
+def _statuses(client: Any, deployment_id: str) -> list[str]:
+    return [e["status"] for e in _target(client, deployment_id)["lifecycleEvents"]]
+
+
+def _assert_in_order(events: list[dict[str, Any]], current: str) -> None:
+    """``current`` is the one event in progress; those before it succeeded, those after it wait."""
+    position = ECS_LIFECYCLE_EVENTS.index(current)
+    assert [e["lifecycleEventName"] for e in events] == list(ECS_LIFECYCLE_EVENTS)
+    expected = ["Succeeded"] * position + ["InProgress"] + ["Pending"] * (len(ECS_LIFECYCLE_EVENTS) - position - 1)
+    assert [e["status"] for e in events] == expected
+    for event in events:
+        # Times only once they happened: a start from InProgress on, an end once it ended; never null.
+        assert ("startTime" in event) == (event["status"] != "Pending"), event
+        assert ("endTime" in event) == (event["status"] == "Succeeded"), event
+        assert "diagnostics" not in event  # ECS hooks have no diagnostics
+
+
+def test_registering_a_hook_moves_the_deployment_to_its_event(harness: Harness, deployment: str) -> None:
+    client = harness.client()
+    info = client.get_deployment(deploymentId=deployment)["deploymentInfo"]
+    assert info["status"] == "Created" and "startTime" not in info
+    assert set(_statuses(client, deployment)) == {"Pending"}
+
+    execution_id = harness.control.register_hook_execution(deployment, "AfterInstall")
+
+    _assert_in_order(_target(client, deployment)["lifecycleEvents"], "AfterInstall")
+    info = client.get_deployment(deploymentId=deployment)["deploymentInfo"]
+    assert info["status"] == "InProgress" and info["startTime"] >= info["createTime"]
+    assert "completeTime" not in info
+
+    client.put_lifecycle_event_hook_execution_status(
+        deploymentId=deployment, lifecycleEventHookExecutionId=execution_id, status="Succeeded"
+    )
+    assert "InProgress" not in _statuses(client, deployment)  # until CodeDeploy moves on
+    harness.control.set_lifecycle_event_status(deployment, "AllowTestTraffic", "InProgress")
+    _assert_in_order(_target(client, deployment)["lifecycleEvents"], "AllowTestTraffic")
+    harness.control.register_hook_execution(deployment, "AfterAllowTraffic")
+    _assert_in_order(_target(client, deployment)["lifecycleEvents"], "AfterAllowTraffic")
+
+
+@pytest.mark.parametrize(
+    "sequence",
+    [
+        ["BeforeInstall", "AfterInstall", "AfterAllowTestTraffic", "BeforeAllowTraffic", "AfterAllowTraffic"],
+        ["AfterAllowTraffic", "BeforeInstall", "AfterAllowTestTraffic", "AfterInstall"],  # backwards too
+    ],
+)
+def test_exactly_one_event_is_in_progress_whatever_is_registered(
+    harness: Harness, deployment: str, sequence: list[str]
+) -> None:
+    client = harness.client()
+    for event in sequence:
+        harness.control.register_hook_execution(deployment, event)
+        statuses = _statuses(client, deployment)
+        assert statuses.count("InProgress") == 1, (event, statuses)
+        _assert_in_order(_target(client, deployment)["lifecycleEvents"], event)
+
+
+def test_a_failed_hook_ends_its_event_and_nothing_moves_on(harness: Harness, deployment: str) -> None:
+    client = harness.client()
+    execution_id = harness.control.register_hook_execution(deployment, "AfterAllowTestTraffic")
+    client.put_lifecycle_event_hook_execution_status(
+        deploymentId=deployment, lifecycleEventHookExecutionId=execution_id, status="Failed"
+    )
+    events = _target(client, deployment)["lifecycleEvents"]
+    assert [e["status"] for e in events] == ["Succeeded"] * 4 + ["Failed"] + ["Pending"] * 3
+    assert events[4]["startTime"] <= events[4]["endTime"]
+
+
+def test_a_hook_registered_ahead_of_time_leaves_the_lifecycle_alone(harness: Harness, deployment: str) -> None:
+    # How sample events are seeded: all five at once, each invoked later in any order.
+    client = harness.client()
+    executions = {
+        event: harness.control.register_hook_execution(deployment, event, start_event=False)
+        for event in ("AfterInstall", "BeforeInstall")
+    }
+    assert set(_statuses(client, deployment)) == {"Pending"}
+    assert client.get_deployment(deploymentId=deployment)["deploymentInfo"]["status"] == "Created"
+
+    client.put_lifecycle_event_hook_execution_status(
+        deploymentId=deployment, lifecycleEventHookExecutionId=executions["AfterInstall"], status="Succeeded"
+    )
+    statuses = dict(zip(ECS_LIFECYCLE_EVENTS, _statuses(client, deployment), strict=True))
+    assert statuses["AfterInstall"] == "Succeeded"
+    assert {s for name, s in statuses.items() if name != "AfterInstall"} == {"Pending"}
+
+
+def test_deployment_status_and_its_complete_time(harness: Harness, deployment: str) -> None:
+    client = harness.client()
+    harness.control.register_hook_execution(deployment, "BeforeInstall")
+
+    harness.control.set_deployment_status(deployment, "Failed")
+
+    info = client.get_deployment(deploymentId=deployment)["deploymentInfo"]
+    assert info["status"] == "Failed"
+    assert info["createTime"] <= info["startTime"] <= info["completeTime"]
+    with pytest.raises(StandInError, match="deployment status 'Done' is not one of Created, Queued"):
+        harness.control.set_deployment_status(deployment, "Done")
+
+
+def test_admin_refuses_a_start_event_that_is_not_a_boolean(standin_server: StandInServer, region: str) -> None:
+    admin = standin_server.admin(region)
+    deployment_id = admin.create_ecs_deployment(deployment_id=FIXED_ID)
+    try:
+        answer = requests.post(
+            f"{standin_server.endpoint_url}/_trafficgate/hook-executions",
+            json={"deploymentId": deployment_id, "lifecycleEventName": "AfterInstall", "startEvent": "no"},
+            timeout=10,
+        )
+        assert answer.status_code == 400
+        assert "'startEvent' must be true or false" in answer.json()["message"]
+    finally:
+        admin.reset_moto()
+        admin.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# absent members are omitted, never {} or null; every answer fits botocore's model
+# ---------------------------------------------------------------------------------------------
+def _empty_members(value: Any, path: str = "$") -> list[str]:
+    """Paths of every ``{}``, ``""`` or ``None`` in an answer (empty lists are values, and stay)."""
+    if value is None or value == {} or value == "":
+        return [path]
+    if isinstance(value, dict):
+        return [
+            p for key, item in value.items() if key != "ResponseMetadata" for p in _empty_members(item, f"{path}.{key}")
+        ]
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _empty_members(item, f"{path}[{i}]")]
+    return []
+
+
+def test_absent_members_are_omitted_and_every_answer_fits_the_model(harness: Harness) -> None:
+    client = harness.client()
+    _create_ecs_group(client)  # no deploymentConfigName, no load balancer, no rollback configuration
+    deployment_id = client.create_deployment(
+        applicationName="shop",
+        deploymentGroupName="shop-dg",
+        revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": '{"version": 0.0}'}},
+    )["deploymentId"]
+    harness.control.set_task_sets(deployment_id, [BLUE, GREEN])
+    harness.control.register_hook_execution(deployment_id, "AfterInstall")
+
+    answers = {
+        "GetDeployment": client.get_deployment(deploymentId=deployment_id),
+        "BatchGetDeployments": client.batch_get_deployments(deploymentIds=[deployment_id]),
+        "GetDeploymentGroup": client.get_deployment_group(applicationName="shop", deploymentGroupName="shop-dg"),
+        "BatchGetDeploymentGroups": client.batch_get_deployment_groups(
+            applicationName="shop", deploymentGroupNames=["shop-dg"]
+        ),
+        "ListDeploymentTargets": client.list_deployment_targets(deploymentId=deployment_id),
+        "GetDeploymentTarget": client.get_deployment_target(deploymentId=deployment_id, targetId=TARGET_ID),
+        "BatchGetDeploymentTargets": client.batch_get_deployment_targets(
+            deploymentId=deployment_id, targetIds=[TARGET_ID]
+        ),
+    }
+
+    for operation, answer in answers.items():
+        assert_fits("codedeploy", operation, answer)
+        assert _empty_members(answer) == [], operation
+    info = answers["GetDeployment"]["deploymentInfo"]
+    assert answers["BatchGetDeployments"]["deploymentsInfo"] == [info]
+    for member in ("previousRevision", "errorInformation", "rollbackInfo", "completeTime", "targetInstances"):
+        assert member not in info
+    assert info["deploymentConfigName"] == "CodeDeployDefault.ECSAllAtOnce"  # the group's default, not "None"
+    assert info["revision"]["appSpecContent"]["sha256"] == hashlib.sha256(b'{"version": 0.0}').hexdigest()
+    group = answers["GetDeploymentGroup"]["deploymentGroupInfo"]
+    for member in ("targetRevision", "lastSuccessfulDeployment", "lastAttemptedDeployment", "loadBalancerInfo"):
+        assert member not in group
+    assert group["deploymentConfigName"] == "CodeDeployDefault.ECSAllAtOnce"
+    assert answers["BatchGetDeploymentGroups"]["deploymentGroupsInfo"] == [group]
+
+
+def test_the_empty_member_check_finds_what_it_should() -> None:
+    answer = {"a": {}, "b": [{"c": None}, {"d": ""}], "e": [], "f": False, "g": {"h": 0}}
+    assert _empty_members(answer) == ["$.a", "$.b[0].c", "$.b[1].d"]
+
+
+# ---------------------------------------------------------------------------------------------
+# GetDeploymentConfig
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "routing"),
+    [
+        ("CodeDeployDefault.ECSAllAtOnce", {"type": "AllAtOnce"}),
+        (
+            "CodeDeployDefault.ECSLinear10PercentEvery1Minutes",
+            {"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": 10, "linearInterval": 1}},
+        ),
+        (
+            "CodeDeployDefault.ECSLinear10PercentEvery3Minutes",
+            {"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": 10, "linearInterval": 3}},
+        ),
+        (
+            "CodeDeployDefault.ECSCanary10Percent5Minutes",
+            {"type": "TimeBasedCanary", "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 5}},
+        ),
+        (
+            "CodeDeployDefault.ECSCanary10Percent15Minutes",
+            {"type": "TimeBasedCanary", "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 15}},
+        ),
+    ],
+)
+def test_get_deployment_config_for_the_predefined_ecs_configs(
+    harness: Harness, name: str, routing: dict[str, Any]
+) -> None:
+    answer = harness.client().get_deployment_config(deploymentConfigName=name)
+
+    assert_fits("codedeploy", "GetDeploymentConfig", answer)
+    info = answer["deploymentConfigInfo"]
+    assert (info["deploymentConfigName"], info["computePlatform"]) == (name, "ECS")
+    assert info["trafficRoutingConfig"] == routing
+    assert "minimumHealthyHosts" not in info  # EC2/On-Premises configs only
+    assert re.fullmatch(r"00000000-0000-0000-0000-\d{12}", info["deploymentConfigId"])
+
+
+@pytest.mark.parametrize("name", ["CodeDeployDefault.ECSCanary20Percent5Minutes", "my-config"])
+def test_unknown_deployment_config_does_not_exist(harness: Harness, name: str) -> None:
+    with pytest.raises(ClientError) as exc_info:
+        harness.client().get_deployment_config(deploymentConfigName=name)
+    assert _error(exc_info) == ("DeploymentConfigDoesNotExistException", 400)
+
+
+# ---------------------------------------------------------------------------------------------
+# malformed deployment ids are invalid; well-formed unknown ones do not exist
+# ---------------------------------------------------------------------------------------------
+MALFORMED_IDS = ["12345678-aaaa-bbbb-cccc-1234567890ab", "d-example11", "d-SHORT", "d-EXAMPLE111", "D-EXAMPLE11"]
+ID_OPERATIONS = {
+    "GetDeployment": lambda c, d: c.get_deployment(deploymentId=d),
+    "BatchGetDeployments": lambda c, d: c.batch_get_deployments(deploymentIds=[d]),
+    "ListDeploymentTargets": lambda c, d: c.list_deployment_targets(deploymentId=d),
+    "GetDeploymentTarget": lambda c, d: c.get_deployment_target(deploymentId=d, targetId=TARGET_ID),
+    "BatchGetDeploymentTargets": lambda c, d: c.batch_get_deployment_targets(deploymentId=d, targetIds=[TARGET_ID]),
+    "PutLifecycleEventHookExecutionStatus": lambda c, d: c.put_lifecycle_event_hook_execution_status(
+        deploymentId=d, lifecycleEventHookExecutionId="x", status="Succeeded"
+    ),
+}
+
+
+@pytest.mark.parametrize("operation", sorted(ID_OPERATIONS))
+def test_malformed_deployment_ids_are_invalid(harness: Harness, deployment: str, operation: str) -> None:
+    client = harness.client()
+    for bad_id in MALFORMED_IDS:
+        with pytest.raises(ClientError) as exc_info:
+            ID_OPERATIONS[operation](client, bad_id)
+        assert _error(exc_info) == ("InvalidDeploymentIdException", 400), bad_id
+
+
+@pytest.mark.parametrize("operation", sorted(ID_OPERATIONS))
+def test_well_formed_unknown_deployment_ids_do_not_exist(harness: Harness, deployment: str, operation: str) -> None:
+    client = harness.client()
+    if operation == "BatchGetDeployments":  # a batch leaves out what it cannot find
+        assert client.batch_get_deployments(deploymentIds=["d-NOSUCH000", deployment])["deploymentsInfo"] == [
+            client.get_deployment(deploymentId=deployment)["deploymentInfo"]
+        ]
+        return
+    with pytest.raises(ClientError) as exc_info:
+        ID_OPERATIONS[operation](client, "d-NOSUCH000")
+    assert _error(exc_info) == ("DeploymentDoesNotExistException", 400)

@@ -114,9 +114,10 @@ def test_target_health_override(aws: None) -> None:
         answer = elbv2.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
         return {d["Target"]["Id"]: (d["TargetHealth"]["State"], d["TargetHealth"].get("Reason")) for d in answer}
 
-    assert states() == {"10.0.1.5": ("unhealthy", "Target.Timeout"), "10.0.1.6": ("healthy", None)}
+    # No listener forwards to the group: what is not overridden reads unused, as on a real load balancer.
+    assert states() == {"10.0.1.5": ("unhealthy", "Target.Timeout"), "10.0.1.6": ("unused", "Target.NotInUse")}
     clear_target_health(REGION, tg)
-    assert states()["10.0.1.5"] == ("healthy", None)
+    assert states()["10.0.1.5"] == ("unused", "Target.NotInUse")
     with pytest.raises(StandInError, match="state"):
         set_target_health(REGION, tg, "10.0.1.5", 8080, "sick")
     with pytest.raises(StandInError, match="does not exist"):

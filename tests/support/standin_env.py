@@ -46,14 +46,21 @@ class StandInEnv:
     def client(self, service: str, region: str = REGION) -> Any:
         return boto3.client(service, region_name=region, endpoint_url=self.endpoint_url)
 
-    def seed_sample(self, hook: Hook) -> dict[str, Any]:
-        """Seed the sample deployment (if needed) and register the sample event's execution id."""
+    def seed_sample(self, hook: Hook, *, start_event: bool = True) -> dict[str, Any]:
+        """Seed the sample deployment (if needed) and register the sample event's execution id.
+
+        The deployment moves to ``hook``'s lifecycle event, as CodeDeploy does before it invokes the
+        hook; ``start_event=False`` registers the id ahead of time instead (several hooks seeded
+        at once, invoked in any order).
+        """
         event = load_event(hook.module_name)
         if SAMPLE_DEPLOYMENT_ID not in self.control.backend.deployments:
             self.control.create_ecs_deployment(
                 deployment_id=event["DeploymentId"], cluster_name=CLUSTER, service_name=SERVICE
             )
-        self.control.register_hook_execution(event["DeploymentId"], hook.value, event["LifecycleEventHookExecutionId"])
+        self.control.register_hook_execution(
+            event["DeploymentId"], hook.value, event["LifecycleEventHookExecutionId"], start_event=start_event
+        )
         return event
 
     def reset(self) -> None:

@@ -23,12 +23,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from trafficgate.checks.targets import TargetsHealthy
 from trafficgate.hooks import Hook
 from trafficgate_local.rehearsal.apps import SCENARIOS, AppBehaviour
 from trafficgate_local.rehearsal.hook_calls import HookCaller
 from trafficgate_local.rehearsal.options import RehearsalOptions
 from trafficgate_local.rehearsal.processes import free_port, start_app
 from trafficgate_local.rehearsal.proxy import LocalLoadBalancer
+from trafficgate_local.rehearsal.target_watch import TargetHealthWatch
 from trafficgate_local.rehearsal.timeline import HookRun, RehearsalResult, Timeline
 from trafficgate_local.rehearsal.topology import (
     APPLICATION,
@@ -50,6 +52,9 @@ from trafficgate_local.standin import StandInServer
 from trafficgate_local.template import FunctionSpec, find_function
 
 __all__ = ["SCENARIOS", "HookRun", "Rehearsal", "RehearsalOptions", "RehearsalResult", "Timeline", "rehearse"]
+
+#: Longer than the first health checks could last, should a loaded machine be slow to read them.
+_SETTLE_GUARD_S = 5.0
 
 
 class Rehearsal:
@@ -140,6 +145,8 @@ class Rehearsal:
         finally:
             admin.close()
         self.stand_in = server.stand_in(opts.region)
+        # The load balancer's first health checks of green's targets, on the rehearsal's time scale.
+        self.stand_in.set_target_health_timing(initial_s=opts.initial_health_s)
         self.aws = Clients.connect(server.endpoint_url, opts.region)
 
         self.blue = start_app("blue", opts.blue_url, opts.blue_command, AppBehaviour("blue"), self._stack)
@@ -165,6 +172,7 @@ class Rehearsal:
             stack=self._stack,
             log_path=self.log_path,
         )
+        self.green_health = TargetHealthWatch(self.aws.elbv2, self.topology.green_tg, GREEN_TARGET_GROUP, self.timeline)
         self.lb = LocalLoadBalancer(
             self.aws.elbv2,
             {self.topology.prod_listener: prod_port, self.topology.test_listener: test_port},
@@ -226,6 +234,8 @@ class Rehearsal:
                 self.stand_in.set_lifecycle_event_status(self.deployment_id, name, "InProgress")
                 step()
                 self.stand_in.set_lifecycle_event_status(self.deployment_id, name, "Succeeded")
+            if self.green_address is not None:
+                self.green_health.observe()
         self._finish()
         return "Succeeded", "every hook reported Succeeded; production traffic on green", None
 
@@ -245,6 +255,7 @@ class Rehearsal:
             TargetGroupArn=self.topology.green_tg,
             Targets=[{"Id": self.green_address[0], "Port": self.green_address[1]}],
         )
+        self.green_health.observe()  # unused: no listener forwards to green before AllowTestTraffic
         blue = task_set(BLUE_TASK_SET, "Blue", DESIRED_COUNT, 100.0, BLUE_TARGET_GROUP)
         for running in range(DESIRED_COUNT + 1):
             green = task_set(green_id, "Green", running, 0.0, GREEN_TARGET_GROUP)
@@ -264,6 +275,16 @@ class Rehearsal:
         self.timeline.emit(
             "traffic", "AllowTestTraffic: test listener → green (100%)", listener="test", green_percent=100
         )
+        # Green's targets now get their first health checks (initial). CodeDeploy does not wait for
+        # them. The rehearsal waits out checks shorter than elb.targets_healthy's poll interval: the
+        # time scale shrinks the checks (seconds on AWS) but not that interval, and AfterAllowTestTraffic
+        # would spend a whole interval polling a window of a fraction of a second. Longer checks are
+        # left to AfterAllowTestTraffic, which polls them as it would on AWS.
+        initial_s = self.options.initial_health_s
+        if initial_s <= TargetsHealthy().poll_interval_s:
+            self.green_health.settle(initial_s + _SETTLE_GUARD_S)
+        else:
+            self.green_health.observe()
 
     def _allow_traffic(self) -> None:
         steps = steps_for(self.options.deployment_config)
@@ -320,14 +341,16 @@ class Rehearsal:
             step=step,
             reason=reason,
         )
+        if self.green_address is not None:
+            self.green_health.observe()  # nothing forwards to green any more: unused again
 
     def _finish(self) -> None:
         self.stand_in.set_target_status(self.deployment_id, "Succeeded")
         self._set_deployment_status("Succeeded")
 
     def _set_deployment_status(self, status: str) -> None:
-        # moto has no StopDeployment; the stand-in's own backend object carries the status.
-        self.stand_in.backend.deployments[self.deployment_id].status = status
+        # moto has no StopDeployment; the stand-in sets the status (and the completeTime) itself.
+        self.stand_in.set_deployment_status(self.deployment_id, status)
 
 
 def _restore_environ(saved: dict[str, str]) -> None:

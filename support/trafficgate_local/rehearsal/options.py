@@ -9,7 +9,13 @@ from urllib.parse import urlsplit
 from trafficgate_local.rehearsal.apps import SCENARIOS
 from trafficgate_local.rehearsal.traffic import steps_for
 
-__all__ = ["RehearsalOptions"]
+__all__ = ["FIRST_HEALTH_CHECKS_S", "RehearsalOptions"]
+
+#: How long a load balancer's first health checks of a target take, in the deployment's own time:
+#: one check at an ALB target group's default 30 s interval. Scaled by ``time_scale`` like every wait.
+FIRST_HEALTH_CHECKS_S = 30.0
+#: The stand-in accepts at most an hour (``target_health.MAX_TIMING_S``).
+_MAX_TARGET_INITIAL_S = 3600.0
 
 
 @dataclass
@@ -40,6 +46,9 @@ class RehearsalOptions:
         A check plan file (YAML or JSON) the hooks use instead of the built-in plans.
     check_paths
         Directories holding the plan's custom check modules (as a layer puts them on the path).
+    target_initial_s
+        Seconds green's targets read ``initial`` once a listener forwards to their group (the load
+        balancer's first health checks); :data:`FIRST_HEALTH_CHECKS_S` times ``time_scale`` when omitted.
     """
 
     scenario: str = "healthy"
@@ -56,6 +65,14 @@ class RehearsalOptions:
     env: dict[str, str] = field(default_factory=dict)
     plan: Path | None = None
     check_paths: tuple[Path, ...] = ()
+    target_initial_s: float | None = None
+
+    @property
+    def initial_health_s(self) -> float:
+        """How long targets stay ``initial`` in this rehearsal (see ``target_initial_s``)."""
+        if self.target_initial_s is not None:
+            return self.target_initial_s
+        return min(FIRST_HEALTH_CHECKS_S * self.time_scale, _MAX_TARGET_INITIAL_S)
 
     @property
     def green_is_ours(self) -> bool:
@@ -75,6 +92,8 @@ class RehearsalOptions:
         steps_for(self.deployment_config)
         if self.time_scale < 0:
             raise ValueError("--time-scale must be >= 0")
+        if self.target_initial_s is not None and not 0 <= self.target_initial_s <= _MAX_TARGET_INITIAL_S:
+            raise ValueError(f"--target-initial-s must be between 0 and {_MAX_TARGET_INITIAL_S:g}")
         for name in ("blue", "green"):
             url, command = getattr(self, f"{name}_url"), getattr(self, f"{name}_command")
             if url and command:

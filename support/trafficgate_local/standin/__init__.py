@@ -11,6 +11,8 @@ StandInServer(port=0)
     moto server plus the admin endpoints (``/_trafficgate/...``) in a background thread.
 StandInAdmin(endpoint_url, region_name=...)
     HTTP client for the admin endpoints of a server in another process.
+set_target_health_timing(region, initial_s=..., draining_s=...)
+    How long ELBv2 targets read ``initial`` and ``draining`` (see :mod:`.target_health`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .model import (
     new_hook_execution_id,
 )
 from .server import StandInServer, build_app, main
+from .target_health import TargetHealthTiming, set_target_health_timing, target_health_timing
 
 __all__ = [
     "ADMIN_PREFIX",
@@ -48,6 +51,7 @@ __all__ = [
     "StandInError",
     "StandInServer",
     "StatusRecord",
+    "TargetHealthTiming",
     "TaskSet",
     "add_task",
     "build_app",
@@ -63,4 +67,6 @@ __all__ = [
     "new_hook_execution_id",
     "set_scan_findings",
     "set_target_health",
+    "set_target_health_timing",
+    "target_health_timing",
 ]

@@ -14,7 +14,8 @@ Method   Path (under ``/_trafficgate``)  Action
 GET      ``/health``                     liveness and the server's default region
 POST     ``/deployments``                seed an ECS deployment (optionally with a fixed id)
 POST     ``/deployments/rename``         ``{oldId, newId}``
-POST     ``/hook-executions``            register a hook execution id
+POST     ``/hook-executions``            register a hook execution id (``startEvent: false``:
+                                         ahead of time, the lifecycle stays where it is)
 GET      ``/statuses``                   accepted status reports (``?deploymentId=``)
 GET      ``/calls``                      every Put call, rejected ones included
 GET      ``/faults``                     pending faults
@@ -23,6 +24,13 @@ DELETE   ``/faults``                     drop pending faults
 POST     ``/task-sets``                  replace a target's task sets
 POST     ``/target-status``              set a target's status
 POST     ``/lifecycle-events``           set a lifecycle event's status
+POST     ``/deployment-status``          set a deployment's status (a final one ends it)
+GET      ``/target-health-timing``       ``{initialSeconds, drainingSeconds}`` in force
+POST     ``/target-health-timing``       set either or both (seconds, 0-3600)
+POST     ``/target-health``              override one target's state (``targetGroupArn``,
+                                         ``targetId``, ``port``, ``state``, ``reason``,
+                                         ``description``)
+DELETE   ``/target-health``              drop a target group's overrides (``targetGroupArn``)
 POST     ``/reset``                      reset this region's CodeDeploy (moto data + ours)
 =======  ==============================  =====================================================
 """
@@ -38,6 +46,7 @@ from werkzeug.wrappers import Request, Response
 
 from .codedeploy import PUT_STATUS_OPERATION, StandIn
 from .exceptions import StandInError
+from .target_health import seconds
 
 ADMIN_PREFIX = "/_trafficgate"
 
@@ -80,10 +89,14 @@ def _rename_deployment(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
 
 
 def _register(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
+    start_event = args.get("startEvent", True)
+    if not isinstance(start_event, bool):
+        raise StandInError(f"'startEvent' must be true or false, not {start_event!r}")
     execution_id = stand_in.register_hook_execution(
         _required(args, "deploymentId"),
         _required(args, "lifecycleEventName"),
         args.get("lifecycleEventHookExecutionId"),
+        start_event=start_event,
     )
     return {"lifecycleEventHookExecutionId": execution_id}
 
@@ -138,6 +151,47 @@ def _lifecycle_event(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
     return {"ok": True}
 
 
+def _deployment_status(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
+    stand_in.set_deployment_status(_required(args, "deploymentId"), _required(args, "status"))
+    return {"ok": True}
+
+
+def _timing(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
+    return stand_in.target_health_timing().to_dict()
+
+
+def _set_timing(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
+    given = {name: args[name] for name in ("initialSeconds", "drainingSeconds") if args.get(name) is not None}
+    if not given:
+        raise StandInError("give 'initialSeconds', 'drainingSeconds' or both")
+    # Validated here so that the message names the field as the caller spelt it.
+    values = {name: seconds(value, f"'{name}'") for name, value in given.items()}
+    timing = stand_in.set_target_health_timing(
+        initial_s=values.get("initialSeconds"), draining_s=values.get("drainingSeconds")
+    )
+    return timing.to_dict()
+
+
+def _set_target_health(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
+    port = args.get("port")
+    if port is not None and (isinstance(port, bool) or not str(port).isdigit()):
+        raise StandInError(f"'port' must be a port number, not {port!r}")
+    stand_in.set_target_health(
+        _required(args, "targetGroupArn"),
+        _required(args, "targetId"),
+        None if port is None else int(port),
+        _required(args, "state"),
+        args.get("reason"),
+        args.get("description"),
+    )
+    return {"ok": True}
+
+
+def _clear_target_health(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
+    stand_in.clear_target_health(_required(args, "targetGroupArn"))
+    return {"ok": True}
+
+
 def _reset(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
     stand_in.reset()
     return {"ok": True}
@@ -157,6 +211,11 @@ ROUTES: dict[tuple[str, str], _Handler] = {
     ("POST", "/task-sets"): _task_sets,
     ("POST", "/target-status"): _target_status,
     ("POST", "/lifecycle-events"): _lifecycle_event,
+    ("POST", "/deployment-status"): _deployment_status,
+    ("GET", "/target-health-timing"): _timing,
+    ("POST", "/target-health-timing"): _set_timing,
+    ("POST", "/target-health"): _set_target_health,
+    ("DELETE", "/target-health"): _clear_target_health,
     ("POST", "/reset"): _reset,
 }
 

@@ -11,6 +11,7 @@ from .admin import ADMIN_PREFIX
 from .codedeploy import PUT_STATUS_OPERATION
 from .exceptions import StandInAdminError
 from .model import Fault, ReportCall, StatusRecord, TaskSet
+from .target_health import TargetHealthTiming
 
 
 class StandInAdmin:
@@ -100,12 +101,19 @@ class StandInAdmin:
         self._call("POST", "/deployments/rename", {"oldId": old_id, "newId": new_id})
 
     def register_hook_execution(
-        self, deployment_id: str, lifecycle_event_name: str, execution_id: str | None = None
+        self,
+        deployment_id: str,
+        lifecycle_event_name: str,
+        execution_id: str | None = None,
+        *,
+        start_event: bool = True,
     ) -> str:
         """Register a lifecycle hook execution id; see :meth:`StandIn.register_hook_execution`."""
-        body = {"deploymentId": deployment_id, "lifecycleEventName": lifecycle_event_name}
+        body: dict[str, Any] = {"deploymentId": deployment_id, "lifecycleEventName": lifecycle_event_name}
         if execution_id is not None:
             body["lifecycleEventHookExecutionId"] = execution_id
+        if not start_event:
+            body["startEvent"] = False
         return str(self._call("POST", "/hook-executions", body)["lifecycleEventHookExecutionId"])
 
     def statuses(self, deployment_id: str | None = None) -> list[StatusRecord]:
@@ -169,6 +177,49 @@ class StandInAdmin:
         """Set a lifecycle event's status directly."""
         body = {"deploymentId": deployment_id, "lifecycleEventName": lifecycle_event_name, "status": status}
         self._call("POST", "/lifecycle-events", body)
+
+    def set_deployment_status(self, deployment_id: str, status: str) -> None:
+        """Set a deployment's status; see :meth:`StandIn.set_deployment_status`."""
+        self._call("POST", "/deployment-status", {"deploymentId": deployment_id, "status": status})
+
+    def set_target_health_timing(
+        self, *, initial_s: float | None = None, draining_s: float | None = None
+    ) -> TargetHealthTiming:
+        """Set how long targets read ``initial`` and ``draining``; see :meth:`StandIn.set_target_health_timing`.
+
+        The clock cannot be replaced over HTTP: the server's runs.
+        """
+        body = {"initialSeconds": initial_s, "drainingSeconds": draining_s}
+        payload = self._call("POST", "/target-health-timing", {k: v for k, v in body.items() if v is not None})
+        return TargetHealthTiming.from_dict(payload)
+
+    def target_health_timing(self) -> TargetHealthTiming:
+        """The ``initial`` / ``draining`` settings in force on the server."""
+        return TargetHealthTiming.from_dict(self._call("GET", "/target-health-timing"))
+
+    def set_target_health(
+        self,
+        target_group_arn: str,
+        target_id: str,
+        port: int | None = None,
+        state: str = "unhealthy",
+        reason: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Override one target's state; see :meth:`StandIn.set_target_health`."""
+        body = {
+            "targetGroupArn": target_group_arn,
+            "targetId": target_id,
+            "port": port,
+            "state": state,
+            "reason": reason,
+            "description": description,
+        }
+        self._call("POST", "/target-health", {k: v for k, v in body.items() if v is not None})
+
+    def clear_target_health(self, target_group_arn: str) -> None:
+        """Drop a target group's overrides."""
+        self._call("DELETE", "/target-health", {"targetGroupArn": target_group_arn})
 
     def reset(self) -> None:
         """Reset this region's CodeDeploy on the server (moto data and stand-in state)."""

@@ -2,8 +2,10 @@
 
 Tests, the admin endpoints and the rehearsal drive a deployment through it the way CodeDeploy
 itself would: seed an ECS deployment, hand out hook execution ids, read what the hooks reported,
-inject faults, set task sets and target and lifecycle-event statuses, reset. The API calls a hook
-makes are moto's, extended by :func:`~.moto_patch.install`.
+inject faults, set task sets and target, lifecycle-event and deployment statuses, reset. It also
+sets how long ELBv2 targets read ``initial`` and ``draining`` and overrides a target's health
+(:mod:`.target_health`), for the same (account, region). The API calls a hook makes are moto's,
+extended by :func:`~.moto_patch.install`.
 
 :data:`HOOK_EVENTS`, :data:`PUT_STATUS_OPERATION`, :func:`install` and :func:`is_installed` are
 re-exported here, where the rest of the package has always imported them from.
@@ -12,17 +14,26 @@ re-exported here, where the rest of the package has always imported them from.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from moto.codedeploy.models import CodeDeployBackend, DeploymentInfo, codedeploy_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from .deployments import deployment_target_ids, extension_state, rename_deployment, target_state, touch_targets
+from .deployments import (
+    deployment_target_ids,
+    extension_state,
+    rename_deployment,
+    start_lifecycle_event,
+    target_state,
+    touch_targets,
+)
 from .exceptions import StandInError
 from .hook_status import HOOK_EVENTS, PUT_STATUS_OPERATION
 from .model import (
+    DEPLOYMENT_STATUSES,
     ECS_LIFECYCLE_EVENTS,
+    FINAL_DEPLOYMENT_STATUSES,
     LIFECYCLE_EVENT_STATUSES,
     TARGET_STATUSES,
     ExtensionState,
@@ -36,6 +47,13 @@ from .model import (
     validate_deployment_id,
 )
 from .moto_patch import install, is_installed, operation_names
+from .target_health import (
+    TargetHealthTiming,
+    clear_target_health,
+    set_target_health,
+    set_target_health_timing,
+    target_health_timing,
+)
 
 __all__ = ["HOOK_EVENTS", "PUT_STATUS_OPERATION", "StandIn", "install", "is_installed"]
 
@@ -169,12 +187,19 @@ class StandIn:
 
     # -- hooks ---------------------------------------------------------------------------------
     def register_hook_execution(
-        self, deployment_id: str, lifecycle_event_name: str, execution_id: str | None = None
+        self,
+        deployment_id: str,
+        lifecycle_event_name: str,
+        execution_id: str | None = None,
+        *,
+        start_event: bool = True,
     ) -> str:
         """Hand out a lifecycle hook execution id, as CodeDeploy does when it invokes a hook.
 
-        Only registered ids are accepted by PutLifecycleEventHookExecutionStatus. Registering marks
-        the lifecycle event ``InProgress`` (with a start time) until the hook reports.
+        Only registered ids are accepted by PutLifecycleEventHookExecutionStatus. Registering moves
+        the deployment to that lifecycle event, as CodeDeploy does before it invokes the hook: the
+        event is the one ``InProgress`` (with a start time) until the hook reports, the events
+        before it have ``Succeeded`` and those after it are ``Pending``.
 
         Parameters
         ----------
@@ -185,6 +210,10 @@ class StandIn:
         execution_id : str, optional
             A fixed id (e.g. from a sample event); a realistic opaque id is generated when omitted.
             Registering the same id for the same event again is a no-op.
+        start_event : bool, optional
+            False registers the id ahead of time and leaves the lifecycle events alone: for sample
+            events seeded together, each invoked later in any order (the lifecycle then shows no
+            event in progress, and a report still ends the event it names).
 
         Returns
         -------
@@ -209,9 +238,8 @@ class StandIn:
             deployment_state.executions[execution_id] = HookExecution(
                 deployment_id, lifecycle_event_name, execution_id, registered_at=now
             )
-            event = deployment_state.events[lifecycle_event_name]
-            event.status, event.start_time, event.end_time = "InProgress", now, None
-            touch_targets(state, deployment, now)
+            if start_event:
+                start_lifecycle_event(state, deployment, lifecycle_event_name, now)
         return execution_id
 
     def statuses(self, deployment_id: str | None = None) -> list[StatusRecord]:
@@ -321,7 +349,12 @@ class StandIn:
             target.last_updated_at = utc_now()
 
     def set_lifecycle_event_status(self, deployment_id: str, lifecycle_event_name: str, status: str) -> None:
-        """Set a lifecycle event's status directly, e.g. ``Install`` or ``AllowTraffic`` (no hook)."""
+        """Set a lifecycle event's status directly, e.g. ``Install`` or ``AllowTraffic`` (no hook).
+
+        ``InProgress`` moves the deployment to that event, as :meth:`register_hook_execution` does
+        (one event in progress; earlier ones ``Succeeded``, later ones ``Pending``). Any other
+        status is set on that event alone.
+        """
         if lifecycle_event_name not in ECS_LIFECYCLE_EVENTS:
             raise StandInError(
                 f"lifecycle event {lifecycle_event_name!r} is not one of {', '.join(ECS_LIFECYCLE_EVENTS)}"
@@ -331,14 +364,80 @@ class StandIn:
         deployment = self._deployment(deployment_id)
         now = utc_now()
         with self._state.lock:
+            if status == "InProgress":
+                start_lifecycle_event(self._state, deployment, lifecycle_event_name, now)
+                return
             event = self._state.deployment(deployment_id).events[lifecycle_event_name]
             event.status = status
-            if status == "InProgress":
-                event.start_time, event.end_time = now, None
-            elif status != "Pending":
+            if status == "Pending":
+                event.start_time = event.end_time = None
+            else:
                 event.start_time = event.start_time or now
                 event.end_time = now
             touch_targets(self._state, deployment, now)
+
+    def set_deployment_status(self, deployment_id: str, status: str) -> None:
+        """Set a deployment's ``status`` (moto has no StopDeployment, and never ends a deployment itself).
+
+        ``Succeeded``, ``Failed`` and ``Stopped`` end it: GetDeployment then has a ``completeTime``.
+        """
+        if status not in DEPLOYMENT_STATUSES:
+            raise StandInError(f"deployment status {status!r} is not one of {', '.join(DEPLOYMENT_STATUSES)}")
+        deployment = self._deployment(deployment_id)
+        now = utc_now()
+        with self._state.lock:
+            deployment.status = status
+            if status in FINAL_DEPLOYMENT_STATUSES:
+                deployment.start_time = deployment.start_time or now
+                deployment.complete_time = now
+            else:
+                deployment.complete_time = None
+
+    # -- target health (ELBv2) -----------------------------------------------------------------
+    def set_target_health_timing(
+        self,
+        *,
+        initial_s: float | None = None,
+        draining_s: float | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> TargetHealthTiming:
+        """Set how long targets read ``initial`` and ``draining`` in this region (None keeps a setting).
+
+        See :mod:`.target_health`: ``initial`` (``Elb.RegistrationInProgress`` after registration,
+        ``Elb.InitialHealthChecking`` after the group comes into use) lasts ``initial_s``;
+        ``draining`` (``Target.DeregistrationInProgress``) lasts ``draining_s``. Both are 0 until
+        set. ``clock`` replaces ``time.monotonic`` (in-process only).
+
+        Returns
+        -------
+        TargetHealthTiming
+            The settings now in force.
+        """
+        return set_target_health_timing(
+            self.region_name, initial_s=initial_s, draining_s=draining_s, clock=clock, account_id=self.account_id
+        )
+
+    def target_health_timing(self) -> TargetHealthTiming:
+        """Return the ``initial`` / ``draining`` settings in force in this region."""
+        return target_health_timing(self.region_name, account_id=self.account_id)
+
+    def set_target_health(
+        self,
+        target_group_arn: str,
+        target_id: str,
+        port: int | None = None,
+        state: str = "unhealthy",
+        reason: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Make ``DescribeTargetHealth`` report ``state`` for one registered target, whatever else holds."""
+        set_target_health(
+            self.region_name, target_group_arn, target_id, port, state, reason, description, account_id=self.account_id
+        )
+
+    def clear_target_health(self, target_group_arn: str) -> None:
+        """Forget every override of a target group: the modelled states apply again."""
+        clear_target_health(self.region_name, target_group_arn, account_id=self.account_id)
 
     # -- reset ---------------------------------------------------------------------------------
     def reset(self) -> None:

@@ -14,7 +14,8 @@ from moto.codedeploy.models import CodeDeployBackend
 from moto.codedeploy.responses import CodeDeployResponse
 from moto.core.responses import ActionResult
 
-from .deployments import ORIGINALS
+from .deployment_configs import config_name
+from .deployments import ORIGINALS, without_absent
 from .exceptions import (
     ApplicationNameRequiredException,
     BatchLimitExceededException,
@@ -77,9 +78,18 @@ def alarm_configuration_api(value: Any) -> dict[str, Any]:
 
 
 def deployment_group_info(deployment_group: Any) -> dict[str, Any]:
-    """moto's ``DeploymentGroupInfo`` serialiser, with the ``alarmConfiguration`` it leaves out."""
-    info: dict[str, Any] = ORIGINALS["_deployment_group_info"](deployment_group)
+    """moto's ``DeploymentGroupInfo`` serialiser, answering as the service does.
+
+    ``alarmConfiguration`` is always there (moto sends ``{}``). Absent members are left out rather
+    than sent as ``{}``/``null`` (``targetRevision``, ``lastSuccessfulDeployment``,
+    ``lastAttemptedDeployment``, ``ec2TagSet``, ...). ``deploymentConfigName`` is the platform's
+    default when the group names none (moto says ``OneAtATime`` for every platform).
+    """
+    info = without_absent(ORIGINALS["_deployment_group_info"](deployment_group))
     info["alarmConfiguration"] = alarm_configuration_api(deployment_group.alarm_configuration)
+    info["deploymentConfigName"] = config_name(
+        deployment_group.deployment_config_name, deployment_group.application.compute_platform
+    )
     return info
 
 

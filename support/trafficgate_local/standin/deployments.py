@@ -11,13 +11,16 @@ moto's ``reset()`` wipes an instance's ``__dict__``, so ``mock_aws`` start/stop 
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from datetime import UTC, datetime
 from typing import Any
 
 from moto.codedeploy.models import CodeDeployBackend, DeploymentInfo
 
+from .deployment_configs import config_name
 from .exceptions import (
+    BatchLimitExceededException,
     DeploymentDoesNotExistException,
     DeploymentIdRequiredException,
     InvalidDeploymentIdException,
@@ -25,6 +28,7 @@ from .exceptions import (
 )
 from .model import (
     DEPLOYMENT_ID_PATTERN,
+    ECS_LIFECYCLE_EVENTS,
     ExtensionState,
     TargetState,
     new_deployment_id,
@@ -32,14 +36,20 @@ from .model import (
 )
 
 __all__ = [
+    "MAX_BATCH_DEPLOYMENTS",
     "ORIGINALS",
+    "backend_batch_get_deployments",
     "backend_create_deployment",
+    "backend_get_deployment",
+    "deployment_info",
     "deployment_target_ids",
     "extension_state",
     "rename_deployment",
     "require_deployment",
+    "start_lifecycle_event",
     "target_state",
     "touch_targets",
+    "without_absent",
 ]
 
 _STATE_ATTR = "_trafficgate_state"
@@ -47,6 +57,8 @@ _state_lock = threading.Lock()
 #: moto's own implementations that our replacements delegate to, by name; filled once by
 #: :func:`~.moto_patch.install` before any replacement can run.
 ORIGINALS: dict[str, Any] = {}
+#: Real service limit for BatchGetDeployments.
+MAX_BATCH_DEPLOYMENTS = 100
 
 
 def extension_state(backend: CodeDeployBackend) -> ExtensionState:
@@ -77,18 +89,31 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def require_well_formed(deployment_id: str | None) -> str:
+    """Return ``deployment_id`` if it has the service's shape (``d-`` and 9 of A-Z, 0-9).
+
+    Raises
+    ------
+    DeploymentIdRequiredException, InvalidDeploymentIdException
+        With the service's messages.
+    """
+    if not deployment_id:
+        raise DeploymentIdRequiredException("Deployment ID is required.")
+    if not DEPLOYMENT_ID_PATTERN.match(deployment_id):
+        raise InvalidDeploymentIdException(f"Specified DeploymentId is not in the valid format: {deployment_id}")
+    return deployment_id
+
+
 def require_deployment(backend: CodeDeployBackend, deployment_id: str | None) -> DeploymentInfo:
     """Validate a ``deploymentId`` request parameter the way the service does.
 
     Raises
     ------
     DeploymentIdRequiredException, InvalidDeploymentIdException, DeploymentDoesNotExistException
-        With the service's messages, so a client sees the real error codes.
+        With the service's messages, so a client sees the real error codes: a malformed id is
+        invalid, a well-formed one that names no deployment does not exist.
     """
-    if not deployment_id:
-        raise DeploymentIdRequiredException("Deployment ID is required.")
-    if not DEPLOYMENT_ID_PATTERN.match(deployment_id):
-        raise InvalidDeploymentIdException(f"Specified DeploymentId is not in the valid format: {deployment_id}")
+    deployment_id = require_well_formed(deployment_id)
     if deployment_id not in backend.deployments:
         raise DeploymentDoesNotExistException(f"The deployment {deployment_id} could not be found.")
     return backend.deployments[deployment_id]
@@ -112,6 +137,33 @@ def touch_targets(state: ExtensionState, deployment: DeploymentInfo, when: datet
     """Set every target's ``lastUpdatedAt`` to ``when``, as the service does on each lifecycle change."""
     for target_id in deployment_target_ids(deployment):
         target_state(state, deployment, target_id).last_updated_at = when
+
+
+def start_lifecycle_event(state: ExtensionState, deployment: DeploymentInfo, name: str, when: datetime) -> None:
+    """Move a deployment to lifecycle event ``name``, as CodeDeploy runs them; call with ``state.lock`` held.
+
+    CodeDeploy runs an ECS deployment's events one at a time, in :data:`ECS_LIFECYCLE_EVENTS` order.
+    So ``name`` becomes the one event ``InProgress``; the events before it that had not ended
+    have ``Succeeded`` (the deployment could not have got here otherwise), and the events after it
+    are ``Pending`` again. The deployment itself is ``InProgress`` from its first event on.
+    """
+    events = state.deployment(deployment.deployment_id).events
+    position = ECS_LIFECYCLE_EVENTS.index(name)
+    for index, event_name in enumerate(ECS_LIFECYCLE_EVENTS):
+        event = events[event_name]
+        if index < position:
+            if event.status in ("Pending", "InProgress"):
+                event.status = "Succeeded"
+                event.start_time = event.start_time or when
+                event.end_time = when
+        elif index == position:
+            event.status, event.start_time, event.end_time = "InProgress", when, None
+        else:
+            event.status, event.start_time, event.end_time = "Pending", None, None
+    if deployment.status in ("Created", "Queued", "Ready"):
+        deployment.status = "InProgress"
+        deployment.start_time = deployment.start_time or when
+    touch_targets(state, deployment, when)
 
 
 def rename_deployment(backend: CodeDeployBackend, old_id: str, new_id: str) -> None:
@@ -145,6 +197,54 @@ def rename_deployment(backend: CodeDeployBackend, old_id: str, new_id: str) -> N
             for execution in moved.executions.values():
                 execution.deployment_id = new_id
             state.deployments[new_id] = moved
+
+
+def backend_get_deployment(self: CodeDeployBackend, deployment_id: str) -> DeploymentInfo:
+    """``CodeDeployBackend.get_deployment`` that tells a malformed id from an unknown one, as the service does."""
+    return require_deployment(self, deployment_id)
+
+
+def backend_batch_get_deployments(self: CodeDeployBackend, deployment_ids: list[str] | None) -> list[DeploymentInfo]:
+    """``CodeDeployBackend.batch_get_deployments``: malformed ids are refused, unknown ones left out."""
+    ids = list(deployment_ids or [])
+    if len(ids) > MAX_BATCH_DEPLOYMENTS:
+        raise BatchLimitExceededException(f"The maximum number of deployment IDs is {MAX_BATCH_DEPLOYMENTS}.")
+    for deployment_id in ids:
+        require_well_formed(deployment_id)
+    return [self.deployments[i] for i in ids if i in self.deployments]
+
+
+def without_absent(info: dict[str, Any]) -> dict[str, Any]:
+    """``info`` without the members moto fills with ``None``, ``{}`` or ``""`` for "not there".
+
+    The service leaves an absent member out. Empty lists and ``False`` stay: they are values
+    (``deploymentStatusMessages: []``, ``instanceTerminationWaitTimeStarted: false``).
+    """
+    return {key: value for key, value in info.items() if value is not None and value != {} and value != ""}
+
+
+def deployment_info(deployment: DeploymentInfo) -> dict[str, Any]:
+    """moto's ``DeploymentInfo`` serialiser, answering as the service does.
+
+    Absent members are left out rather than sent as ``{}``/``null`` (``previousRevision``,
+    ``errorInformation``, ``rollbackInfo``, ``startTime`` and ``completeTime`` until they happen,
+    ...). ``deploymentConfigName`` is the group's, or the platform's default (see :func:`.config_name`). An
+    ``appSpecContent`` revision carries its ``sha256``. It keeps its ``content`` too, which the real
+    GetDeployment never returns ("always null", says the API reference; GetApplicationRevision
+    with the sha256 gives it): the hooks read the AppSpec from there today, and the stand-in does
+    not yet take that away from them.
+    """
+    info = without_absent(ORIGINALS["_deployment_info"](deployment))
+    info["deploymentConfigName"] = config_name(
+        deployment.deployment_config_name, deployment.application.compute_platform
+    )
+    revision = info.get("revision")
+    if isinstance(revision, dict) and isinstance(revision.get("appSpecContent"), dict):
+        content = revision["appSpecContent"].get("content")
+        if isinstance(content, str):
+            digest = hashlib.sha256(content.encode()).hexdigest()
+            info["revision"] = {**revision, "appSpecContent": {**revision["appSpecContent"], "sha256": digest}}
+    return info
 
 
 def backend_create_deployment(self: CodeDeployBackend, *args: Any, **kwargs: Any) -> str:

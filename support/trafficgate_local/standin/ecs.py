@@ -1,10 +1,11 @@
-"""moto's ECS and ELBv2, extended with what AfterInstall checks need to see: stopped tasks and sick targets.
+"""moto's ECS and ELBv2, extended with what AfterInstall checks need to see: stopped tasks and target states.
 
-moto cannot run Fargate tasks, let alone have one killed for running out of memory, and its
-``DescribeTargetHealth`` calls every registered target healthy. The control functions below put
-that state straight into moto's backends, so that real boto3 clients (``ListTasks``,
-``DescribeTasks``, ``DescribeTargetHealth``) read it back in the service's own shapes, both under
-``moto.mock_aws()`` and through a moto server in this process.
+moto cannot run Fargate tasks, let alone have one killed for running out of memory. :func:`add_task`
+puts such a task straight into moto's backend, so that real boto3 clients (``ListTasks``,
+``DescribeTasks``) read it back in the service's own shapes, both under ``moto.mock_aws()`` and
+through a moto server in this process. Target health (``unused``, ``initial``, ``draining`` and
+explicit overrides) lives in :mod:`.target_health`; its control functions are re-exported here,
+where callers have always imported them from.
 
 :func:`install_ecs` patches moto once (idempotent; nothing happens at import time). State lives on
 moto's backend objects, so ``mock_aws`` restarts and ``POST /moto-api/reset`` clear it with moto's.
@@ -12,27 +13,25 @@ moto's backend objects, so ``mock_aws`` restarts and ``POST /moto-api/reset`` cl
 
 from __future__ import annotations
 
-import threading
 import uuid
 from typing import Any
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.ecs.models import Container, EC2ContainerServiceBackend, Task, ecs_backends
-from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeTargetGroup, elbv2_backends
 from moto.moto_api._internal.managed_state_model import ManagedState
 
 from .exceptions import StandInError
+from .target_health import (
+    TARGET_STATES,
+    clear_target_health,
+    install_target_health,
+    is_target_health_installed,
+    set_target_health,
+)
 
 __all__ = ["TARGET_STATES", "add_task", "clear_target_health", "install_ecs", "is_ecs_installed", "set_target_health"]
 
-#: ``TargetHealth.State`` values of the ELBv2 API.
-TARGET_STATES = ("initial", "healthy", "unhealthy", "unhealthy.draining", "unused", "draining", "unavailable")
 TASK_STATUSES = ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING", "DEACTIVATING", "STOPPING", "STOPPED")
-
-_INSTALL_MARK = "_trafficgate_ecs_installed"
-_HEALTH_ATTR = "_trafficgate_health"
-_install_lock = threading.Lock()
-_ORIGINALS: dict[str, Any] = {}
 
 
 class _InjectedTask(Task):
@@ -165,86 +164,17 @@ def _container(
 
 
 # --------------------------------------------------------------------------------------------
-# target health
-# --------------------------------------------------------------------------------------------
-def set_target_health(
-    region: str,
-    target_group_arn: str,
-    target_id: str,
-    port: int | None = None,
-    state: str = "unhealthy",
-    reason: str | None = None,
-    description: str | None = None,
-    *,
-    account_id: str = DEFAULT_ACCOUNT_ID,
-) -> None:
-    """Make ``DescribeTargetHealth`` report ``state`` for one registered target.
-
-    Parameters
-    ----------
-    region, target_group_arn
-        An existing target group.
-    target_id, port
-        The target (as registered); ``port`` None matches the target on any port.
-    state
-        One of :data:`TARGET_STATES`.
-    reason, description
-        ``TargetHealth.Reason`` (``Target.ResponseCodeMismatch``) and ``Description``.
-    """
-    install_ecs()
-    if state not in TARGET_STATES:
-        raise StandInError(f"state {state!r} is not one of {', '.join(TARGET_STATES)}")
-    group = _target_group(region, target_group_arn, account_id)
-    overrides: dict[tuple[str, int | None], tuple[str, str | None, str | None]] = group.__dict__.setdefault(
-        _HEALTH_ATTR, {}
-    )
-    overrides[(target_id, None if port is None else int(port))] = (state, reason, description)
-
-
-def clear_target_health(region: str, target_group_arn: str, *, account_id: str = DEFAULT_ACCOUNT_ID) -> None:
-    """Forget every override of a target group: moto's own answer (healthy) applies again."""
-    group = _target_group(region, target_group_arn, account_id)
-    group.__dict__.pop(_HEALTH_ATTR, None)
-
-
-def _target_group(region: str, arn: str, account_id: str) -> FakeTargetGroup:
-    backend: ELBv2Backend = elbv2_backends[account_id][region]
-    group = backend.target_groups.get(arn)
-    if group is None:
-        raise StandInError(f"target group {arn!r} does not exist in {region}")
-    return group
-
-
-def _health_for(self: FakeTargetGroup, target: dict[str, Any], ec2_backend: Any) -> FakeHealthStatus:
-    status: FakeHealthStatus = _ORIGINALS["health_for"](self, target, ec2_backend)
-    overrides = self.__dict__.get(_HEALTH_ATTR)
-    if not overrides or target.get("Id") not in self.targets:
-        return status  # unregistered targets keep moto's answer
-    port = int(status.port) if status.port is not None else None
-    found = overrides.get((target["Id"], port)) or overrides.get((target["Id"], None))
-    if found is None:
-        return status
-    state, reason, description = found
-    return FakeHealthStatus(target["Id"], status.port, status.health_check_port, state, reason, description)
-
-
-# --------------------------------------------------------------------------------------------
 # install
 # --------------------------------------------------------------------------------------------
 def install_ecs() -> None:
-    """Patch moto's ELBv2 target health to honour :func:`set_target_health`; safe to call repeatedly.
+    """Patch moto's ELBv2 target health (:mod:`.target_health`); safe to call repeatedly.
 
     ECS needs no patch: moto's ``ListTasks`` filters on ``startedBy`` and ``desiredStatus``
     already, and :func:`add_task` only adds to its backend.
     """
-    with _install_lock:
-        if is_ecs_installed():
-            return
-        _ORIGINALS["health_for"] = FakeTargetGroup.health_for
-        FakeTargetGroup.health_for = _health_for  # type: ignore[method-assign]
-        setattr(FakeTargetGroup, _INSTALL_MARK, True)
+    install_target_health()
 
 
 def is_ecs_installed() -> bool:
     """Return True once :func:`install_ecs` has extended moto."""
-    return bool(getattr(FakeTargetGroup, _INSTALL_MARK, False))
+    return is_target_health_installed()

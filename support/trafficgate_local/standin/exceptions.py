@@ -136,3 +136,15 @@ class BatchLimitExceededException(CodeDeployError):
     """AWS ``BatchLimitExceededException``."""
 
     error_name = "BatchLimitExceededException"
+
+
+class DeploymentConfigDoesNotExistException(CodeDeployError):
+    """AWS ``DeploymentConfigDoesNotExistException``."""
+
+    error_name = "DeploymentConfigDoesNotExistException"
+
+
+class DeploymentConfigNameRequiredException(CodeDeployError):
+    """AWS ``DeploymentConfigNameRequiredException``."""
+
+    error_name = "DeploymentConfigNameRequiredException"

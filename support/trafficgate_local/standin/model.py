@@ -39,6 +39,10 @@ ECS_LIFECYCLE_EVENTS = (
 REPORTABLE_STATUSES = ("Succeeded", "Failed")
 LIFECYCLE_EVENT_STATUSES = ("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Unknown")
 TARGET_STATUSES = ("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Unknown", "Ready")
+#: ``DeploymentStatus`` enum of the service model.
+DEPLOYMENT_STATUSES = ("Created", "Queued", "InProgress", "Baking", "Succeeded", "Failed", "Stopped", "Ready")
+#: Statuses a deployment ends in: it then has a ``completeTime``.
+FINAL_DEPLOYMENT_STATUSES = ("Succeeded", "Failed", "Stopped")
 #: ``TargetLabel`` enum of the service model (the API spells it ``Blue``/``Green``).
 TASK_SET_LABELS = ("Blue", "Green")
 

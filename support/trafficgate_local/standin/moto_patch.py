@@ -1,12 +1,14 @@
 """Installs the CodeDeploy extension into moto's classes, and answers injected faults before moto does.
 
 moto 5.2 lacks PutLifecycleEventHookExecutionStatus, the deployment-target calls,
-UpdateDeploymentGroup and BatchGetDeploymentGroups, drops ``alarmConfiguration`` and hands out
-UUIDs as deployment ids. :func:`install` puts the replacements from :mod:`.hook_status`,
-:mod:`.deployment_targets`, :mod:`.deployment_groups` and :mod:`.deployments` onto moto's
-classes, once, so that real boto3 clients see the real API shapes both under ``moto.mock_aws()``
-and through a moto server. Every request then passes :func:`_response_call_action`, which fails
-it when the owner injected a fault for its operation.
+UpdateDeploymentGroup, BatchGetDeploymentGroups and GetDeploymentConfig, drops
+``alarmConfiguration``, answers absent members as ``{}``, calls every unknown deployment id
+"does not exist" (malformed ones too) and hands out UUIDs as deployment ids. :func:`install` puts
+the replacements from :mod:`.hook_status`, :mod:`.deployment_targets`, :mod:`.deployment_groups`,
+:mod:`.deployment_configs` and :mod:`.deployments` onto moto's classes, once, so that real boto3
+clients see the real API shapes both under ``moto.mock_aws()`` and through a moto server. Every
+request then passes :func:`_response_call_action`, which fails it when the owner injected a fault
+for its operation.
 """
 
 from __future__ import annotations
@@ -20,8 +22,15 @@ from moto.codedeploy import responses as moto_responses
 from moto.codedeploy.models import CodeDeployBackend
 from moto.codedeploy.responses import CodeDeployResponse
 
-from . import deployment_groups, deployment_targets, hook_status
-from .deployments import ORIGINALS, backend_create_deployment, extension_state
+from . import deployment_configs, deployment_groups, deployment_targets, hook_status
+from .deployments import (
+    ORIGINALS,
+    backend_batch_get_deployments,
+    backend_create_deployment,
+    backend_get_deployment,
+    deployment_info,
+    extension_state,
+)
 from .hook_status import PUT_STATUS_OPERATION, record_report_call
 
 __all__ = ["install", "is_installed", "operation_names"]
@@ -60,6 +69,9 @@ def _response_call_action(self: CodeDeployResponse) -> Any:
 
 _BACKEND_METHODS = {
     "create_deployment": backend_create_deployment,
+    "get_deployment": backend_get_deployment,
+    "batch_get_deployments": backend_batch_get_deployments,
+    "get_deployment_config": deployment_configs.backend_get_deployment_config,
     "put_lifecycle_event_hook_execution_status": hook_status.backend_put_lifecycle_event_hook_execution_status,
     "list_deployment_targets": deployment_targets.backend_list_deployment_targets,
     "get_deployment_target": deployment_targets.backend_get_deployment_target,
@@ -75,6 +87,7 @@ _RESPONSE_METHODS = {
     "batch_get_deployment_targets": deployment_targets.response_batch_get_deployment_targets,
     "update_deployment_group": deployment_groups.response_update_deployment_group,
     "batch_get_deployment_groups": deployment_groups.response_batch_get_deployment_groups,
+    "get_deployment_config": deployment_configs.response_get_deployment_config,
 }
 
 
@@ -97,12 +110,14 @@ def install() -> None:
         ORIGINALS["create_deployment"] = CodeDeployBackend.create_deployment
         ORIGINALS["call_action"] = CodeDeployResponse.call_action
         ORIGINALS["_deployment_group_info"] = moto_responses._deployment_group_info
+        ORIGINALS["_deployment_info"] = moto_responses._deployment_info
         for name, function in _BACKEND_METHODS.items():
             setattr(CodeDeployBackend, name, function)
         for name, function in _RESPONSE_METHODS.items():
             setattr(CodeDeployResponse, name, function)
         # moto's response methods look the helper up as a module global, so replacing it is enough.
         moto_responses._deployment_group_info = deployment_groups.deployment_group_info
+        moto_responses._deployment_info = deployment_info
         setattr(CodeDeployBackend, _INSTALL_MARK, True)
 
 

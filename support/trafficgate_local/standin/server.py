@@ -244,7 +244,10 @@ def seed_sample_events(stand_in: StandIn, directory: Path) -> list[str]:
         if deployment_id not in seeded:
             stand_in.create_ecs_deployment(deployment_id=deployment_id)
             seeded.add(deployment_id)
-        stand_in.register_hook_execution(deployment_id, hook.value, event["LifecycleEventHookExecutionId"])
+        # Ahead of time: each event is invoked later, in any order, so none may be "in progress" yet.
+        stand_in.register_hook_execution(
+            deployment_id, hook.value, event["LifecycleEventHookExecutionId"], start_event=False
+        )
         lines.append(f"seeded {hook.value} of {deployment_id} from {path}")
     if not lines:
         raise StandInError(f"no <hook>.json sample events in {directory}")
