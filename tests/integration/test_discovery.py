@@ -159,11 +159,31 @@ def test_appspec_content_is_parsed(
     appspec: str, expected: tuple[Any, ...], standin: StandInEnv, blue_green: BlueGreen
 ) -> None:
     deployment_id = blue_green.topology.deploy(standin, appspec)
+    clients = AwsClients()
+    calls: list[str] = []
+    clients.client("codedeploy").meta.events.register("before-call", lambda model, **_: calls.append(model.name))
 
-    spec = discover(deployment_id, AwsClients(), with_task_sets=False).appspec
+    spec = discover(deployment_id, clients, with_task_sets=False).appspec
 
     assert spec is not None
     assert (spec.task_definition_arn, spec.container_name, spec.container_port, spec.platform_version) == expected
+    # GetDeployment names the revision by its sha256 only, as the service does: the text came from here.
+    assert calls.count("GetApplicationRevision") == 1
+
+
+def test_an_appspec_the_gate_may_not_read_fails_the_hook_naming_the_call_and_application(
+    standin: StandInEnv, blue_green: BlueGreen, lambda_context: ContextFactory
+) -> None:
+    standin.control.inject_fault("GetApplicationRevision", "AccessDeniedException", message="not authorized")
+
+    summary = invoke_hook(standin, Hook.AFTER_ALLOW_TEST_TRAFFIC, blue_green.deployment_id, lambda_context())
+
+    assert summary["status"] == "Failed"
+    assert "GetApplicationRevision" in summary["reason"]
+    assert "AccessDeniedException" in summary["reason"]
+    assert f"application {blue_green.topology.application}" in summary["reason"]
+    assert statuses(standin, blue_green.deployment_id) == [("AfterAllowTestTraffic", "Failed")]
+    assert blue_green.green.app.requests == []
 
 
 @pytest.mark.parametrize("policy", [None, "fail"])

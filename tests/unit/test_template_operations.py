@@ -180,6 +180,13 @@ def test_https_listeners_read_their_certificates() -> None:
     assert statements["ReadCertificates"]["Resource"] == arn("acm", "certificate/*")
 
 
+def test_inline_appspec_is_read_from_the_application_revision() -> None:
+    # GetDeployment never returns an AppSpecContent revision's content, only its sha256.
+    statement = Stack().statements()["ReadAppSpec"]
+    assert _actions(statement) == ["codedeploy:GetApplicationRevision"]
+    assert statement["Resource"] == arn("codedeploy", "application:*")
+
+
 def _actions(statement: dict[str, Any]) -> list[str]:
     action = statement["Action"]
     return [action] if isinstance(action, str) else list(action)

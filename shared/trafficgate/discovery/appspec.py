@@ -1,8 +1,13 @@
 """The ECS part of a deployment's AppSpec: task definition, container and port.
 
 Layer L1 (engines): imports the leaves, :mod:`trafficgate.aws` and its own models. The AppSpec
-comes with the deployment (``AppSpecContent`` or ``String``) or from S3 (``revisionType: S3``),
-read with ``s3:GetObject`` from a bucket the operator named (``TRAFFICGATE_APPSPEC_BUCKETS``).
+is an inline revision (``AppSpecContent`` or the older ``String``) or lives in S3
+(``revisionType: S3``), read with ``s3:GetObject`` from a bucket the operator named
+(``TRAFFICGATE_APPSPEC_BUCKETS``).
+
+GetDeployment names an inline revision by its ``sha256`` only: the API reference says its
+``content`` is "always null" there. The text comes from GetApplicationRevision, given the
+application and that ``sha256``.
 """
 
 from __future__ import annotations
@@ -20,23 +25,64 @@ from trafficgate.discovery.models import AppSpec
 MAX_APPSPEC_BYTES = 64 * 1024
 
 
+#: Where an inline revision keeps its text and digest, by revision type.
+_INLINE = {"AppSpecContent": "appSpecContent", "String": "string"}
+
+
 def revision_content(
-    revision: dict[str, Any], deployment_id: str, clients: AwsClients, buckets: Collection[str]
+    revision: dict[str, Any],
+    deployment_id: str,
+    clients: AwsClients,
+    buckets: Collection[str],
+    application: str = "",
 ) -> str | None:
-    """The AppSpec text of a revision, read from S3 when it lives there; None for GitHub revisions.
+    """The AppSpec text of a revision; None for a GitHub revision or when there is none.
+
+    An inline revision without its content (GetDeployment on real AWS) is read with
+    GetApplicationRevision from ``application`` by its ``sha256``; an S3 revision with
+    ``s3:GetObject``.
 
     Raises
     ------
     DiscoveryError
         The bucket is not one of ``buckets``, the object cannot be read, is too large, or its bundle
-        type is not YAML or JSON; the message names bucket and key.
+        type is not YAML or JSON (the message names bucket and key); or an inline revision could not
+        be read (the message names application and digest).
     """
-    kind = revision.get("revisionType")
+    kind = str(revision.get("revisionType") or "")
     if kind == "S3":
         return _s3_content(revision.get("s3Location") or {}, deployment_id, clients, buckets)
-    holder = revision.get("appSpecContent") if kind == "AppSpecContent" else revision.get("string")
-    content = (holder or {}).get("content")
-    return str(content) if content else None
+    if kind not in _INLINE:
+        return None
+    holder = revision.get(_INLINE[kind]) or {}
+    content = holder.get("content")
+    if content:
+        return str(content)
+    sha256 = str(holder.get("sha256") or "")
+    if not sha256:
+        return None
+    return _stored_content(kind, sha256, application, deployment_id, clients)
+
+
+def _stored_content(kind: str, sha256: str, application: str, deployment_id: str, clients: AwsClients) -> str:
+    where = f"the {kind} revision {sha256} of application {application or '?'} ({deployment_id})"
+    if not application:
+        raise DiscoveryError(f"cannot read {where}: the deployment names no application")
+    request = {"revisionType": kind, _INLINE[kind]: {"sha256": sha256}}
+    try:
+        answer = clients.client("codedeploy").get_application_revision(applicationName=application, revision=request)
+    except AWS_ERRORS as exc:
+        raise DiscoveryError(
+            f"could not read {where} with GetApplicationRevision: {describe_error(exc)} "
+            "(the function's role needs codedeploy:GetApplicationRevision on the application)"
+        ) from None
+    content = ((answer.get("revision") or {}).get(_INLINE[kind]) or {}).get("content")
+    if not content:
+        raise DiscoveryError(f"GetApplicationRevision returned no content for {where}")
+    text = str(content)
+    if len(text.encode("utf-8", "replace")) > MAX_APPSPEC_BYTES:
+        raise DiscoveryError(f"{where} is larger than {MAX_APPSPEC_BYTES} bytes")
+    return text
 
 
 def _s3_content(location: dict[str, Any], deployment_id: str, clients: AwsClients, buckets: Collection[str]) -> str:

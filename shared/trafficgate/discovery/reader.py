@@ -119,7 +119,8 @@ def _read_topology(deployment_id: str, clients: AwsClients, appspec_buckets: Col
         deployment_group=group_name,
         deployment_config=info.get("deploymentConfigName") or group.get("deploymentConfigName") or "",
         appspec=parse_appspec(
-            revision_content(info.get("revision") or {}, deployment_id, clients, appspec_buckets), deployment_id
+            revision_content(info.get("revision") or {}, deployment_id, clients, appspec_buckets, application),
+            deployment_id,
         ),
         cluster=services[0].get("clusterName") if services else None,
         service=services[0].get("serviceName") if services else None,

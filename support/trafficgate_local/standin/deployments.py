@@ -11,13 +11,13 @@ moto's ``reset()`` wipes an instance's ``__dict__``, so ``mock_aws`` start/stop 
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from datetime import UTC, datetime
 from typing import Any
 
 from moto.codedeploy.models import CodeDeployBackend, DeploymentInfo
 
+from .application_revisions import INLINE_REVISIONS, revision_digest
 from .deployment_configs import config_name
 from .exceptions import (
     BatchLimitExceededException,
@@ -229,21 +229,19 @@ def deployment_info(deployment: DeploymentInfo) -> dict[str, Any]:
     Absent members are left out rather than sent as ``{}``/``null`` (``previousRevision``,
     ``errorInformation``, ``rollbackInfo``, ``startTime`` and ``completeTime`` until they happen,
     ...). ``deploymentConfigName`` is the group's, or the platform's default (see :func:`.config_name`). An
-    ``appSpecContent`` revision carries its ``sha256``. It keeps its ``content`` too, which the real
-    GetDeployment never returns ("always null", says the API reference; GetApplicationRevision
-    with the sha256 gives it): the hooks read the AppSpec from there today, and the stand-in does
-    not yet take that away from them.
+    inline revision (``appSpecContent``, or the older ``string``) carries its ``sha256`` and not its
+    ``content``, as on the service ("always null", says the API reference): GetApplicationRevision,
+    given the application and the ``sha256``, returns the text (:mod:`.application_revisions`).
     """
     info = without_absent(ORIGINALS["_deployment_info"](deployment))
     info["deploymentConfigName"] = config_name(
         deployment.deployment_config_name, deployment.application.compute_platform
     )
     revision = info.get("revision")
-    if isinstance(revision, dict) and isinstance(revision.get("appSpecContent"), dict):
-        content = revision["appSpecContent"].get("content")
-        if isinstance(content, str):
-            digest = hashlib.sha256(content.encode()).hexdigest()
-            info["revision"] = {**revision, "appSpecContent": {**revision["appSpecContent"], "sha256": digest}}
+    digest = revision_digest(revision) if isinstance(revision, dict) else None
+    if isinstance(revision, dict) and digest is not None:
+        holder = INLINE_REVISIONS[str(revision["revisionType"])]
+        info["revision"] = {**revision, holder: {"sha256": digest}}
     return info
 
 

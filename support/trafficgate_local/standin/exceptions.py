@@ -148,3 +148,15 @@ class DeploymentConfigNameRequiredException(CodeDeployError):
     """AWS ``DeploymentConfigNameRequiredException``."""
 
     error_name = "DeploymentConfigNameRequiredException"
+
+
+class InvalidRevisionException(CodeDeployError):
+    """AWS ``InvalidRevisionException``."""
+
+    error_name = "InvalidRevisionException"
+
+
+class RevisionDoesNotExistException(CodeDeployError):
+    """AWS ``RevisionDoesNotExistException``."""
+
+    error_name = "RevisionDoesNotExistException"

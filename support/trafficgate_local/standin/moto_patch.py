@@ -1,14 +1,14 @@
 """Installs the CodeDeploy extension into moto's classes, and answers injected faults before moto does.
 
 moto 5.2 lacks PutLifecycleEventHookExecutionStatus, the deployment-target calls,
-UpdateDeploymentGroup, BatchGetDeploymentGroups and GetDeploymentConfig, drops
+UpdateDeploymentGroup, BatchGetDeploymentGroups, GetDeploymentConfig and GetApplicationRevision, drops
 ``alarmConfiguration``, answers absent members as ``{}``, calls every unknown deployment id
 "does not exist" (malformed ones too) and hands out UUIDs as deployment ids. :func:`install` puts
 the replacements from :mod:`.hook_status`, :mod:`.deployment_targets`, :mod:`.deployment_groups`,
-:mod:`.deployment_configs` and :mod:`.deployments` onto moto's classes, once, so that real boto3
-clients see the real API shapes both under ``moto.mock_aws()`` and through a moto server. Every
-request then passes :func:`_response_call_action`, which fails it when the owner injected a fault
-for its operation.
+:mod:`.deployment_configs`, :mod:`.application_revisions` and :mod:`.deployments` onto moto's
+classes, once, so that real boto3 clients see the real API shapes both under ``moto.mock_aws()``
+and through a moto server. Every request then passes :func:`_response_call_action`, which fails
+it when the owner injected a fault for its operation.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from moto.codedeploy import responses as moto_responses
 from moto.codedeploy.models import CodeDeployBackend
 from moto.codedeploy.responses import CodeDeployResponse
 
-from . import deployment_configs, deployment_groups, deployment_targets, hook_status
+from . import application_revisions, deployment_configs, deployment_groups, deployment_targets, hook_status
 from .deployments import (
     ORIGINALS,
     backend_batch_get_deployments,
@@ -72,6 +72,7 @@ _BACKEND_METHODS = {
     "get_deployment": backend_get_deployment,
     "batch_get_deployments": backend_batch_get_deployments,
     "get_deployment_config": deployment_configs.backend_get_deployment_config,
+    "get_application_revision": application_revisions.backend_get_application_revision,
     "put_lifecycle_event_hook_execution_status": hook_status.backend_put_lifecycle_event_hook_execution_status,
     "list_deployment_targets": deployment_targets.backend_list_deployment_targets,
     "get_deployment_target": deployment_targets.backend_get_deployment_target,
@@ -88,6 +89,7 @@ _RESPONSE_METHODS = {
     "update_deployment_group": deployment_groups.response_update_deployment_group,
     "batch_get_deployment_groups": deployment_groups.response_batch_get_deployment_groups,
     "get_deployment_config": deployment_configs.response_get_deployment_config,
+    "get_application_revision": application_revisions.response_get_application_revision,
 }
 
 
