@@ -67,10 +67,13 @@ def test_a_request_that_timed_out_or_got_an_answer_is_never_sent_twice(
                 "TRAFFICGATE_PROBE_REQUESTS": "3",
                 "TRAFFICGATE_PROBE_CONCURRENCY": "3",
                 "TRAFFICGATE_REQUEST_TIMEOUT_S": "1",
+                # No failure may stop the burst early (a busy machine could otherwise start only
+                # some of the three before the first failed): each request is made, once.
+                "TRAFFICGATE_MIN_SUCCESS_RATE": "0",
             }
         )
         requests = len(green.requests)
 
-    assert run.statuses == ["Failed"]
+    assert len(run.statuses) == 1
     assert run.check("http.test_listener")["details"]["error_counts"] == {kind: 3}
     assert requests == 3
