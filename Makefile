@@ -33,6 +33,10 @@ $(SAM):
 	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/python -m pip install --quiet '$(SAM_CLI_SPEC)'
 
+# Two workers: CI has two cores, and most tests wait on sockets and subprocesses rather than
+# compute. `make test PYTEST_ARGS=` runs in one process.
+PYTEST_ARGS ?= -n 2
+
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
