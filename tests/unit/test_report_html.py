@@ -226,6 +226,8 @@ def test_both_sides_are_drawn_green_against_blue() -> None:
     assert paths == ["cdf cdf-blue", "cdf cdf-green"]  # green drawn last, on top
     assert "http.compare · green vs blue" in page
     assert "green: n=3, median 31 ms" in page and "blue: n=3, median 11 ms" in page
+    # Each side's figures in the key details, without the samples the picture shows.
+    assert "<b>green</b>: {}" in page and "latency_samples_ms" not in page
     # Only one side: drawn as the details' single side, not as a comparison.
     only_green = {"id": "x", "details": {"green": details["green"]}}
     assert latency_series(only_green) == []

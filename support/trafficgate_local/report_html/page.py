@@ -201,10 +201,19 @@ def _key_details(details: Any) -> str:
     if not isinstance(details, Mapping):
         return ""
     keys = [k for k in _FIRST if k in details] + [k for k in details if k not in _DRAWN and k not in _FIRST]
-    shown = "".join(f"<li><b>{esc(k, 40)}</b>: {esc(details[k], DETAIL_CHARS)}</li>" for k in keys[:MAX_DETAILS])
+    shown = "".join(
+        f"<li><b>{esc(k, 40)}</b>: {esc(_undrawn(details[k]), DETAIL_CHARS)}</li>" for k in keys[:MAX_DETAILS]
+    )
     if len(keys) > MAX_DETAILS:
         shown += f"<li>… {len(keys) - MAX_DETAILS} more</li>"
     return f'<ul class="kv">{shown}</ul>'
+
+
+def _undrawn(value: Any) -> Any:
+    """A side of a comparison (``green``, ``blue``) without what its pictures already show."""
+    if isinstance(value, Mapping):
+        return {k: v for k, v in value.items() if k not in _DRAWN}
+    return value
 
 
 def _figures(hook: str, check: Mapping[str, Any]) -> str:
