@@ -18,7 +18,7 @@ SAM_PYENV ?= 3.11.7:3.12.1
 
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: test lint schema sam-validate sam-build rehearse bench ci clean distclean
+.PHONY: test browser lint schema sam-validate sam-build rehearse bench ci clean distclean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,20 @@ $(SAM):
 # compute. `make test PYTEST_ARGS=` runs in one process.
 PYTEST_ARGS ?= -n 2
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The --html evidence page test renders the page in headless Chromium (tests/integration/test_html_page.py).
+# Installed when missing, as root with apt-get; anyone else is told how. TRAFFICGATE_SKIP_BROWSER=1 skips
+# both the install and that test, on purpose (CI never sets it).
+browser:
+	@if [ "$${TRAFFICGATE_SKIP_BROWSER:-}" = 1 ] || command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "== installing Chromium (apt-get install -y chromium)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "make: Chromium is missing; install it with: sudo apt-get install -y chromium" >&2; exit 1; \
+	fi
 
 # No `ruff format --check`: the code base is not held to ruff's formatter.
 # lint-imports checks the library's layers (the contracts are in pyproject.toml).

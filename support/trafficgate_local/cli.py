@@ -12,14 +12,21 @@ import faulthandler
 import json
 import signal
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from trafficgate.hooks import Hook
 
 EXIT_SUCCEEDED = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+
+_HTML_HELP = (
+    "also write one self-contained HTML page of the evidence: timeline, latency CDFs with their limits, "
+    "failures over time, every check's verdict"
+)
 
 
 def _default_template() -> Path:
@@ -130,6 +137,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     env = _parse_set(args.set or [])
     if env is None:
         return EXIT_USAGE
+    html = _html_target(args.html)
+    if html is False:
+        return EXIT_USAGE
     if args.test_url:
         env[constants.TEST_URL] = args.test_url
     if args.prod_url:
@@ -204,6 +214,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         "LifecycleEventHookExecutionId": "dry-run",
     }
     context = LocalLambdaContext(function_name=f"trafficgate-check-{hook.value}", timeout_s=args.timeout)
+    started_at = time.time()
     with contextlib.redirect_stdout(log_stream):
         summary = runner.run(hook, event, context, plan=plan)
     if progress is not None:
@@ -212,7 +223,40 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
     else:
         print_verdict(summary)
+    if html:
+        from trafficgate_local.report_html import check_page
+
+        judged = args.deployment_id or ", ".join(
+            f"{name} {url}" for name, url in (("test", args.test_url), ("prod", args.prod_url)) if url
+        )
+        if not _write_html(html, lambda: check_page(summary, target=judged, started_at=started_at)):
+            return EXIT_USAGE
     return EXIT_SUCCEEDED if summary.get("status") == "Succeeded" else EXIT_FAILED
+
+
+def _html_target(text: str | None) -> Path | Literal[False] | None:
+    """The file of ``--html``, None without the flag, False (after saying why) when it cannot be written."""
+    if text is None:
+        return None
+    from trafficgate_local.report_html import html_target
+
+    try:
+        return html_target(text)
+    except ValueError as exc:
+        print(f"trafficgate: {exc}", file=sys.stderr)
+        return False
+
+
+def _write_html(path: Path, page: Callable[[], str]) -> bool:
+    """Write the ``--html`` page; False (after saying why) when it cannot be written."""
+    from trafficgate_local.report_html import write_page
+
+    try:
+        write_page(path, page())
+    except OSError as exc:
+        print(f"trafficgate: --html {path}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _region(explicit: str | None, profile: str | None) -> str | None:
@@ -263,7 +307,6 @@ def cmd_standin(args: argparse.Namespace) -> int:
 
 def cmd_rehearse(args: argparse.Namespace) -> int:
     from trafficgate_local.rehearsal.apps import SCENARIOS
-    from trafficgate_local.rehearsal.conductor import RehearsalOptions, rehearse
 
     if args.list_scenarios:
         for name, text in SCENARIOS.items():
@@ -272,6 +315,11 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
     env = _parse_set(args.set or [])
     if env is None:
         return EXIT_USAGE
+    html = _html_target(args.html)
+    if html is False:
+        return EXIT_USAGE
+    from trafficgate_local.rehearsal.conductor import RehearsalOptions, rehearse
+
     options = RehearsalOptions(
         scenario=args.scenario,
         deployment_config=args.config,
@@ -304,6 +352,12 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
         verdict = "SUCCEEDED" if result.succeeded else "ROLLED BACK"
         print(f"\nDeployment {result.deployment_id} {verdict} in {result.duration_s:.1f} s: {result.reason}", file=out)
         print(f"Production listener: {where}", file=out)
+    if html:
+        from trafficgate_local.report_html import rehearsal_page
+
+        if not _write_html(html, lambda: rehearsal_page(result.to_dict(), started_at=result.started_at)):
+            return EXIT_USAGE
+        print(f"Evidence page: {html}", file=out)
     return EXIT_SUCCEEDED if result.succeeded else EXIT_FAILED
 
 
@@ -343,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", help="named AWS profile (default: AWS_PROFILE)")
     p.add_argument("-v", "--verbose", action="store_true", help="show the function's log lines on stderr")
     p.add_argument("--json", action="store_true", help="print the raw verdict summary as JSON")
+    p.add_argument("--html", metavar="FILE", help=_HTML_HELP)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("standin", help="run the embedded AWS stand-in (moto + CodeDeploy hook APIs) on 127.0.0.1")
@@ -380,6 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", default="us-east-1", help="region of the stand-in (default us-east-1)")
     p.add_argument("-t", "--template", default=str(_default_template()))
     p.add_argument("--json", action="store_true", help="print the whole run as JSON on stdout (timeline on stderr)")
+    p.add_argument("--html", metavar="FILE", help=_HTML_HELP)
     p.set_defaults(func=cmd_rehearse)
     return parser
 

@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import datetime as dt
 import io
+import json
 import re
 import socket
 import ssl
@@ -33,6 +34,8 @@ from trafficgate.probe import (
     run_burst,
 )
 from trafficgate.probe.jsonquery import compile_expression, json_equal
+from trafficgate.probe.results import LATENCY_SAMPLES, TIME_BINS
+from trafficgate.probe.stats import spread, time_bins
 
 # --- StatusSet -----------------------------------------------------------------------------------
 
@@ -150,6 +153,31 @@ def test_percentile_nearest_rank() -> None:
     assert percentile([7.0], 99) == 7.0
     with pytest.raises(ValueError):
         percentile([], 50)
+
+
+def test_spread_keeps_the_ends_and_evenly_spaced_ranks() -> None:
+    values = [float(v) for v in range(1000)]
+    assert spread(values, 5) == [0.0, 250.0, 500.0, 749.0, 999.0]
+    assert spread(values[:3], 5) == [0.0, 1.0, 2.0]
+    assert spread([], 5) == []
+    kept = spread(values, 200)
+    assert len(kept) == 200 and kept == sorted(kept) and (kept[0], kept[-1]) == (0.0, 999.0)
+    with pytest.raises(ValueError):
+        spread(values, 1)
+
+
+def test_time_bins_count_requests_and_failures_in_round_widths() -> None:
+    assert time_bins([(0.001, False), (0.5, True), (1.3, False), (1.31, True)], 1.31, 40) == (
+        50,
+        [1] + [0] * 9 + [1] + [0] * 15 + [2],
+        [0] * 10 + [1] + [0] * 15 + [1],
+    )
+    assert time_bins([], 0.0, 40) == (10, [0], [0])
+    width, counts, failures = time_bins([(899.0, True), (1.0, False)], 900.0, 40)
+    assert (width, len(counts), sum(counts), sum(failures), failures[-1]) == (30_000, 30, 2, 1, 1)
+    # Longer than the widest round bin: the width grows instead of the number of bins.
+    width, counts, _ = time_bins([(7200.0, False)], 7200.0, 40)
+    assert (width, len(counts), counts[-1]) == (180_000, 40, 1)
 
 
 # --- ProbeSpec ----------------------------------------------------------------------------------
@@ -466,6 +494,22 @@ def test_run_burst_with_fake_500_fails_fast() -> None:
     burst = run_burst(spec, "http://green.internal", session=session)
     assert len(fake.sent) == 1 and burst.stopped_early
     assert evaluate(spec, burst).reason == "success rate 0.00 < 0.99 (0/1 ok; status 503 x1); stopped early"
+
+
+def test_run_burst_details_carry_a_bounded_picture_of_the_burst() -> None:
+    session = requests.Session()
+    session.mount("http://", FakeAdapter(200, b'{"status": "ok"}'))
+    spec = ProbeSpec(requests=1000, concurrency=4)
+    details = run_burst(spec, "http://green.internal", session=session).to_dict()
+    samples = details["latency_samples_ms"]
+    assert len(samples) == LATENCY_SAMPLES and samples == sorted(samples)
+    assert all(round(v, 1) == v for v in samples)
+    over_time = details["over_time"]
+    assert sum(over_time["requests"]) == 1000 and sum(over_time["failures"]) == 0
+    assert 1 <= len(over_time["requests"]) <= TIME_BINS
+    # Small enough for the verdict's one log line (CloudWatch Logs takes events of up to 256 KiB).
+    picture = {key: details[key] for key in ("latency_samples_ms", "over_time")}
+    assert len(json.dumps(picture)) < 3000
 
 
 def test_run_burst_rejects_bad_base_urls() -> None:

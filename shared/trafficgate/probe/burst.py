@@ -34,9 +34,9 @@ from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.guard import Reaper
 from trafficgate.probe.kinds import CONNECTION_ERROR, SAMPLE_CHARS, STATUS, TLS_ERROR, TLS_VERIFY_DISABLED
 from trafficgate.probe.request import Prober, RequestOutcome
-from trafficgate.probe.results import BurstResult, FailureSample
+from trafficgate.probe.results import LATENCY_SAMPLES, TIME_BINS, BurstResult, FailureSample
 from trafficgate.probe.spec import ProbeSpec
-from trafficgate.probe.stats import percentile
+from trafficgate.probe.stats import percentile, spread, time_bins
 from trafficgate.probe.target import Target
 from trafficgate.probe.transport import TargetAdapter, new_session
 from trafficgate.redaction import Masker, registered
@@ -124,9 +124,10 @@ def _worker(prober: Prober, control: _Control, results: queue.SimpleQueue[Reques
 class _Tally:
     """Aggregates outcomes in the calling thread."""
 
-    def __init__(self, spec: ProbeSpec, mask: Masker) -> None:
+    def __init__(self, spec: ProbeSpec, mask: Masker, started: float) -> None:
         self.spec = spec
         self.mask = mask
+        self.started = started
         self.done = 0
         self.successes = 0
         self.failures = 0
@@ -135,6 +136,8 @@ class _Tally:
         self.failed_status_counts: Counter[int] = Counter()
         self.error_counts: Counter[str] = Counter()
         self.latencies: list[float] = []
+        # (seconds since the start, failed) of each judged request, for the counts over time.
+        self.ended: list[tuple[float, bool]] = []
         self.samples: list[FailureSample] = []
         self.truncated = 0
         self.bytes_read = 0
@@ -153,6 +156,7 @@ class _Tally:
             self.latencies.append(outcome.latency_ms)
         self.truncated += outcome.truncated
         self.redirects_blocked += outcome.blocked_redirect
+        self.ended.append((time.monotonic() - self.started, not outcome.ok))
         if outcome.ok:
             self.successes += 1
             return
@@ -222,6 +226,7 @@ def run_burst(
         If ``base_url`` is unusable or ``ca_bundle`` does not exist.
     """
     started = time.monotonic()
+    started_at = time.time()
     target = Target.build(spec, base_url)
     if spec.ca_bundle is not None and not os.path.exists(spec.ca_bundle):
         raise ProbeConfigError(f"ca_bundle {spec.ca_bundle!r} does not exist")
@@ -261,7 +266,7 @@ def run_burst(
     else:
         adapter = current
     mask = Masker([*spec.headers.values(), *registered()])
-    tally = _Tally(spec, mask)
+    tally = _Tally(spec, mask, started)
     control = _Control(spec.requests, spec.allowed_failures, deadline, latency_budgets(spec))
     try:
         with Reaper() as reaper:
@@ -281,6 +286,8 @@ def run_burst(
     if tally.redirects_blocked:
         warnings.append(f"{tally.redirects_blocked} redirect(s) to another origin not followed")
     lat = sorted(tally.latencies)
+    duration_s = time.monotonic() - started
+    bin_ms, ended, failed = time_bins(tally.ended, duration_s, TIME_BINS)
     result = BurstResult(
         target=target.display(spec.path),
         requests_planned=spec.requests,
@@ -297,7 +304,7 @@ def run_burst(
         latency_p95_ms=_pct(lat, 95),
         latency_p99_ms=_pct(lat, 99),
         latency_max_ms=_pct(lat, 100),
-        duration_s=round(time.monotonic() - started, 4),
+        duration_s=round(duration_s, 4),
         stopped_early=control.stop_reason in {"failures", "latency"} and control.next_index < spec.requests,
         deadline_hit=control.stop_reason in {"deadline", "cancelled"} or tally.aborted > 0,
         failure_samples=tuple(tally.samples),
@@ -308,6 +315,8 @@ def run_burst(
         redirects_followed=tally.redirects_followed,
         redirects_blocked=tally.redirects_blocked,
         warnings=tuple(warnings),
+        latency_samples_ms=tuple(round(v, 1) for v in spread(lat, LATENCY_SAMPLES)),
+        over_time={"started_at": round(started_at, 3), "bin_ms": bin_ms, "requests": ended, "failures": failed},
     )
     logger.debug(
         "probe burst done",

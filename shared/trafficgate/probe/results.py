@@ -9,6 +9,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+#: The most latencies a result carries for a picture: about 1.5 KB of a verdict's JSON.
+LATENCY_SAMPLES = 200
+#: The most time bins of ``over_time``.
+TIME_BINS = 40
+
 
 @dataclass(frozen=True, kw_only=True)
 class FailureSample:
@@ -35,7 +40,13 @@ class BurstResult:
     response, whatever its status or assertion result, measured from sending the request
     to the end of reading the (possibly truncated) body, across followed redirects.
     Connection errors and timeouts have no latency; they are counted in ``error_counts``.
-    They are ``None`` when no response came back.
+    They are ``None`` when no response came back. ``latency_samples_ms`` holds at most
+    :data:`LATENCY_SAMPLES` of those latencies (0.1 ms), sorted and evenly spread in rank: the
+    points of their distribution for a picture, not every value.
+
+    ``over_time`` counts the judged requests, and the failed ones, by when they ended:
+    ``started_at`` (Unix time of the burst's start, seconds), ``bin_ms`` (the width of a bin),
+    ``requests`` and ``failures`` (one count per bin, at most :data:`TIME_BINS` bins).
 
     ``aborted`` requests were started but cut short by the deadline: neither successes
     nor failures. ``stopped_early`` means the failure budget ran out and the remaining
@@ -69,6 +80,8 @@ class BurstResult:
     redirects_followed: int
     redirects_blocked: int
     warnings: tuple[str, ...]
+    latency_samples_ms: tuple[float, ...] = ()
+    over_time: Mapping[str, Any] | None = None
 
     @property
     def completed(self) -> int:
@@ -88,6 +101,7 @@ class BurstResult:
         data["error_counts"] = dict(sorted(self.error_counts.items()))
         data["failure_samples"] = [asdict(s) for s in self.failure_samples]
         data["warnings"] = list(self.warnings)
+        data["latency_samples_ms"] = list(self.latency_samples_ms)
         data["success_rate"] = None if self.success_rate is None else round(self.success_rate, 4)
         data["completed"] = self.completed
         return data

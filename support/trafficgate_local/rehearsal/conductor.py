@@ -112,6 +112,7 @@ class Rehearsal:
             production_target_groups=production,
             timeline=self.timeline.events,
             duration_s=self.timeline.elapsed(),
+            started_at=self.timeline.started_at,
         )
 
     # -- set-up ----------------------------------------------------------------------------

@@ -56,6 +56,8 @@ class RehearsalResult:
     production_target_groups: dict[str, int]
     timeline: list[dict[str, Any]]
     duration_s: float
+    #: Unix time the timeline's 0 stands for: places the probe bursts on the ``--html`` page.
+    started_at: float | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -91,6 +93,7 @@ class Timeline:
         self.events: list[dict[str, Any]] = []
         self._out = out
         self._started = time.monotonic()
+        self.started_at = time.time()
         self._progress_shown = False
 
     def elapsed(self) -> float:
