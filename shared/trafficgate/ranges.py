@@ -26,7 +26,7 @@ class RangeError(ValueError):
 
 @dataclass(frozen=True)
 class Range:
-    """Closed (or, with ``exclusive_minimum``, half-open) range of a number.
+    """Closed (or, with ``exclusive_minimum``/``exclusive_maximum``, half-open or open) range of a number.
 
     Parameters
     ----------
@@ -36,12 +36,15 @@ class Range:
         Whole numbers only (``True`` and ``False`` are never numbers here).
     exclusive_minimum
         The minimum itself is not allowed (a timeout of 0 s, say).
+    exclusive_maximum
+        The maximum itself is not allowed (a test's level alpha of 0.5, say).
     """
 
     minimum: float | None = None
     maximum: float | None = None
     integer: bool = False
     exclusive_minimum: bool = False
+    exclusive_maximum: bool = False
 
     def problem(self, value: Any) -> str | None:
         """Why ``value`` is out of range (``"must be an integer within [1, 10000]"``), or None."""
@@ -55,20 +58,24 @@ class Range:
             self.minimum is None
             or (value > self.minimum if self.exclusive_minimum else value >= self.minimum)
         )
-        high_ok = self.maximum is None or value <= self.maximum
+        high_ok = (
+            self.maximum is None
+            or (value < self.maximum if self.exclusive_maximum else value <= self.maximum)
+        )
         return None if low_ok and high_ok else f"must be {self.describe()}"
 
     def describe(self) -> str:
         """``an integer within [1, 10000]``, ``a number > 0 and <= 900``."""
         kind = "an integer" if self.integer else "a number"
         low, high = _text(self.minimum), _text(self.maximum)
-        if self.minimum is not None and self.maximum is not None and not self.exclusive_minimum:
+        closed = not (self.exclusive_minimum or self.exclusive_maximum)
+        if self.minimum is not None and self.maximum is not None and closed:
             return f"{kind} within [{low}, {high}]"
         parts = []
         if self.minimum is not None:
             parts.append(f"{'>' if self.exclusive_minimum else '>='} {low}")
         if self.maximum is not None:
-            parts.append(f"<= {high}")
+            parts.append(f"{'<' if self.exclusive_maximum else '<='} {high}")
         return f"{kind} {' and '.join(parts)}" if parts else kind
 
     def json_schema(self) -> dict[str, Any]:
@@ -77,7 +84,7 @@ class Range:
         if self.minimum is not None:
             schema["exclusiveMinimum" if self.exclusive_minimum else "minimum"] = self.minimum
         if self.maximum is not None:
-            schema["maximum"] = self.maximum
+            schema["exclusiveMaximum" if self.exclusive_maximum else "maximum"] = self.maximum
         return schema
 
 
