@@ -22,7 +22,6 @@ import os
 import queue
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 
 import requests
@@ -32,11 +31,12 @@ from trafficgate.probe.certs import cert_days_left
 from trafficgate.probe.classify import TRANSPORT_ERRORS, classify_error
 from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.guard import Reaper
-from trafficgate.probe.kinds import CONNECTION_ERROR, SAMPLE_CHARS, STATUS, TLS_ERROR, TLS_VERIFY_DISABLED
+from trafficgate.probe.kinds import TLS_ERROR, TLS_VERIFY_DISABLED
 from trafficgate.probe.request import Prober, RequestOutcome
-from trafficgate.probe.results import LATENCY_SAMPLES, TIME_BINS, BurstResult, FailureSample
+from trafficgate.probe.results import LATENCY_SAMPLES, TIME_BINS, BurstResult
 from trafficgate.probe.spec import ProbeSpec
 from trafficgate.probe.stats import percentile, spread, time_bins
+from trafficgate.probe.tally import Tally
 from trafficgate.probe.target import Target
 from trafficgate.probe.transport import TargetAdapter, new_session
 from trafficgate.redaction import Masker, registered
@@ -119,67 +119,6 @@ def _worker(prober: Prober, control: _Control, results: queue.SimpleQueue[Reques
             control.stop_reason = control.stop_reason or "crash"
     finally:
         results.put(None)
-
-
-class _Tally:
-    """Aggregates outcomes in the calling thread."""
-
-    def __init__(self, spec: ProbeSpec, mask: Masker, started: float) -> None:
-        self.spec = spec
-        self.mask = mask
-        self.started = started
-        self.done = 0
-        self.successes = 0
-        self.failures = 0
-        self.aborted = 0
-        self.status_counts: Counter[int] = Counter()
-        self.failed_status_counts: Counter[int] = Counter()
-        self.error_counts: Counter[str] = Counter()
-        self.latencies: list[float] = []
-        # (seconds since the start, failed) of each judged request, for the counts over time.
-        self.ended: list[tuple[float, bool]] = []
-        self.samples: list[FailureSample] = []
-        self.truncated = 0
-        self.bytes_read = 0
-        self.redirects_followed = 0
-        self.redirects_blocked = 0
-
-    def add(self, outcome: RequestOutcome) -> None:
-        self.done += 1
-        self.bytes_read += outcome.bytes_read
-        self.redirects_followed += outcome.redirects
-        if outcome.aborted:
-            self.aborted += 1
-            return
-        if outcome.status is not None and outcome.latency_ms is not None:
-            self.status_counts[outcome.status] += 1
-            self.latencies.append(outcome.latency_ms)
-        self.truncated += outcome.truncated
-        self.redirects_blocked += outcome.blocked_redirect
-        self.ended.append((time.monotonic() - self.started, not outcome.ok))
-        if outcome.ok:
-            self.successes += 1
-            return
-        self.failures += 1
-        kind = outcome.kind or CONNECTION_ERROR
-        self.error_counts[kind] += 1
-        if kind == STATUS and outcome.status is not None:
-            self.failed_status_counts[outcome.status] += 1
-        if len(self.samples) < self.spec.failure_samples:
-            # Mask the whole kept body first, then cut: a secret straddling the cut is masked as a
-            # whole, and the masker's runs catch what a broken server echoed only in part.
-            text = self.mask.cut(outcome.body.decode("utf-8", "replace"), SAMPLE_CHARS)
-            self.samples.append(
-                FailureSample(
-                    index=outcome.index,
-                    kind=kind,
-                    status=outcome.status,
-                    latency_ms=None if outcome.latency_ms is None else round(outcome.latency_ms, 1),
-                    body=text,
-                    detail=None if outcome.detail is None else self.mask.cut(outcome.detail, SAMPLE_CHARS),
-                    truncated=outcome.truncated,
-                )
-            )
 
 
 def run_burst(
@@ -266,7 +205,7 @@ def run_burst(
     else:
         adapter = current
     mask = Masker([*spec.headers.values(), *registered()])
-    tally = _Tally(spec, mask, started)
+    tally = Tally(spec, mask, started)
     control = _Control(spec.requests, spec.allowed_failures, deadline, latency_budgets(spec))
     try:
         with Reaper() as reaper:
@@ -350,7 +289,7 @@ def latency_budgets(spec: ProbeSpec) -> list[tuple[float, int]]:
 def _run_workers(
     prober: Prober,
     control: _Control,
-    tally: _Tally,
+    tally: Tally,
     spec: ProbeSpec,
     on_progress: Callable[[int, int], None] | None,
     cancel: threading.Event | None,
