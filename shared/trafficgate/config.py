@@ -22,6 +22,7 @@ from trafficgate import constants as env
 from trafficgate.constants import SEVERITIES
 from trafficgate.env_reader import EnvReader, arn, buckets, packages, resolve, url
 from trafficgate.exceptions import ConfigError
+from trafficgate.probe.compare_spec import CompareSpec
 from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.spec import LAMBDA_MAX_S, ProbeSpec, StatusSet
 from trafficgate.ranges import Range, bounded, check_ranges, range_of
@@ -121,6 +122,9 @@ class Settings:
     probe
         The probe burst and its assertions (``TRAFFICGATE_PROBE_*``, TLS, Host and
         ``TRAFFICGATE_RESOLVE`` settings).
+    compare, comparison
+        Whether the built-in plans compare green with blue (``TRAFFICGATE_COMPARE``), and the
+        comparison's thresholds, level and cap (see :class:`~trafficgate.probe.compare_spec.CompareSpec`).
     auth_secret_arn
         Secrets Manager secret whose JSON object holds probe request headers.
     verdict_topic_arn
@@ -156,6 +160,8 @@ class Settings:
     auth_secret_arn: str | None = None
     verdict_topic_arn: str | None = None
     probe: ProbeSpec = field(default_factory=ProbeSpec)
+    compare: bool = True
+    comparison: CompareSpec = field(default_factory=CompareSpec)
     disabled_checks: frozenset[str] = frozenset()
     required_env: tuple[str, ...] = ()
     scan_severity: str = "CRITICAL"
@@ -202,6 +208,14 @@ class Settings:
             auth_secret_arn=r.read(env.AUTH_SECRET_ARN, lambda: arn(r, env.AUTH_SECRET_ARN)),
             verdict_topic_arn=r.read(env.VERDICT_TOPIC_ARN, lambda: arn(r, env.VERDICT_TOPIC_ARN, service="sns")),
             probe=_probe_spec(r),
+            compare=r.flag(env.COMPARE, True),
+            comparison=CompareSpec(
+                max_error_rate_increase=r.number(env.MAX_ERROR_RATE_INCREASE, CompareSpec, "max_error_rate_increase"),
+                max_latency_increase=r.number(env.MAX_LATENCY_INCREASE, CompareSpec, "max_latency_increase"),
+                min_latency_increase_ms=r.number(env.MIN_LATENCY_INCREASE_MS, CompareSpec, "min_latency_increase_ms"),
+                alpha=r.number(env.COMPARE_ALPHA, CompareSpec, "alpha"),
+                max_requests=r.number(env.COMPARE_MAX_REQUESTS, CompareSpec, "max_requests"),
+            ),
             disabled_checks=frozenset(r.names(env.DISABLED_CHECKS)),
             required_env=r.names(env.REQUIRED_ENV),
             scan_severity=r.choice(env.SCAN_SEVERITY, SEVERITIES, "CRITICAL", upper=True),
@@ -238,6 +252,11 @@ NUMERIC_VARIABLES: Mapping[str, tuple[type, str]] = {
     env.REQUEST_TIMEOUT_S: (ProbeSpec, "timeout_s"),
     env.MIN_SUCCESS_RATE: (ProbeSpec, "min_success_rate"),
     env.MAX_P95_MS: (ProbeSpec, "max_p95_ms"),
+    env.MAX_ERROR_RATE_INCREASE: (CompareSpec, "max_error_rate_increase"),
+    env.MAX_LATENCY_INCREASE: (CompareSpec, "max_latency_increase"),
+    env.MIN_LATENCY_INCREASE_MS: (CompareSpec, "min_latency_increase_ms"),
+    env.COMPARE_ALPHA: (CompareSpec, "alpha"),
+    env.COMPARE_MAX_REQUESTS: (CompareSpec, "max_requests"),
 }
 
 

@@ -45,6 +45,21 @@ AUTH_SECRET_ARN = "TRAFFICGATE_AUTH_SECRET_ARN"
 #: host=address pairs (like curl --resolve): connect there, keep Host and TLS name. For local runs.
 RESOLVE = "TRAFFICGATE_RESOLVE"
 
+# --- green against blue (http.compare) ------------------------------------------------------
+#: on/off: compare green (test listener) with blue (production listener) at AfterAllowTestTraffic
+#: and BeforeAllowTraffic, whenever both listeners are known.
+COMPARE = "TRAFFICGATE_COMPARE"
+#: How much higher green's error rate may be than blue's (absolute, 0 to 1).
+MAX_ERROR_RATE_INCREASE = "TRAFFICGATE_MAX_ERROR_RATE_INCREASE"
+#: How many times slower than blue green may be (a ratio >= 1, on the median).
+MAX_LATENCY_INCREASE = "TRAFFICGATE_MAX_LATENCY_INCREASE"
+#: A slowdown must also exceed this many milliseconds to count.
+MIN_LATENCY_INCREASE_MS = "TRAFFICGATE_MIN_LATENCY_INCREASE_MS"
+#: False-rollback level of the comparison's sequential tests, in (0, 0.5).
+COMPARE_ALPHA = "TRAFFICGATE_COMPARE_ALPHA"
+#: Requests per side at most; a comparison still open there is inconclusive.
+COMPARE_MAX_REQUESTS = "TRAFFICGATE_COMPARE_MAX_REQUESTS"
+
 #: Comma-separated S3 buckets the gate may read AppSpec revisions (revisionType S3) from.
 APPSPEC_BUCKETS = "TRAFFICGATE_APPSPEC_BUCKETS"
 
@@ -109,6 +124,12 @@ ALL = (
     CA_BUNDLE,
     AUTH_SECRET_ARN,
     RESOLVE,
+    COMPARE,
+    MAX_ERROR_RATE_INCREASE,
+    MAX_LATENCY_INCREASE,
+    MIN_LATENCY_INCREASE_MS,
+    COMPARE_ALPHA,
+    COMPARE_MAX_REQUESTS,
     APPSPEC_BUCKETS,
     DISABLED_CHECKS,
     REQUIRED_ENV,

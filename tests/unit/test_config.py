@@ -23,6 +23,10 @@ def attr(name: str) -> Get:
     return lambda s: getattr(s, name)
 
 
+def comparison(name: str) -> Get:
+    return lambda s: getattr(s.comparison, name)
+
+
 # variable -> [(raw value, how to read it back, expected)]
 VALID: dict[str, list[tuple[str, Get, Any]]] = {
     env.DEADLINE_MARGIN_MS: [
@@ -90,6 +94,22 @@ VALID: dict[str, list[tuple[str, Get, Any]]] = {
         ),
         ("alb.example.com=10.0.0.5", probe("resolve"), {"alb.example.com": "10.0.0.5"}),
     ],
+    env.COMPARE: [("off", attr("compare"), False), ("on", attr("compare"), True), ("false", attr("compare"), False)],
+    env.MAX_ERROR_RATE_INCREASE: [
+        ("0.05", comparison("max_error_rate_increase"), 0.05),
+        ("0", comparison("max_error_rate_increase"), 0.0),
+        ("1", comparison("max_error_rate_increase"), 1.0),
+    ],
+    env.MAX_LATENCY_INCREASE: [
+        ("1.5", comparison("max_latency_increase"), 1.5),
+        ("1", comparison("max_latency_increase"), 1.0),
+    ],
+    env.MIN_LATENCY_INCREASE_MS: [
+        ("0", comparison("min_latency_increase_ms"), 0.0),
+        ("20", comparison("min_latency_increase_ms"), 20.0),
+    ],
+    env.COMPARE_ALPHA: [("0.05", comparison("alpha"), 0.05), ("1e-4", comparison("alpha"), 0.0001)],
+    env.COMPARE_MAX_REQUESTS: [("1000", comparison("max_requests"), 1000), ("1", comparison("max_requests"), 1)],
     env.DISABLED_CHECKS: [
         (
             "http.test_listener, ecs.taskset_steady",
@@ -158,6 +178,17 @@ INVALID: dict[str, list[tuple[str, str]]] = {
     env.CA_BUNDLE: [("/nonexistent/ca.pem", "PEM file that exists")],
     env.AUTH_SECRET_ARN: [("probe-secret", "arn:")],
     env.RESOLVE: [("alb.example.com", "host=address"), ("alb.example.com=localhost", "IPv4 or IPv6")],
+    env.COMPARE: [("sometimes", "true or false")],
+    env.MAX_ERROR_RATE_INCREASE: [("-0.01", "within [0, 1]"), ("1.5", "within [0, 1]"), ("nan", "number")],
+    env.MAX_LATENCY_INCREASE: [("0.9", "within [1, 100]"), ("101", "within [1, 100]"), ("x2", "number")],
+    env.MIN_LATENCY_INCREASE_MS: [("-1", "within [0, 900000]"), ("5ms", "number")],
+    env.COMPARE_ALPHA: [
+        ("0", "> 0 and < 0.5"),
+        ("0.5", "> 0 and < 0.5"),
+        ("-0.01", "> 0 and < 0.5"),
+        ("one", "number"),
+    ],
+    env.COMPARE_MAX_REQUESTS: [("0", "within [1, 10000]"), ("10001", "within [1, 10000]"), ("400.5", "an integer")],
     env.DISABLED_CHECKS: [("http.test listener", "comma-separated")],
     env.REQUIRED_ENV: [("A B", "comma-separated")],
     env.SCAN_SEVERITY: [("SEVERE", "CRITICAL")],
