@@ -98,7 +98,7 @@ VALID: dict[str, list[tuple[str, Get, Any]]] = {
     env.MAX_ERROR_RATE_INCREASE: [
         ("0.05", comparison("max_error_rate_increase"), 0.05),
         ("0", comparison("max_error_rate_increase"), 0.0),
-        ("1", comparison("max_error_rate_increase"), 1.0),
+        ("0.999", comparison("max_error_rate_increase"), 0.999),
     ],
     env.MAX_LATENCY_INCREASE: [
         ("1.5", comparison("max_latency_increase"), 1.5),
@@ -179,7 +179,7 @@ INVALID: dict[str, list[tuple[str, str]]] = {
     env.AUTH_SECRET_ARN: [("probe-secret", "arn:")],
     env.RESOLVE: [("alb.example.com", "host=address"), ("alb.example.com=localhost", "IPv4 or IPv6")],
     env.COMPARE: [("sometimes", "true or false")],
-    env.MAX_ERROR_RATE_INCREASE: [("-0.01", "within [0, 1]"), ("1.5", "within [0, 1]"), ("nan", "number")],
+    env.MAX_ERROR_RATE_INCREASE: [("-0.01", ">= 0 and < 1"), ("1", ">= 0 and < 1"), ("nan", "number")],
     env.MAX_LATENCY_INCREASE: [("0.9", "within [1, 100]"), ("101", "within [1, 100]"), ("x2", "number")],
     env.MIN_LATENCY_INCREASE_MS: [("-1", "within [0, 900000]"), ("5ms", "number")],
     env.COMPARE_ALPHA: [

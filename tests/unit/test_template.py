@@ -154,12 +154,13 @@ def test_numeric_parameters_carry_the_ranges_the_hook_accepts(variable: str) -> 
             assert valid.minimum is not None and low > valid.minimum, variable
         else:
             assert low == valid.minimum, variable
-    else:  # a fraction, as a String with a pattern: [0, 1]
+    else:  # a fraction, as a String with a pattern: [0, 1], or [0, 1) with an exclusive maximum
         pattern = str(parameter["AllowedPattern"])
         assert (valid.minimum, valid.maximum) == (0, 1), variable
-        for accepted in ("0", "0.5", "1", "1.0", "0.999"):
+        ones = ("1", "1.0")
+        for accepted in ("0", "0.5", "0.999", *(() if valid.exclusive_maximum else ones)):
             assert re.fullmatch(pattern, accepted), (variable, accepted)
-        for refused in ("-0.1", "1.5", "2", "inf", "nan", "1e-3"):
+        for refused in ("-0.1", "1.5", "2", "inf", "nan", "1e-3", *(ones if valid.exclusive_maximum else ())):
             assert not re.fullmatch(pattern, refused), (variable, refused)
     default = float(str(parameter["Default"]))
     assert valid.problem(int(default) if valid.integer else default) is None, variable

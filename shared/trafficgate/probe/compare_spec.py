@@ -23,7 +23,9 @@ class CompareSpec:
     Parameters
     ----------
     max_error_rate_increase
-        How much higher green's error rate may be than blue's (absolute: 0.01 is one point).
+        How much higher green's error rate may be than blue's (absolute: 0.01 is one point), in
+        [0, 1): at 0 any increase shown fails. (1 would switch the error test off: a plan's
+        ``dry_run`` says that more plainly.)
     max_latency_increase
         How many times slower than blue green may be (a ratio >= 1, on the median: green slower
         than this in more pairs than not is a regression).
@@ -37,7 +39,7 @@ class CompareSpec:
         Requests per side at most; a comparison still open there is inconclusive.
     """
 
-    max_error_rate_increase: float = bounded(0.01, Range(0, 1))
+    max_error_rate_increase: float = bounded(0.01, Range(0, 1, exclusive_maximum=True))
     max_latency_increase: float = bounded(1.25, Range(1, MAX_LATENCY_RATIO))
     min_latency_increase_ms: float = bounded(5.0, Range(0, LAMBDA_MAX_S * 1000))
     alpha: float = bounded(0.01, Range(0, 0.5, exclusive_minimum=True, exclusive_maximum=True))
