@@ -75,11 +75,13 @@ class StandInEnv:
 
 
 def aws_side_check_ids() -> str:
-    """The built-in checks that read ECS, ECR, CloudWatch and task definitions, comma-separated.
+    """The built-in checks other than the HTTP bursts, comma-separated: the AWS-side ones and http.compare.
 
     These tests judge the hook machinery and the HTTP probes; the AWS-side checks need a fully
     seeded world and have their own tests (tests/integration/test_checks_*.py), so they are
-    switched off here the way an operator would, with TRAFFICGATE_DISABLED_CHECKS.
+    switched off here the way an operator would, with TRAFFICGATE_DISABLED_CHECKS. So is
+    http.compare, which sends every request to blue as well (these tests count each side's
+    requests): tests/integration/test_compare.py switches it back on.
     """
     from trafficgate.checks.http import HttpProbe
     from trafficgate.plan import BUILTIN_TYPES

@@ -12,6 +12,7 @@ from typing import Any
 
 from trafficgate.checks.alarms import ALARMS_CHECK_ID, AlarmsCheck
 from trafficgate.checks.base import Check
+from trafficgate.checks.compare import COMPARE_CHECK_ID, HttpCompare
 from trafficgate.checks.container_port import CONTAINER_PORT_CHECK_ID, ContainerPortMapped
 from trafficgate.checks.ecr import IMAGES_EXIST_CHECK_ID, SCAN_FINDINGS_CHECK_ID, EcrImagesExist, EcrScanFindings
 from trafficgate.checks.http import PROD_LISTENER_CHECK_ID, TEST_LISTENER_CHECK_ID, HttpProbe
@@ -40,6 +41,7 @@ BUILTIN_TYPES: Mapping[str, CheckType] = {
     "http_probe": (HttpProbe, {}),
     TEST_LISTENER_CHECK_ID: (HttpProbe, {"listener": "test"}),
     PROD_LISTENER_CHECK_ID: (HttpProbe, {"listener": "prod"}),
+    COMPARE_CHECK_ID: (HttpCompare, {}),
     # BeforeInstall: the new task definition
     TASK_DEFINITION_CHECK_ID: (TaskDefinitionActive, {}),
     CONTAINER_PORT_CHECK_ID: (ContainerPortMapped, {}),

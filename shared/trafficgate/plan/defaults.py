@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from trafficgate.checks.alarms import AlarmsCheck
+from trafficgate.checks.compare import BUILTIN_POLICY, HttpCompare
 from trafficgate.checks.container_port import ContainerPortMapped
 from trafficgate.checks.ecr import EcrImagesExist, EcrScanFindings
 from trafficgate.checks.http import PROD_LISTENER_CHECK_ID, TEST_LISTENER_CHECK_ID, HttpProbe
@@ -45,6 +46,9 @@ def default_plan(hook: Hook, settings: Settings) -> list[Check]:
     - AfterInstall: the green task set is steady, its targets healthy, none of its tasks stopped.
     - AfterAllowTestTraffic: green's targets healthy behind the test listener, and a burst on it.
     - BeforeAllowTraffic: no alarm firing, and one more short burst on the test listener.
+    - Both of them, unless ``TRAFFICGATE_COMPARE`` is off: green (test listener) against blue
+      (production listener), last, once the burst has judged green alone. It skips itself when
+      either listener is unknown; inconclusive at its cap, it does not block (``BUILTIN_POLICY``).
     - AfterAllowTraffic: no alarm firing, CloudWatch metrics over the bake window, and a burst on
       the production listener (now green).
     """
@@ -75,4 +79,6 @@ def default_plan(hook: Hook, settings: Settings) -> list[Check]:
             UnhealthyHosts(),
             HttpProbe(check_id=PROD_LISTENER_CHECK_ID, listener="prod"),
         ]
+    if hook in (Hook.AFTER_ALLOW_TEST_TRAFFIC, Hook.BEFORE_ALLOW_TRAFFIC) and settings.compare:
+        checks.append(HttpCompare(policy=BUILTIN_POLICY))
     return [c for c in checks if c.check_id not in settings.disabled_checks]

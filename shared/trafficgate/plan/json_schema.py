@@ -1,7 +1,8 @@
 """The plan format as a JSON Schema (draft-07), generated from the same declarations the loader reads.
 
 Layer L3 (composition). Each built-in check's parameters come from its plan fields (for the HTTP
-probe, :class:`~trafficgate.probe.spec.ProbeSpec`), the policy keys from
+probe, :class:`~trafficgate.probe.spec.ProbeSpec`; for the comparison,
+:class:`~trafficgate.probe.compare_spec.CompareSpec` and part of the probe's), the policy keys from
 :class:`~trafficgate.policy.Policy`, ranges from their :class:`~trafficgate.ranges.Range`
 declarations and descriptions from the numpy docstrings. ``schemas/plan.schema.json`` in the
 repository is this function's output (a test keeps them equal), for editors::
@@ -24,11 +25,13 @@ from collections.abc import Mapping
 from typing import Any, Literal, Union
 
 from trafficgate.checks.base import Check
+from trafficgate.checks.compare import HttpCompare
 from trafficgate.checks.http import HttpProbe
 from trafficgate.hooks import Hook
 from trafficgate.plan.build import plan_fields
 from trafficgate.plan.builtins import BUILTIN_TYPES, CheckType
 from trafficgate.policy import Policy
+from trafficgate.probe.compare_spec import CompareSpec
 from trafficgate.probe.spec import ProbeSpec
 from trafficgate.ranges import Range, range_of
 
@@ -103,14 +106,25 @@ def _ref(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
 
-def _owner(cls: type[Check]) -> type:
-    """The class whose docstring and ranges describe a check's plan parameters (the spec, for probes)."""
-    return ProbeSpec if issubclass(cls, HttpProbe) else cls
+def _owner(cls: type[Check]) -> tuple[type, ...]:
+    """The classes whose docstrings and ranges describe a check's plan parameters, first one first.
+
+    The spec, for probes; the comparison's spec and then the probe's, for the comparison.
+    """
+    if issubclass(cls, HttpProbe):
+        return (ProbeSpec,)
+    if issubclass(cls, HttpCompare):
+        return (CompareSpec, ProbeSpec)
+    return (cls,)
 
 
-def _properties(owner: type, fields: Mapping[str, Any]) -> dict[str, Any]:
-    descriptions = _parameter_docs(owner)
-    declared = {f.name: f for f in dataclasses.fields(owner)} if dataclasses.is_dataclass(owner) else {}
+def _properties(owners: type | tuple[type, ...], fields: Mapping[str, Any]) -> dict[str, Any]:
+    descriptions: dict[str, str] = {}
+    declared: dict[str, dataclasses.Field[Any]] = {}
+    for owner in reversed(owners if isinstance(owners, tuple) else (owners,)):
+        descriptions.update(_parameter_docs(owner))
+        if dataclasses.is_dataclass(owner):
+            declared.update({f.name: f for f in dataclasses.fields(owner)})
     out: dict[str, Any] = {}
     for name, annotation in fields.items():
         spec_field = declared.get(name)
