@@ -63,6 +63,10 @@ BUILTIN_POLICY = Policy(on_inconclusive="pass")
 
 #: PairedComparison needs a margin above 0; a margin of 0 becomes this one, which means the same.
 _EDGE = 1e-9
+#: Pairs stop this long before the check's deadline: requests in flight are cut at the pairs'
+#: deadline (and gone within the reaper's slack), and the result still reaches the verdict as
+#: this check's own, inconclusive, rather than as the runner's "deadline: still running" error.
+RETURN_RESERVE_S = 1.0
 #: What one request is expected to take for :meth:`HttpCompare.expected_s` (a healthy listener).
 _EXPECTED_REQUEST_S = 0.25
 
@@ -152,7 +156,7 @@ class HttpCompare(Check):
             blue_url,
             judge=lambda green, blue: comparison.add(green, blue) is not None,
             max_pairs=compare.max_requests,
-            deadline=ctx.deadline - ctx.time_after_s,
+            deadline=ctx.deadline - ctx.time_after_s - RETURN_RESERVE_S,
             on_progress=ctx.progress(self.check_id),
             cancel=ctx.cancelled,
         )
