@@ -161,7 +161,9 @@ class SequentialMean:
         return self.decision
 
 
-def confidence_interval(xs: Sequence[float], alpha: float, *, bet_cap: float = DEFAULT_BET_CAP) -> tuple[float, float]:
+def confidence_interval(
+    xs: Sequence[float], alpha: float, *, bet_cap: float = DEFAULT_BET_CAP, halvings: int = 40
+) -> tuple[float, float]:
     """A ``1 - alpha`` confidence interval for the mean of ``xs`` (in [0, 1]), valid at this sample size
     whatever the stopping rule that produced it.
 
@@ -169,6 +171,7 @@ def confidence_interval(xs: Sequence[float], alpha: float, *, bet_cap: float = D
     last observation (Ville's inequality holds at any stopping time, so this is valid however the
     sample size was chosen); found by bisection, the capital falling as the threshold moves towards
     the observed mean. Wider than a fixed-sample interval: the price of having looked along the way.
+    Each of the ``halvings`` replays ``xs`` once per side (40: bounds to 1e-12; 20: to 1e-6).
     """
     _require_fraction("alpha", alpha)
     if not xs:
@@ -190,8 +193,8 @@ def confidence_interval(xs: Sequence[float], alpha: float, *, bet_cap: float = D
         return capital.log_capital >= target
 
     def boundary(inside: float, outside: float, sign: int) -> float:
-        # ``inside`` is not rejected, ``outside`` is (or is the edge of [0, 1]); 40 halvings: 1e-12.
-        for _ in range(40):
+        # ``inside`` is not rejected, ``outside`` is (or is the edge of [0, 1]); each halving halves the gap.
+        for _ in range(halvings):
             middle = (inside + outside) / 2.0
             if rejected(middle, sign):
                 outside = middle

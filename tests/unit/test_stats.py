@@ -271,3 +271,10 @@ def test_a_shown_but_small_error_increase_does_not_fail() -> None:
 def test_bad_comparison_parameters_are_named(kwargs: dict[str, float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         stats.PairedComparison(**kwargs)
+
+
+def test_fewer_halvings_give_the_interval_to_their_precision() -> None:
+    xs = [0.5] * 30 + [1.0] * 8 + [0.0] * 2
+    exact = stats.confidence_interval(xs, 0.01)
+    coarse = stats.confidence_interval(xs, 0.01, halvings=20)
+    assert coarse == pytest.approx(exact, abs=1e-6)

@@ -67,6 +67,12 @@ _EDGE = 1e-9
 #: deadline (and gone within the reaper's slack), and the result still reaches the verdict as
 #: this check's own, inconclusive, rather than as the runner's "deadline: still running" error.
 RETURN_RESERVE_S = 1.0
+#: ...plus this per pair of the cap, for the confidence intervals of the judgement (two bisections
+#: replaying every pair: about 0.15 ms a pair measured on a 2-core box, and a 256 MB Lambda has a
+#: fraction of a core).
+JUDGE_S_PER_PAIR = 0.001
+#: Bisection steps of the confidence intervals: bounds to 1e-6, shown to 1e-4.
+_CI_HALVINGS = 20
 #: What one request is expected to take for :meth:`HttpCompare.expected_s` (a healthy listener).
 _EXPECTED_REQUEST_S = 0.25
 
@@ -156,7 +162,7 @@ class HttpCompare(Check):
             blue_url,
             judge=lambda green, blue: comparison.add(green, blue) is not None,
             max_pairs=compare.max_requests,
-            deadline=ctx.deadline - ctx.time_after_s - RETURN_RESERVE_S,
+            deadline=ctx.deadline - ctx.time_after_s - RETURN_RESERVE_S - JUDGE_S_PER_PAIR * compare.max_requests,
             on_progress=ctx.progress(self.check_id),
             cancel=ctx.cancelled,
         )
@@ -276,7 +282,7 @@ class _Figures:
         if green_median is not None and blue_median is not None:
             ratio = green_median / blue_median if blue_median else None
             difference = green_median - blue_median
-        low, high = confidence_interval(errors, compare.alpha) if errors else (0.0, 1.0)
+        low, high = confidence_interval(errors, compare.alpha, halvings=_CI_HALVINGS) if errors else (0.0, 1.0)
         return cls(
             compare=compare,
             green_rate=comparison.green_errors / n if n else None,
@@ -289,7 +295,9 @@ class _Figures:
             ratio=_round(ratio),
             difference_ms=_round(difference),
             slower=slower,
-            slower_ci=[_round(v) for v in confidence_interval(slower, compare.alpha)] if slower else None,
+            slower_ci=[_round(v) for v in confidence_interval(slower, compare.alpha, halvings=_CI_HALVINGS)]
+            if slower
+            else None,
         )
 
     def errors(self) -> str:
