@@ -15,9 +15,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from trafficgate.hooks import Hook
+
+if TYPE_CHECKING:
+    from trafficgate.checks.base import Check
 
 EXIT_SUCCEEDED = 0
 EXIT_FAILED = 1
@@ -194,13 +197,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     plan = None
     if not args.deployment_id and not settings.plan_file:
         # Without a deployment only the probes of the built-in plan can run: the other checks read
-        # the deployment from AWS. Say which were left out rather than fail them as unreadable.
+        # the deployment from AWS, and green against blue needs both URLs to find both listeners.
+        # Say which were left out rather than fail them as unreadable.
+        from trafficgate.checks.compare import HttpCompare
         from trafficgate.checks.http import HttpProbe
         from trafficgate.plan import default_plan
 
+        both_urls = bool(settings.test_url and settings.prod_url)
+
+        def runnable(check: Check) -> bool:
+            return isinstance(check, HttpProbe) or (isinstance(check, HttpCompare) and both_urls)
+
         built_in = default_plan(hook, settings)
-        plan = [c for c in built_in if isinstance(c, HttpProbe)]
-        left_out = [c.check_id for c in built_in if not isinstance(c, HttpProbe)]
+        plan = [c for c in built_in if runnable(c)]
+        left_out = [c.check_id for c in built_in if not runnable(c)]
         if not plan:
             print(
                 f"trafficgate: every check of {hook.value} reads the deployment from AWS: give --deployment-id",

@@ -95,7 +95,27 @@ def test_healthy_server_succeeds_and_reports_nothing() -> None:
     assert summary["checks"][0]["reason"].startswith("success rate 1.00 >= 0.99 (10/10 ok)")
     assert summary["deployment_id"] == "d-DRYRUN000"
     assert probed == 10
-    # The built-in plan's AWS checks need a deployment: left out, and said so.
+    # The built-in plan's AWS checks need a deployment, and green against blue the production URL
+    # too: left out, and said so.
+    assert proc.stderr.strip() == "trafficgate: without --deployment-id, not run: elb.targets_healthy, http.compare"
+
+
+def test_with_both_urls_green_is_compared_with_blue() -> None:
+    with serve(HttpApp()) as green, serve(HttpApp()) as blue:
+        proc = run_check(
+            [*JSON_CHECK, "--test-url", green.url, "--prod-url", blue.url, "--set", "TRAFFICGATE_PROBE_REQUESTS=10"]
+        )
+        blue_asked = len(blue.app.requests)
+
+    assert proc.returncode == 0, proc.stderr
+    summary = summary_of(proc)
+    assert [(c["id"], c["outcome"]) for c in summary["checks"]] == [
+        ("http.test_listener", "pass"),
+        ("http.compare", "pass"),
+    ]
+    compared = summary["checks"][1]["details"]
+    assert compared["blue"]["url"].startswith(blue.url) and compared["green"]["url"].startswith(green.url)
+    assert blue_asked == compared["sent"] > 0
     assert proc.stderr.strip() == "trafficgate: without --deployment-id, not run: elb.targets_healthy"
 
 
