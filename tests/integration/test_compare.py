@@ -27,6 +27,7 @@ from trafficgate.probe import ProbeSpec
 from trafficgate.probe.compare_spec import CompareSpec
 from trafficgate.runner import reset_runner
 from trafficgate_local.lambda_context import LocalLambdaContext
+from trafficgate_local.report_html.evidence import latency_series
 
 pytestmark = pytest.mark.integration
 
@@ -73,6 +74,11 @@ def test_an_equal_green_passes_before_the_cap() -> None:
         figures = result.details[side]
         assert (figures["requests"], figures["errors"], figures["error_rate"]) == (pairs, 0, 0.0)
         assert figures["p50_ms"] <= figures["p90_ms"] <= figures["p99_ms"]
+        assert len(figures["latency_samples_ms"]) == min(pairs, 200)
+        assert sum(figures["over_time"]["requests"]) == pairs and sum(figures["over_time"]["failures"]) == 0
+    # The evidence page (--html) draws the two sides as green against blue.
+    record = {"id": COMPARE_CHECK_ID, "outcome": "pass", "details": result.details}
+    assert [s.side for s in latency_series(record)] == ["blue", "green"]
 
 
 def test_a_green_many_times_slower_fails_naming_the_latency() -> None:

@@ -339,6 +339,9 @@ def _side(side: SideResult, pairs: int) -> dict[str, Any]:
         "error_counts": dict(side.error_counts),
         "failure_samples": [dataclasses.asdict(s) for s in side.failure_samples],
         "truncated_responses": side.truncated_responses,
+        # The picture of this side, for the evidence page (trafficgate check/rehearse --html).
+        "latency_samples_ms": list(side.latency_samples_ms),
+        "over_time": side.over_time,
     }
 
 

@@ -28,13 +28,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.guard import Reaper
 from trafficgate.probe.kinds import TLS_VERIFY_DISABLED
 from trafficgate.probe.request import Prober, RequestOutcome
-from trafficgate.probe.results import FailureSample
+from trafficgate.probe.results import LATENCY_SAMPLES, TIME_BINS, FailureSample
 from trafficgate.probe.spec import ProbeSpec
+from trafficgate.probe.stats import spread, time_bins
 from trafficgate.probe.tally import Tally
 from trafficgate.probe.target import Target
 from trafficgate.probe.transport import TargetAdapter, new_session
@@ -53,7 +55,10 @@ _CANCEL_POLL_S = 0.05
 class SideResult:
     """One side's requests in the judged pairs.
 
-    ``latencies_ms`` holds the response times of its successful requests, in pair order.
+    ``latencies_ms`` holds the response times of its successful requests, in pair order;
+    ``latency_samples_ms`` and ``over_time`` are their bounded picture, as a burst's
+    (:class:`~trafficgate.probe.results.BurstResult`): at most 200 latencies evenly spread in rank,
+    and judged and failed requests per time bin since the Unix ``started_at``.
     """
 
     target: str
@@ -66,6 +71,8 @@ class SideResult:
     failure_samples: tuple[FailureSample, ...]
     truncated_responses: int
     bytes_read: int
+    latency_samples_ms: tuple[float, ...] = ()
+    over_time: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,6 +185,7 @@ def run_pairs(
         A base URL is unusable or a ``ca_bundle`` does not exist.
     """
     started = time.monotonic()
+    started_at = time.time()
     targets = Target.build(green_spec, green_url), Target.build(blue_spec, blue_url)
     warnings: list[str] = []
     for spec, target in zip((green_spec, blue_spec), targets, strict=True):
@@ -266,14 +274,16 @@ def run_pairs(
         reason = "cancelled"
     else:  # the pairs that were not judged ran into the deadline (before starting, or cut in flight)
         reason = "cap" if len(judged) >= max_pairs else "deadline"
+    duration_s = time.monotonic() - started
+    clock = (started_at, duration_s)
     return PairsResult(
-        green=_side(targets[0], green_spec, tallies[0], [g for g, _ in judged]),
-        blue=_side(targets[1], blue_spec, tallies[1], [b for _, b in judged]),
+        green=_side(targets[0], green_spec, tallies[0], [g for g, _ in judged], clock),
+        blue=_side(targets[1], blue_spec, tallies[1], [b for _, b in judged], clock),
         pairs=tuple(judged),
         sent=control.next_index,
         unjudged=unjudged,
         stop_reason=reason,
-        duration_s=round(time.monotonic() - started, 4),
+        duration_s=round(duration_s, 4),
         warnings=tuple(warnings),
     )
 
@@ -282,7 +292,12 @@ def _ms(outcome: RequestOutcome) -> float | None:
     return outcome.latency_ms if outcome.ok and outcome.latency_ms is not None else None
 
 
-def _side(target: Target, spec: ProbeSpec, tally: Tally, times: list[float | None]) -> SideResult:
+def _side(
+    target: Target, spec: ProbeSpec, tally: Tally, times: list[float | None], clock: tuple[float, float]
+) -> SideResult:
+    started_at, duration_s = clock
+    bin_ms, ended, failed = time_bins(tally.ended, duration_s, TIME_BINS)
+    ok = sorted(t for t in times if t is not None)
     return SideResult(
         target=target.display(spec.path),
         requests=tally.done,
@@ -294,4 +309,6 @@ def _side(target: Target, spec: ProbeSpec, tally: Tally, times: list[float | Non
         failure_samples=tuple(tally.samples),
         truncated_responses=tally.truncated,
         bytes_read=tally.bytes_read,
+        latency_samples_ms=tuple(round(v, 1) for v in spread(ok, LATENCY_SAMPLES)),
+        over_time={"started_at": round(started_at, 3), "bin_ms": bin_ms, "requests": ended, "failures": failed},
     )
