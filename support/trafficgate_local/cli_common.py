@@ -1,0 +1,70 @@
+"""What the ``trafficgate`` commands share: exit statuses, argument parsing, progress, ``--html``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from trafficgate.hooks import Hook
+
+EXIT_SUCCEEDED = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def parse_hook(text: str) -> Hook | None:
+    """The hook named by ``text``, or None (after saying why) when it names none."""
+    try:
+        return Hook.parse(text)
+    except ValueError as exc:
+        print(f"trafficgate: {exc}", file=sys.stderr)
+        return None
+
+
+def parse_set(items: list[str]) -> dict[str, str] | None:
+    """``--set NAME=VALUE`` options as a dict, or None (after saying why) when one is malformed."""
+    env: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            print(f"trafficgate: --set expects NAME=VALUE, got {item!r}", file=sys.stderr)
+            return None
+        env[key] = value
+    return env
+
+
+def html_target(text: str | None) -> Path | Literal[False] | None:
+    """The file of ``--html``, None without the flag, False (after saying why) when it cannot be written."""
+    if text is None:
+        return None
+    from trafficgate_local import report_html
+
+    try:
+        return report_html.html_target(text)
+    except ValueError as exc:
+        print(f"trafficgate: {exc}", file=sys.stderr)
+        return False
+
+
+def write_html(path: Path, page: Callable[[], str]) -> bool:
+    """Write the ``--html`` page; False (after saying why) when it cannot be written."""
+    from trafficgate_local.report_html import write_page
+
+    try:
+        write_page(path, page())
+    except OSError as exc:
+        print(f"trafficgate: --html {path}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def progress_printer() -> Any:
+    from trafficgate_local.render import progress_bar
+
+    def show(check_id: str, done: int, total: int) -> None:
+        sys.stderr.write("\r  " + progress_bar(check_id, done, total))
+        sys.stderr.flush()
+
+    return show
