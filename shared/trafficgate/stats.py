@@ -40,6 +40,9 @@ Direction = Literal["above", "below"]
 #: Largest share of the ruin-free stake a bet may take: 1 would risk the whole capital on one
 #: observation (one error after many clean requests would end the test for good).
 DEFAULT_BET_CAP = 0.95
+
+#: The largest log e-value shown: e**700 is about 1e304, and e**710 overflows a float.
+MAX_LOG_EVIDENCE = 700.0
 #: Weight, in observations, of the prior guesses (mean ``m``, variance 1/4) behind the first bets.
 _PRIOR_WEIGHT = 1.0
 
@@ -127,13 +130,17 @@ class SequentialMean:
 
     @property
     def evidence_above(self) -> float:
-        """The e-value against "the mean is at most the threshold" (>= 1/alpha_above: shown above)."""
-        return math.exp(self._above.log_capital)
+        """The e-value against "the mean is at most the threshold" (>= 1/alpha_above: shown above).
+
+        Shown up to e**700 (about 1e304): a long run's capital would overflow a float, and any
+        level a gate uses is decided long before.
+        """
+        return math.exp(min(self._above.log_capital, MAX_LOG_EVIDENCE))
 
     @property
     def evidence_below(self) -> float:
-        """The e-value against "the mean is at least the threshold"."""
-        return math.exp(self._below.log_capital)
+        """The e-value against "the mean is at least the threshold" (shown up to e**700, as above)."""
+        return math.exp(min(self._below.log_capital, MAX_LOG_EVIDENCE))
 
     def add(self, x: float) -> Direction | None:
         """Take one observation in [0, 1]; the decision once one is shown, else None."""

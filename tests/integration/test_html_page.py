@@ -144,7 +144,8 @@ def test_a_rolled_back_rehearsal_page_shows_the_timeline_the_cdf_and_every_verdi
     for check_id in ("ecs.task_definition", "ecs.taskset_steady", "elb.targets_healthy", "http.test_listener"):
         assert f'data-check="{check_id}"' in dom
     assert re.search(r'<tr class="check outcome-fail" data-check="http.test_listener">', dom)
-    assert "success rate" in dom and "status 500 x1" in dom
+    # How many 500s the burst saw before it stopped depends on how many requests were in flight.
+    assert "success rate" in dom and re.search(r"status 500 x\d+", dom)
     # The timeline: three hook bars (the last red), the rollback, the burst's failures.
     bars = re.findall(r'<g class="hook-bar" data-status="(\w+)"', dom)
     assert bars == ["Succeeded", "Succeeded", "Failed"]

@@ -137,3 +137,27 @@ def test_errors_are_the_services(client: Any, application: str, revision: dict[s
     with pytest.raises(ClientError) as caught:
         client.get_application_revision(applicationName=application, revision=revision)
     assert _error_code(caught) == code
+
+
+def test_first_and_last_use_are_utc_whatever_the_hosts_time_zone(client: Any) -> None:
+    import datetime
+    import os
+    import time
+
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    try:
+        _deploy(client, {"revisionType": "AppSpecContent", "appSpecContent": {"content": APPSPEC}})
+        answer = client.get_application_revision(
+            applicationName="shop", revision={"revisionType": "AppSpecContent", "appSpecContent": {"sha256": DIGEST}}
+        )
+    finally:
+        if saved is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+    first = answer["revisionInfo"]["firstUsedTime"]
+    # moto keeps naive UTC times; read as local time they were off by the zone's 4 or 5 hours.
+    assert abs((first - datetime.datetime.now(datetime.UTC)).total_seconds()) < 600

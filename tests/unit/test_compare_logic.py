@@ -222,3 +222,33 @@ def test_the_bursts_own_settings_are_not_parameters_of_the_comparison(field: str
     message = entry_error({"id": COMPARE_CHECK_ID, field: 1})
     assert message.startswith(f"{AATT}[0].{field}: unknown parameter; expected one of: "), message
     assert "max_requests" in message
+
+
+def test_a_long_comparison_of_an_equal_green_reports_finite_evidence() -> None:
+    # 1200 equal pairs: the "not slower" capital grows past what a float's exp can hold.
+    spec = CompareSpec(max_requests=1200, max_error_rate_increase=0.0)
+    (result, comparison) = compared([(10.0, 10.0)] * 1200, spec)
+    evidence = result.details["evidence"]
+    assert comparison.latency.decision == "below"
+    assert all(value is None or value < float("inf") for value in evidence.values()), evidence
+
+
+def test_the_time_a_comparison_claims_from_the_checks_before_it_is_bounded() -> None:
+    import types
+
+    from trafficgate.checks.compare import MAX_EXPECTED_S
+
+    small = types.SimpleNamespace(settings=Settings(comparison=CompareSpec(max_requests=20)))
+    huge = types.SimpleNamespace(settings=Settings(comparison=CompareSpec(max_requests=10_000)))
+    assert HttpCompare().expected_s(small) < MAX_EXPECTED_S  # type: ignore[arg-type]
+    assert HttpCompare().expected_s(huge) == MAX_EXPECTED_S  # type: ignore[arg-type]
+
+
+def test_a_pair_keeps_no_body_of_a_success_and_only_the_start_of_a_failure() -> None:
+    from trafficgate.probe.pairs import KEPT_BODY_BYTES, _slim
+    from trafficgate.probe.request import RequestOutcome
+
+    ok = _slim(RequestOutcome(index=0, ok=True, status=200, body=b"x" * 1_000_000))
+    failed = _slim(RequestOutcome(index=1, ok=False, status=500, body=b"y" * 1_000_000))
+    assert ok.body == b""
+    assert failed.body == b"y" * KEPT_BODY_BYTES

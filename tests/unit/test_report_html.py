@@ -295,3 +295,25 @@ def test_a_bad_html_path_is_a_usage_error_before_anything_runs(
     assert args.func(args) == cli.EXIT_USAGE
     err = capsys.readouterr().err
     assert err.strip() == f"trafficgate: --html {missing}: directory {missing.parent} does not exist"
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        {"over_time": {"started_at": 1.0, "bin_ms": 1e308, "requests": [1, 2], "failures": [0, 1]}},
+        {"over_time": {"started_at": 1.0, "bin_ms": 5e-324, "requests": [1, 2], "failures": [0, 1]}},
+        {"latency_samples_ms": [1.0, 1.7e308]},
+        {"latency_samples_ms": [1.0, 10**400]},
+        {"over_time": {"started_at": 10**400, "bin_ms": 100, "requests": [10**400], "failures": [0]}},
+    ],
+    ids=["huge-bin", "tiny-bin", "huge-latency", "huge-int-latency", "huge-ints"],
+)
+def test_extreme_but_finite_numbers_draw_a_page_rather_than_crash(details: dict[str, Any]) -> None:
+    summary = {
+        "hook": "AfterAllowTestTraffic",
+        "status": "Failed",
+        "reason": "x",
+        "checks": [{"id": "http.test_listener", "outcome": "fail", "reason": "x", "details": details}],
+    }
+    page = check_page(summary, target="http://green/", started_at=0.0)
+    assert "http.test_listener" in page

@@ -124,6 +124,16 @@ class _Control:
 
 _Done = tuple[int, RequestOutcome, RequestOutcome]
 
+#: What a pair keeps of a failed response's body while it waits to be judged in order: enough
+#: for a masked failure sample (200 characters are shown), never the whole body. A successful
+#: response keeps none. Pairs that finish behind a slow one wait, so this bounds their memory.
+KEPT_BODY_BYTES = 1024
+
+
+def _slim(outcome: RequestOutcome) -> RequestOutcome:
+    outcome.body = b"" if outcome.ok else outcome.body[:KEPT_BODY_BYTES]
+    return outcome
+
 
 def _worker(green: Prober, blue: Prober, control: _Control, results: queue.SimpleQueue[_Done | None]) -> None:
     try:
@@ -134,7 +144,7 @@ def _worker(green: Prober, blue: Prober, control: _Control, results: queue.Simpl
             else:
                 b = blue.run(index)
                 g = green.run(index)
-            results.put((index, g, b))
+            results.put((index, _slim(g), _slim(b)))
     except BaseException as exc:  # a bug, not a transport error: hand it to the caller's thread
         with control.lock:
             control.crash = control.crash or exc
@@ -225,7 +235,7 @@ def run_pairs(
                 worker.start()
             waiting: dict[int, tuple[RequestOutcome, RequestOutcome]] = {}
             next_index = 0
-            decided = False
+            decided = cut = False
             running = len(workers)
             try:
                 while running:
@@ -244,7 +254,11 @@ def run_pairs(
                     while next_index in waiting:
                         g, b = waiting.pop(next_index)
                         next_index += 1
-                        if decided or g.aborted or b.aborted:
+                        # After a pair cut at the deadline, none is judged: the pairs sent after it
+                        # that did finish are the fast ones, and judging them alone would favour a
+                        # slow side.
+                        cut = cut or g.aborted or b.aborted
+                        if decided or cut:
                             unjudged += 1
                             continue
                         tallies[0].add(g)

@@ -126,7 +126,8 @@ def bins_of(check: Mapping[str, Any]) -> list[Bins]:
             continue
         width = number(over.get("bin_ms"))
         requests, failures = _counts(over.get("requests")), _counts(over.get("failures"))
-        if width is None or width <= 0 or requests is None or failures is None or len(requests) != len(failures):
+        # A bin under a microsecond is no picture of anything (and would divide the axis by zero).
+        if width is None or width < 1e-3 or requests is None or failures is None or len(requests) != len(failures):
             continue
         if not requests:
             continue

@@ -19,8 +19,11 @@ __all__ = ["MAX_TEXT", "clean", "esc", "fmt_ms", "number"]
 #: The most characters of one string a page shows (a reason, a detail value, a timeline line).
 MAX_TEXT = 400
 #: C0 and C1 controls (tab and newline kept), DEL, line and paragraph separators, bidirectional
-#: overrides and isolates (they reorder what a reader sees), lone surrogates (not encodable).
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+#: marks, overrides and isolates (they reorder what a reader sees), zero-width characters and the
+#: byte-order mark (they hide text), lone surrogates (not encodable).
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 
 
 def clean(value: Any, limit: int = MAX_TEXT) -> str:
@@ -52,12 +55,21 @@ def esc(value: Any, limit: int = MAX_TEXT) -> str:
     return html.escape(clean(value, limit), quote=True)
 
 
+#: No measurement on the page (milliseconds, counts, Unix seconds) comes near this; beyond it a
+#: value is taken for what it is, hostile or broken, and scales and ticks would overflow on it.
+MAX_NUMBER = 1e12
+
+
 def number(value: Any) -> float | None:
-    """``value`` as a finite float, or None for anything else (booleans, strings, NaN, infinities)."""
+    """``value`` as a finite float within ±:data:`MAX_NUMBER`, or None for anything else
+    (booleans, strings, NaN, infinities, integers too large for a float)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    result = float(value)
-    return result if math.isfinite(result) else None
+    try:
+        result = float(value)
+    except OverflowError:
+        return None
+    return result if math.isfinite(result) and abs(result) <= MAX_NUMBER else None
 
 
 def fmt_ms(value: float) -> str:

@@ -17,6 +17,7 @@ no revision type: ``InvalidRevisionException``.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC
 from typing import Any
 
 from moto.codedeploy.models import CodeDeployBackend, DeploymentInfo
@@ -61,7 +62,10 @@ def _same_revision(wanted: dict[str, Any], used: dict[str, Any]) -> bool:
 
 
 def _timestamp(value: Any) -> float | None:
-    return value.timestamp() if value is not None else None
+    # moto keeps naive UTC datetimes; .timestamp() would read them as the host's local time.
+    if value is None:
+        return None
+    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).timestamp()
 
 
 def backend_get_application_revision(
