@@ -49,7 +49,11 @@ AWS_SIDE_SCENARIOS = {
     "bad-port": ("BeforeInstall", "ecs.container_port", "container web port 8080 not in portMappings [80]"),
     "oom": ("AfterInstall", "ecs.stopped_tasks", "OutOfMemoryError: Container killed due to memory usage"),
 }
-FAILING_SCENARIOS = [name for name in SCENARIOS if name != "healthy" and name not in AWS_SIDE_SCENARIOS]
+#: Scenarios only green against blue can see: green stays within every absolute limit.
+COMPARISON_SCENARIOS = {"regression"}
+FAILING_SCENARIOS = [
+    name for name in SCENARIOS if name not in {"healthy", *AWS_SIDE_SCENARIOS, *COMPARISON_SCENARIOS}
+]
 HEALTHY_BODY = b'{"status": "ok"}'
 #: Only a hang guard: a loaded CI box takes several times the ~10 s a CLI rehearsal needs.
 CLI_TIMEOUT_S = 300
@@ -218,8 +222,22 @@ def test_aws_side_scenarios_fail_in_the_right_hook_with_the_right_reason(scenari
     assert rehearsal.stand_in.backend.deployments[result.deployment_id].status == "Failed"
 
 
+def test_a_green_three_times_slower_than_blue_is_rolled_back_by_the_comparison_alone() -> None:
+    # Green answers in 60 ms where blue takes 20: the burst's absolute limits (p95 <= 1000 ms) pass
+    # it, and only green against blue shows the regression.
+    result = run(scenario="regression")
+
+    assert_rolled_back_at_test_traffic(result)
+    assert check_of(result, "AfterAllowTestTraffic", CHECK_ID)["outcome"] == "pass"
+    compare = check_of(result, "AfterAllowTestTraffic", "http.compare")
+    assert compare["outcome"] == "fail"
+    assert compare["reason"].startswith("green slower than blue: median ")
+    assert result.reason.startswith("AfterAllowTestTraffic Failed: http.compare: green slower than blue")
+    assert compare["details"]["latency_ratio"] > 1.25
+
+
 def test_every_scenario_is_covered() -> None:
-    assert set(SCENARIOS) == {"healthy", *FAILING_SCENARIOS, *AWS_SIDE_SCENARIOS}
+    assert set(SCENARIOS) == {"healthy", *FAILING_SCENARIOS, *AWS_SIDE_SCENARIOS, *COMPARISON_SCENARIOS}
     assert len(FAILING_SCENARIOS) == 5
 
 

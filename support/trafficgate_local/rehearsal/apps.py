@@ -19,7 +19,12 @@ SCENARIOS: dict[str, str] = {
     "flaky-start": "answers 503 for the first 10 s after it starts, then healthy",
     "bad-port": "the new task definition maps container port 80, the AppSpec says 8080",
     "oom": "a replacement task stops with OutOfMemoryError during Install",
+    "regression": "answers correctly in 60 ms where blue takes 20 ms: well under the p95 limit, three times slower",
 }
+
+#: How long blue answers in the ``regression`` scenario; green takes three times as long. Far above
+#: the comparison's 5 ms floor, so a busy machine's jitter does not decide it.
+REGRESSION_BLUE_S = 0.02
 
 #: What a healthy app answers; the rehearsal's probe asserts on it with a body regex.
 HEALTHY_BODY_REGEX = r'"status":\s*"ok"'
@@ -34,10 +39,17 @@ class AppBehaviour:
     error_every: int = 5
     slow_s: float = 1.5
     flaky_s: float = 10.0
+    #: Time every answer takes (the ``regression`` scenario's blue and green).
+    delay_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {self.scenario!r}; expected one of: {', '.join(SCENARIOS)}")
+
+
+def scenario_delays(scenario: str) -> tuple[float, float]:
+    """How long blue and green take to answer in ``scenario`` (seconds; nothing added but in ``regression``)."""
+    return (REGRESSION_BLUE_S, 3 * REGRESSION_BLUE_S) if scenario == "regression" else (0.0, 0.0)
 
 
 class DemoApp:
@@ -109,6 +121,8 @@ class DemoApp:
         ok = {"status": "ok", "version": b.version, "path": path}
         if b.scenario == "errors" and n % b.error_every == 0:
             return 500, {"status": "error", "version": b.version}
+        if b.delay_s > 0:
+            time.sleep(b.delay_s)
         if b.scenario == "slow":
             time.sleep(b.slow_s)
         if b.scenario == "bad-body":

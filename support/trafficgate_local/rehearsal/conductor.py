@@ -25,7 +25,7 @@ from typing import TextIO
 
 from trafficgate.checks.targets import TargetsHealthy
 from trafficgate.hooks import Hook
-from trafficgate_local.rehearsal.apps import SCENARIOS, AppBehaviour
+from trafficgate_local.rehearsal.apps import SCENARIOS, AppBehaviour, scenario_delays
 from trafficgate_local.rehearsal.hook_calls import HookCaller
 from trafficgate_local.rehearsal.options import RehearsalOptions
 from trafficgate_local.rehearsal.processes import free_port, start_app
@@ -150,8 +150,10 @@ class Rehearsal:
         self.stand_in.set_target_health_timing(initial_s=opts.initial_health_s)
         self.aws = Clients.connect(server.endpoint_url, opts.region)
 
-        self.blue = start_app("blue", opts.blue_url, opts.blue_command, AppBehaviour("blue"), self._stack)
-        self.green_behaviour = AppBehaviour("green", opts.scenario)
+        blue_delay, green_delay = scenario_delays(opts.scenario)
+        blue_behaviour = AppBehaviour("blue", delay_s=blue_delay)
+        self.blue = start_app("blue", opts.blue_url, opts.blue_command, blue_behaviour, self._stack)
+        self.green_behaviour = AppBehaviour("green", opts.scenario, delay_s=green_delay)
         prod_port, test_port = free_port(), free_port()
         self.topology: Topology = build_topology(
             self.aws,
