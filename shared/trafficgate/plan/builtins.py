@@ -14,6 +14,7 @@ from trafficgate.checks.alarms import ALARMS_CHECK_ID, AlarmsCheck
 from trafficgate.checks.base import Check
 from trafficgate.checks.compare import COMPARE_CHECK_ID, HttpCompare
 from trafficgate.checks.container_port import CONTAINER_PORT_CHECK_ID, ContainerPortMapped
+from trafficgate.checks.diff import DIFF_CHECK_ID, HttpDiff
 from trafficgate.checks.ecr import IMAGES_EXIST_CHECK_ID, SCAN_FINDINGS_CHECK_ID, EcrImagesExist, EcrScanFindings
 from trafficgate.checks.http import PROD_LISTENER_CHECK_ID, TEST_LISTENER_CHECK_ID, HttpProbe
 from trafficgate.checks.metrics import (
@@ -42,6 +43,7 @@ BUILTIN_TYPES: Mapping[str, CheckType] = {
     TEST_LISTENER_CHECK_ID: (HttpProbe, {"listener": "test"}),
     PROD_LISTENER_CHECK_ID: (HttpProbe, {"listener": "prod"}),
     COMPARE_CHECK_ID: (HttpCompare, {}),
+    DIFF_CHECK_ID: (HttpDiff, {}),
     # BeforeInstall: the new task definition
     TASK_DEFINITION_CHECK_ID: (TaskDefinitionActive, {}),
     CONTAINER_PORT_CHECK_ID: (ContainerPortMapped, {}),

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from trafficgate.checks.alarms import AlarmsCheck
 from trafficgate.checks.compare import BUILTIN_POLICY, HttpCompare
 from trafficgate.checks.container_port import ContainerPortMapped
+from trafficgate.checks.diff import BUILTIN_POLICY as DIFF_POLICY
+from trafficgate.checks.diff import HttpDiff
 from trafficgate.checks.ecr import EcrImagesExist, EcrScanFindings
 from trafficgate.checks.http import PROD_LISTENER_CHECK_ID, TEST_LISTENER_CHECK_ID, HttpProbe
 from trafficgate.checks.metrics import FiveXxRate, TargetP95, UnhealthyHosts
@@ -49,6 +51,9 @@ def default_plan(hook: Hook, settings: Settings) -> list[Check]:
     - Both of them, unless ``TRAFFICGATE_COMPARE`` is off: green (test listener) against blue
       (production listener), last, once the burst has judged green alone. It skips itself when
       either listener is unknown; inconclusive at its cap, it does not block (``BUILTIN_POLICY``).
+    - Both of them, after that: ``http.diff``, green's answers against blue's (status class,
+      content type, JSON shape) on a few GETs of the probe path, as a dry run: reported, never
+      blocking. It skips itself when either listener is unknown.
     - AfterAllowTraffic: no alarm firing, CloudWatch metrics over the bake window, and a burst on
       the production listener (now green).
     """
@@ -81,4 +86,6 @@ def default_plan(hook: Hook, settings: Settings) -> list[Check]:
         ]
     if hook in (Hook.AFTER_ALLOW_TEST_TRAFFIC, Hook.BEFORE_ALLOW_TRAFFIC) and settings.compare:
         checks.append(HttpCompare(policy=BUILTIN_POLICY))
+    if hook in (Hook.AFTER_ALLOW_TEST_TRAFFIC, Hook.BEFORE_ALLOW_TRAFFIC):
+        checks.append(HttpDiff(policy=DIFF_POLICY))
     return [c for c in checks if c.check_id not in settings.disabled_checks]

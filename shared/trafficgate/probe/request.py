@@ -49,6 +49,8 @@ class RequestOutcome:
     aborted: bool = False
     kind: str | None = None
     status: int | None = None
+    #: The final response's Content-Type, cut to 200 characters (``keep_body`` probers only).
+    content_type: str | None = None
     latency_ms: float | None = None
     detail: str | None = None
     body: bytes = b""
@@ -68,6 +70,9 @@ class Prober:
         Shuts a request's sockets when its time is up, or when the burst is called off.
     mask
         Masks the spec's secrets in the details built from what green sent.
+    keep_body
+        Keep the whole body read (up to ``max_body_bytes``) and the Content-Type, for a caller
+        that looks at the answer itself (``http.diff``); otherwise only what the assertions need.
     """
 
     def __init__(
@@ -80,6 +85,7 @@ class Prober:
         *,
         reaper: Reaper,
         mask: Masker | None = None,
+        keep_body: bool = False,
     ) -> None:
         self.spec = spec
         self.target = target
@@ -88,6 +94,9 @@ class Prober:
         self.deadline = deadline
         self.reaper = reaper
         self.rules = Rules(spec, mask)
+        self.keep_body = keep_body
+        if keep_body:
+            self.rules.keep_bytes = spec.max_body_bytes
         self.verify: bool | str = (spec.ca_bundle or True) if spec.tls_verify else False
         self.headers: dict[str, str] = dict(spec.headers)
         if target.host_header is not None:
@@ -174,6 +183,8 @@ class Prober:
                     else:
                         outcome.kind = REDIRECT_LIMIT
                 outcome.status = status
+                if self.keep_body:
+                    outcome.content_type = (response.headers.get("Content-Type") or "")[:200] or None
                 self._read_body(response, outcome, end_by)
                 outcome.latency_ms = (time.monotonic() - started) * 1000.0
             finally:
