@@ -34,10 +34,11 @@ _ids = itertools.count(1)
 def aws_side_checks() -> str:
     """Every built-in check that reads ECS, ELB, ECR or CloudWatch: the seeded deployment has none.
 
-    http.compare is one of them: it finds blue's production listener through ELB discovery (the
-    tests here give green's URL only).
+    http.compare and http.diff are among them: they find blue's production listener through ELB
+    discovery (the tests here give green's URL only).
     """
-    return ",".join(sorted(name for name in BUILTIN_TYPES if not name.startswith("http") or name == "http.compare"))
+    blue_too = ("http.compare", "http.diff")
+    return ",".join(sorted(name for name in BUILTIN_TYPES if not name.startswith("http") or name in blue_too))
 
 
 def library_path() -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -139,10 +140,12 @@ def test_media_type_without_parameters(header: str | None, media: str) -> None:
 
 
 def answer(
-    status: int | None = 200, body: object = None, *, content_type: str = "application/json", **kw: object
+    status: int | None = 200, body: object = None, *, content_type: str = "application/json", **kw: Any
 ) -> RequestOutcome:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return RequestOutcome(index=0, ok=status is not None, status=status, content_type=content_type, body=raw, **kw)  # type: ignore[arg-type]
+    return RequestOutcome(
+        index=0, ok=status is not None, status=status, latency_ms=1.0, content_type=content_type, body=raw, **kw
+    )
 
 
 def compared(green: list[RequestOutcome], blue: list[RequestOutcome], ignore: tuple[str, ...] = ()) -> list[str]:

@@ -213,7 +213,8 @@ class _Side:
         media: dict[str, int] = {}
         shape: Shape | None = None
         for outcome in outcomes:
-            if outcome.status is None:
+            # No response time: the exchange did not end (cut mid-body, or no response at all).
+            if outcome.status is None or outcome.latency_ms is None:
                 key = f"no answer ({outcome.kind or 'failed'})"
                 statuses[key] = statuses.get(key, 0) + 1
                 continue
