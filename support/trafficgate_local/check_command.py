@@ -1,7 +1,8 @@
 """``trafficgate check``: the verdict a hook would report now, against live URLs or a deployment.
 
 Nothing is reported to CodeDeploy (a dry run). Without ``--deployment-id`` only the checks that need
-no deployment run (the built-in probes, and green against blue when both URLs are given); the
+no deployment run (the built-in probes, and green against blue, compared and diffed, when both
+URLs are given); the
 others are named as left out.
 """
 
@@ -106,13 +107,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         # the deployment from AWS, and green against blue needs both URLs to find both listeners.
         # Say which were left out rather than fail them as unreadable.
         from trafficgate.checks.compare import HttpCompare
+        from trafficgate.checks.diff import HttpDiff
         from trafficgate.checks.http import HttpProbe
         from trafficgate.plan import default_plan
 
         both_urls = bool(settings.test_url and settings.prod_url)
 
         def runnable(check: Check) -> bool:
-            return isinstance(check, HttpProbe) or (isinstance(check, HttpCompare) and both_urls)
+            return isinstance(check, HttpProbe) or (isinstance(check, (HttpCompare, HttpDiff)) and both_urls)
 
         built_in = default_plan(hook, settings)
         plan = [c for c in built_in if runnable(c)]

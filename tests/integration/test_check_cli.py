@@ -97,7 +97,9 @@ def test_healthy_server_succeeds_and_reports_nothing() -> None:
     assert probed == 10
     # The built-in plan's AWS checks need a deployment, and green against blue the production URL
     # too: left out, and said so.
-    assert proc.stderr.strip() == "trafficgate: without --deployment-id, not run: elb.targets_healthy, http.compare"
+    assert proc.stderr.strip() == (
+        "trafficgate: without --deployment-id, not run: elb.targets_healthy, http.compare, http.diff"
+    )
 
 
 def test_with_both_urls_green_is_compared_with_blue() -> None:
@@ -112,10 +114,12 @@ def test_with_both_urls_green_is_compared_with_blue() -> None:
     assert [(c["id"], c["outcome"]) for c in summary["checks"]] == [
         ("http.test_listener", "pass"),
         ("http.compare", "pass"),
+        ("http.diff", "pass"),
     ]
     compared = summary["checks"][1]["details"]
     assert compared["blue"]["url"].startswith(blue.url) and compared["green"]["url"].startswith(green.url)
-    assert blue_asked == compared["sent"] > 0
+    diffed = sum(path["blue"]["requests"] for path in summary["checks"][2]["details"]["paths"].values())
+    assert blue_asked == compared["sent"] + diffed and compared["sent"] > 0 and diffed > 0
     assert proc.stderr.strip() == "trafficgate: without --deployment-id, not run: elb.targets_healthy"
 
 

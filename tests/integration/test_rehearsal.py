@@ -377,11 +377,17 @@ def test_user_urls_are_what_gets_probed() -> None:
     assert result.scenario == "custom"
     assert hooks_of(result) == [(hook, "Succeeded") for hook in ALL_HOOKS]
     # Bursts: 10 (AfterAllowTestTraffic) + 5 (BeforeAllowTraffic) + 10 (AfterAllowTraffic, prod → green 100 %).
-    # Blue is asked only by http.compare, each pair sent once to each side, before AllowTraffic.
+    # Blue is asked only by green against blue before AllowTraffic: http.compare's pairs, each sent
+    # once to each side, and http.diff's samples, as many to each side.
     pairs = sum(check_of(result, hook, "http.compare")["details"]["sent"] for hook in ALL_HOOKS[2:4])
-    assert pairs > 0
-    assert len(green_app.requests) == 25 + pairs
-    assert len(blue_app.requests) == pairs
+    diffed = sum(
+        path["blue"]["requests"]
+        for hook in ALL_HOOKS[2:4]
+        for path in check_of(result, hook, "http.diff")["details"]["paths"].values()
+    )
+    assert pairs > 0 and diffed > 0
+    assert len(green_app.requests) == 25 + pairs + diffed
+    assert len(blue_app.requests) == pairs + diffed
 
 
 def test_green_command_is_started_on_port_and_probed(tmp_path: Path) -> None:

@@ -141,7 +141,8 @@ def test_the_comparison_is_built_in_between_test_traffic_and_traffic(hook: Hook)
     expected = hook in (Hook.AFTER_ALLOW_TEST_TRAFFIC, Hook.BEFORE_ALLOW_TRAFFIC)
     assert (COMPARE_CHECK_ID in checks) is expected
     if expected:
-        assert list(checks)[-1] == COMPARE_CHECK_ID  # after the burst that judges green alone
+        # After the burst that judges green alone; only the response diff comes after it.
+        assert list(checks)[-2:] == [COMPARE_CHECK_ID, "http.diff"]
         assert checks[COMPARE_CHECK_ID].policy == BUILTIN_POLICY
         assert BUILTIN_POLICY.on_inconclusive == "pass" and BUILTIN_POLICY.on_error == "fail"
 
