@@ -28,6 +28,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from trafficgate.probe.certs import cert_days_left
+from trafficgate.probe.claims import Claims
 from trafficgate.probe.classify import TRANSPORT_ERRORS, classify_error
 from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.guard import Reaper
@@ -43,8 +44,8 @@ from trafficgate.redaction import Masker, registered
 
 logger = logging.getLogger(__name__)
 
-class _Control:
-    """Shared between workers: which request is next and whether to stop (under a lock)."""
+class _Control(Claims):
+    """:class:`~.claims.Claims` with the burst's fail-fast rules: too many failures, or latency."""
 
     def __init__(
         self,
@@ -53,28 +54,12 @@ class _Control:
         deadline: float | None,
         latency_limits: Sequence[tuple[float, int]] = (),
     ) -> None:
-        self.lock = threading.Lock()
-        self.planned = planned
+        super().__init__(planned, deadline)
         self.allowed_failures = allowed_failures
-        self.deadline = deadline
         # (limit_ms, how many responses may be slower than it before the percentile must exceed it)
         self.latency_limits = tuple(latency_limits)
         self.slow = [0] * len(self.latency_limits)
-        self.next_index = 0
         self.failures = 0
-        self.stop_reason: str | None = None
-        self.crash: BaseException | None = None
-
-    def claim(self) -> int | None:
-        with self.lock:
-            if self.stop_reason is not None or self.next_index >= self.planned:
-                return None
-            if self.deadline is not None and time.monotonic() >= self.deadline:
-                self.stop_reason = "deadline"
-                return None
-            index = self.next_index
-            self.next_index += 1
-            return index
 
     def record(self, outcome: RequestOutcome) -> None:
         if outcome.aborted:
@@ -93,11 +78,6 @@ class _Control:
             self.failures += 1
             if self.failures > self.allowed_failures and self.stop_reason is None:
                 self.stop_reason = "failures"
-
-    def stop(self, reason: str) -> None:
-        with self.lock:
-            if self.stop_reason is None:
-                self.stop_reason = reason
 
     def cancel(self) -> bool:
         """Stop for good because the hook walked away; True the first time."""

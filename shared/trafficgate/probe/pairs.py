@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from trafficgate.probe.claims import Claims
 from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.guard import Reaper
 from trafficgate.probe.kinds import TLS_VERIFY_DISABLED
@@ -94,32 +95,8 @@ class PairsResult:
     warnings: tuple[str, ...] = ()
 
 
-class _Control:
-    """Shared between workers: which pair is next and whether to stop (under a lock)."""
-
-    def __init__(self, planned: int, deadline: float | None) -> None:
-        self.lock = threading.Lock()
-        self.planned = planned
-        self.deadline = deadline
-        self.next_index = 0
-        self.stop_reason: str | None = None
-        self.crash: BaseException | None = None
-
-    def claim(self) -> int | None:
-        with self.lock:
-            if self.stop_reason is not None or self.next_index >= self.planned:
-                return None
-            if self.deadline is not None and time.monotonic() >= self.deadline:
-                self.stop_reason = "deadline"
-                return None
-            index = self.next_index
-            self.next_index += 1
-            return index
-
-    def stop(self, reason: str) -> None:
-        with self.lock:
-            if self.stop_reason is None:
-                self.stop_reason = reason
+#: Which pair is next and why sending stopped: the burst's way of handing out work.
+_Control = Claims
 
 
 _Done = tuple[int, RequestOutcome, RequestOutcome]
