@@ -50,7 +50,7 @@ AWS_SIDE_SCENARIOS = {
     "oom": ("AfterInstall", "ecs.stopped_tasks", "OutOfMemoryError: Container killed due to memory usage"),
 }
 #: Scenarios only green against blue can see: green stays within every absolute limit.
-COMPARISON_SCENARIOS = {"regression"}
+COMPARISON_SCENARIOS = {"regression", "shape"}
 FAILING_SCENARIOS = [
     name for name in SCENARIOS if name not in {"healthy", *AWS_SIDE_SCENARIOS, *COMPARISON_SCENARIOS}
 ]
@@ -234,6 +234,19 @@ def test_a_green_three_times_slower_than_blue_is_rolled_back_by_the_comparison_a
     assert compare["reason"].startswith("green slower than blue: median ")
     assert result.reason.startswith("AfterAllowTestTraffic Failed: http.compare: green slower than blue")
     assert compare["details"]["latency_ratio"] > 1.25
+
+
+def test_a_green_that_lost_a_json_field_is_named_by_the_diff_without_a_rollback() -> None:
+    # The built-in response diff is a dry run: it names the change, and the deployment goes on
+    # (a plan entry for http.diff would enforce it).
+    result = run(scenario="shape", env={"TRAFFICGATE_COMPARE": "off"})
+
+    assert result.status == "Succeeded", result.reason
+    for hook in ("AfterAllowTestTraffic", "BeforeAllowTraffic"):
+        diff = check_of(result, hook, "http.diff")
+        assert (diff["outcome"], diff["dry_run"]) == ("fail", True)
+        assert diff["reason"] == "green answers differ from blue's: $.path: missing in green"
+    assert check_of(result, "AfterAllowTestTraffic", CHECK_ID)["outcome"] == "pass"
 
 
 def test_every_scenario_is_covered() -> None:

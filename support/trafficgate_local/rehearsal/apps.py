@@ -20,6 +20,7 @@ SCENARIOS: dict[str, str] = {
     "bad-port": "the new task definition maps container port 80, the AppSpec says 8080",
     "oom": "a replacement task stops with OutOfMemoryError during Install",
     "regression": "answers correctly in 60 ms where blue takes 20 ms: well under the p95 limit, three times slower",
+    "shape": "answers 200 with the expected status, but its JSON has lost the field 'path' that blue sends",
 }
 
 #: How long blue answers in the ``regression`` scenario; green takes three times as long. Far above
@@ -127,6 +128,8 @@ class DemoApp:
             time.sleep(b.slow_s)
         if b.scenario == "bad-body":
             return 200, {"status": "maintenance", "version": b.version}
+        if b.scenario == "shape":
+            return 200, {"status": "ok", "version": b.version}
         if b.scenario == "flaky-start" and time.monotonic() - self._started < b.flaky_s:
             return 503, {"status": "starting", "version": b.version}
         return 200, ok
