@@ -125,8 +125,16 @@ def test_timeout_kills_the_function(standin: StandInEnv) -> None:
     # the ReportError the handler would raise once its retries ran out.
     standin.seed_sample(Hook.AFTER_INSTALL)
     # CodeDeploy's endpoint accepts connections and never answers: the report hangs past the timeout.
+    # The report may go on far longer than the 2 s timeout (10 attempts within 60 s), so that only
+    # the kill can end the run, however slowly a busy machine fires it.
+    slow_report = {
+        "TRAFFICGATE_REPORT_BUDGET_MS": "60000",
+        "TRAFFICGATE_REPORT_MAX_ATTEMPTS": "10",
+        "TRAFFICGATE_DEADLINE_MARGIN_MS": "61000",
+    }
     with silent_server() as black_hole:
-        proc = run_cli(["AfterInstall", "--timeout", "2", "--region", REGION], {"AWS_ENDPOINT_URL": black_hole})
+        slow_report["AWS_ENDPOINT_URL"] = black_hole
+        proc = run_cli(["AfterInstall", "--timeout", "2", "--region", REGION], slow_report)
 
     assert proc.returncode == 1
     assert "Task timed out after 2.00 seconds" in proc.stderr
