@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextvars
 import logging
 import math
-import os
 import queue
 import threading
 import time
@@ -30,15 +29,14 @@ from requests.adapters import HTTPAdapter
 from trafficgate.probe.certs import cert_days_left
 from trafficgate.probe.claims import Claims
 from trafficgate.probe.classify import TRANSPORT_ERRORS, classify_error
-from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.guard import Reaper
-from trafficgate.probe.kinds import TLS_ERROR, TLS_VERIFY_DISABLED
+from trafficgate.probe.kinds import TLS_ERROR
 from trafficgate.probe.request import Prober, RequestOutcome
 from trafficgate.probe.results import LATENCY_SAMPLES, TIME_BINS, BurstResult
 from trafficgate.probe.spec import ProbeSpec
 from trafficgate.probe.stats import percentile, spread, time_bins
 from trafficgate.probe.tally import Tally
-from trafficgate.probe.target import Target
+from trafficgate.probe.target import probe_targets
 from trafficgate.probe.transport import TargetAdapter, new_session
 from trafficgate.redaction import Masker, registered
 
@@ -146,12 +144,7 @@ def run_burst(
     """
     started = time.monotonic()
     started_at = time.time()
-    target = Target.build(spec, base_url)
-    if spec.ca_bundle is not None and not os.path.exists(spec.ca_bundle):
-        raise ProbeConfigError(f"ca_bundle {spec.ca_bundle!r} does not exist")
-    warnings: list[str] = []
-    if target.https and not spec.tls_verify:
-        warnings.append(TLS_VERIFY_DISABLED)
+    (target,), warnings = probe_targets([(spec, base_url)])
     cert_days: float | None = None
     cert_error: str | None = None
     if spec.min_cert_days is not None:

@@ -22,7 +22,6 @@ server sends ends as a failed request with a named kind, never as an exception. 
 from __future__ import annotations
 
 import contextvars
-import os
 import queue
 import threading
 import time
@@ -31,15 +30,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from trafficgate.probe.claims import Claims
-from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.guard import Reaper
-from trafficgate.probe.kinds import TLS_VERIFY_DISABLED
 from trafficgate.probe.request import Prober, RequestOutcome
 from trafficgate.probe.results import LATENCY_SAMPLES, TIME_BINS, FailureSample
 from trafficgate.probe.spec import ProbeSpec
 from trafficgate.probe.stats import spread, time_bins
 from trafficgate.probe.tally import Tally
-from trafficgate.probe.target import Target
+from trafficgate.probe.target import Target, probe_targets
 from trafficgate.probe.transport import TargetAdapter, new_session
 from trafficgate.redaction import Masker, registered
 
@@ -173,13 +170,7 @@ def run_pairs(
     """
     started = time.monotonic()
     started_at = time.time()
-    targets = Target.build(green_spec, green_url), Target.build(blue_spec, blue_url)
-    warnings: list[str] = []
-    for spec, target in zip((green_spec, blue_spec), targets, strict=True):
-        if spec.ca_bundle is not None and not os.path.exists(spec.ca_bundle):
-            raise ProbeConfigError(f"ca_bundle {spec.ca_bundle!r} does not exist")
-        if target.https and not spec.tls_verify and TLS_VERIFY_DISABLED not in warnings:
-            warnings.append(TLS_VERIFY_DISABLED)
+    targets, warnings = probe_targets([(green_spec, green_url), (blue_spec, blue_url)])
     mask = Masker([*green_spec.headers.values(), *blue_spec.headers.values(), *registered()])
     tallies = Tally(green_spec, mask, started), Tally(blue_spec, mask, started)
     sessions = new_session(), new_session()

@@ -11,17 +11,14 @@ concurrency.
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.guard import Reaper
-from trafficgate.probe.kinds import TLS_VERIFY_DISABLED
 from trafficgate.probe.request import Prober, RequestOutcome
 from trafficgate.probe.spec import ProbeSpec
-from trafficgate.probe.target import Target
+from trafficgate.probe.target import probe_targets
 from trafficgate.probe.transport import TargetAdapter, new_session
 from trafficgate.redaction import Masker, registered
 
@@ -76,13 +73,7 @@ def run_samples(
     ProbeConfigError
         A base URL or a path is unusable, or a ``ca_bundle`` does not exist.
     """
-    targets = Target.build(green_spec, green_url), Target.build(blue_spec, blue_url)
-    warnings: list[str] = []
-    for spec, target in zip((green_spec, blue_spec), targets, strict=True):
-        if spec.ca_bundle is not None and not os.path.exists(spec.ca_bundle):
-            raise ProbeConfigError(f"ca_bundle {spec.ca_bundle!r} does not exist")
-        if target.https and not spec.tls_verify and TLS_VERIFY_DISABLED not in warnings:
-            warnings.append(TLS_VERIFY_DISABLED)
+    targets, warnings = probe_targets([(green_spec, green_url), (blue_spec, blue_url)])
     specs = [[dataclasses.replace(spec, path=path, method="GET") for path in paths] for spec in (green_spec, blue_spec)]
     mask = Masker([*green_spec.headers.values(), *blue_spec.headers.values(), *registered()])
     sessions = new_session(), new_session()

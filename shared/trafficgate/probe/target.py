@@ -6,12 +6,14 @@ Layer L1 (probe engine). ``host_header`` and ``resolve`` work like ``curl -H Hos
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from trafficgate.probe.exceptions import ProbeConfigError
-from trafficgate.probe.kinds import DEFAULT_PORTS
+from trafficgate.probe.kinds import DEFAULT_PORTS, TLS_VERIFY_DISABLED
 from trafficgate.probe.spec import ProbeSpec
 
 
@@ -111,3 +113,22 @@ class Target:
 
 def bracket(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+def probe_targets(sides: Sequence[tuple[ProbeSpec, str]]) -> tuple[tuple[Target, ...], list[str]]:
+    """Each side's :class:`Target` (a burst has one side, green against blue two), checked before
+    anything is sent, and the warnings they call for, each once.
+
+    Raises
+    ------
+    ProbeConfigError
+        A base URL is unusable, or a ``ca_bundle`` does not exist.
+    """
+    targets = tuple(Target.build(spec, base_url) for spec, base_url in sides)
+    warnings: list[str] = []
+    for (spec, _), target in zip(sides, targets, strict=True):
+        if spec.ca_bundle is not None and not os.path.exists(spec.ca_bundle):
+            raise ProbeConfigError(f"ca_bundle {spec.ca_bundle!r} does not exist")
+        if target.https and not spec.tls_verify and TLS_VERIFY_DISABLED not in warnings:
+            warnings.append(TLS_VERIFY_DISABLED)
+    return targets, warnings
