@@ -92,9 +92,7 @@ def _worker(prober: Prober, control: _Control, results: queue.SimpleQueue[Reques
             control.record(outcome)
             results.put(outcome)
     except BaseException as exc:  # a bug, not a transport error: hand it to the caller's thread
-        with control.lock:
-            control.crash = control.crash or exc
-            control.stop_reason = control.stop_reason or "crash"
+        control.crashed(exc)
     finally:
         results.put(None)
 

@@ -48,3 +48,9 @@ class Claims:
         with self.lock:
             if self.stop_reason is None:
                 self.stop_reason = reason
+
+    def crashed(self, exc: BaseException) -> None:
+        """A worker failed with a bug (not a transport error): stop, and keep the first for the caller."""
+        with self.lock:
+            self.crash = self.crash or exc
+            self.stop_reason = self.stop_reason or "crash"

@@ -120,9 +120,7 @@ def _worker(green: Prober, blue: Prober, control: _Control, results: queue.Simpl
                 g = green.run(index)
             results.put((index, _slim(g), _slim(b)))
     except BaseException as exc:  # a bug, not a transport error: hand it to the caller's thread
-        with control.lock:
-            control.crash = control.crash or exc
-            control.stop_reason = control.stop_reason or "crash"
+        control.crashed(exc)
     finally:
         results.put(None)
 
