@@ -1,4 +1,4 @@
-"""Decision quality: P(Failed) and requests to a verdict, old fixed burst against green-vs-blue comparison.
+"""Decision quality: P(Failed) and requests to a verdict, old fixed burst against the sequential procedures.
 
 Monte Carlo over simulated green/blue pairs, no network. Each run draws requests until a verdict:
 
@@ -6,6 +6,11 @@ Monte Carlo over simulated green/blue pairs, no network. Each run draws requests
   it: it stops there) and p95 <= 1000 ms;
 - new: trafficgate.stats.PairedComparison (errors and latency, alpha 0.01, beta 0.05), at most 400
   pairs; still open at the cap is inconclusive (counted apart: the check's policy decides).
+
+A second table judges green alone, as http.test_listener does: the old fixed burst (50 requests, the
+first error fails it at 0.99) against the sequential burst (trafficgate.probe.sequential.
+SuccessRateTest, alpha 0.01, pass at 95 %, at most 400 requests), over green's error rate, at the
+floors 0.99 (the default) and 0.95.
 
 Latency model: each request lognormal, median 50 ms for blue (times the cell's factor for green),
 sigma 0.4, independent; an error has no latency. Usage:
@@ -29,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
 
+from trafficgate.probe.sequential import SuccessRateTest
 from trafficgate.stats import PairedComparison
 
 BLUE_MEDIAN_MS = 50.0
@@ -37,6 +43,8 @@ OLD_REQUESTS = 50
 OLD_MIN_SUCCESS = 0.99
 OLD_MAX_P95_MS = 1000.0
 NEW_MAX_PAIRS = 400
+ABSOLUTE_CAP = 400
+ABSOLUTE_RATES = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.10, 0.20, 1.0)
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,33 @@ def simulate(args: tuple[Cell, int, int, int]) -> dict[str, float]:
     return out
 
 
+def absolute(args: tuple[float, float, int, int]) -> dict[str, float]:
+    """Green alone at ``floor``: the fixed burst against the sequential one, at error rate ``rate``."""
+    rate, floor, runs, seed = args
+    rng = random.Random(f"{seed}:absolute:{rate}:{floor}")
+    allowed = math.floor(OLD_REQUESTS * (1 - floor) + 1e-9)
+    fixed_fail = 0
+    for _ in range(runs):
+        errors = sum(rng.random() < rate for _ in range(OLD_REQUESTS))
+        fixed_fail += errors > allowed
+    outcomes = {"pass": 0, "fail": 0, None: 0}
+    sent = 0
+    for _ in range(runs):
+        test = SuccessRateTest(floor, 0.01)
+        for _ in range(ABSOLUTE_CAP):
+            if test.add(rng.random() < rate) is not None:
+                break
+        outcomes[test.decision] += 1
+        sent += test.n
+    return {
+        "fixed_fail": fixed_fail / runs,
+        "fail": outcomes["fail"] / runs,
+        "pass": outcomes["pass"] / runs,
+        "open": outcomes[None] / runs,
+        "requests": sent / runs,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2000)
@@ -122,6 +157,22 @@ def main() -> int:
         print(
             f"| {cell.name} | {row['old_fail']:.3f} | {row['old_requests']:.0f} | {row['new_fail']:.3f} | "
             f"{row['new_open']:.3f} | {row['new_requests']:.0f} |"
+        )
+    print()
+    floors = (0.99, 0.95)
+    jobs = [(rate, floor, args.runs, args.seed) for floor in floors for rate in ABSOLUTE_RATES]
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        absolute_rows = list(pool.map(absolute, jobs))
+    print(f"green alone: fixed = {OLD_REQUESTS} requests; sequential = at most {ABSOLUTE_CAP}, alpha 0.01, 95 %")
+    print(
+        "| floor | green's error rate | fixed P(Failed) | sequential P(Failed) | P(pass shown) | P(open) "
+        "| mean requests |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for (rate, floor, _, _), row in zip(jobs, absolute_rows, strict=True):
+        print(
+            f"| {floor:g} | {rate:.1%} | {row['fixed_fail']:.3f} | {row['fail']:.3f} | {row['pass']:.3f} | "
+            f"{row['open']:.3f} | {row['requests']:.0f} |"
         )
     return 0
 

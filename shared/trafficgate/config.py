@@ -24,7 +24,7 @@ from trafficgate.env_reader import EnvReader, arn, buckets, packages, resolve, u
 from trafficgate.exceptions import ConfigError
 from trafficgate.probe.compare_spec import CompareSpec
 from trafficgate.probe.exceptions import ProbeConfigError
-from trafficgate.probe.spec import LAMBDA_MAX_S, ProbeSpec, StatusSet
+from trafficgate.probe.spec import DECISIONS, LAMBDA_MAX_S, ProbeSpec, StatusSet
 from trafficgate.ranges import Range, bounded, check_ranges, range_of
 
 NoListenerPolicy = Literal["pass", "fail"]
@@ -251,6 +251,7 @@ NUMERIC_VARIABLES: Mapping[str, tuple[type, str]] = {
     env.PROBE_CONCURRENCY: (ProbeSpec, "concurrency"),
     env.REQUEST_TIMEOUT_S: (ProbeSpec, "timeout_s"),
     env.MIN_SUCCESS_RATE: (ProbeSpec, "min_success_rate"),
+    env.PROBE_ALPHA: (ProbeSpec, "alpha"),
     env.MAX_P95_MS: (ProbeSpec, "max_p95_ms"),
     env.MAX_ERROR_RATE_INCREASE: (CompareSpec, "max_error_rate_increase"),
     env.MAX_LATENCY_INCREASE: (CompareSpec, "max_latency_increase"),
@@ -301,6 +302,8 @@ def _probe_spec(r: EnvReader) -> ProbeSpec:
         "timeout_s": r.number(env.REQUEST_TIMEOUT_S, ProbeSpec, "timeout_s"),
         "accepted_status": accepted,
         "min_success_rate": r.number(env.MIN_SUCCESS_RATE, ProbeSpec, "min_success_rate"),
+        "decision": r.choice(env.PROBE_DECISION, DECISIONS, "sequential"),
+        "alpha": r.number(env.PROBE_ALPHA, ProbeSpec, "alpha"),
         "max_p95_ms": r.number(env.MAX_P95_MS, ProbeSpec, "max_p95_ms"),
         "body_regex": r.raw(env.BODY_REGEX),
         "host_header": r.raw(env.HOST_HEADER),
@@ -326,6 +329,8 @@ _PROBE_FIELD_VARIABLES = {
     "concurrency": env.PROBE_CONCURRENCY,
     "timeout_s": env.REQUEST_TIMEOUT_S,
     "min_success_rate": env.MIN_SUCCESS_RATE,
+    "decision": env.PROBE_DECISION,
+    "alpha": env.PROBE_ALPHA,
     "max_p95_ms": env.MAX_P95_MS,
     "body_regex": env.BODY_REGEX,
     "host_header": env.HOST_HEADER,

@@ -24,6 +24,7 @@ hooks:
   AfterAllowTestTraffic:
     - id: http.test_listener
       requests: 4
+      decision: fixed
       concurrency: 1
       on_error: pass            # an error would pass: only a real failure may fail the hook
       {extra}

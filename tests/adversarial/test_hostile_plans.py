@@ -31,6 +31,7 @@ hooks:
   AfterAllowTestTraffic:
     - id: http.test_listener
       requests: 3
+      decision: fixed
       json_equals: {status: *x7}
 """
 

@@ -39,6 +39,7 @@ def test_a_costly_pattern_is_a_failed_assertion_reported_in_time(pattern: str, b
                 "TRAFFICGATE_TEST_URL": green.url,
                 "TRAFFICGATE_BODY_REGEX": pattern,
                 "TRAFFICGATE_PROBE_REQUESTS": "5",
+                "TRAFFICGATE_PROBE_DECISION": "fixed",
                 "TRAFFICGATE_PROBE_CONCURRENCY": "5",
             },
             timeout_s=10,

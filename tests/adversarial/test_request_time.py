@@ -25,12 +25,14 @@ hooks:
       check: http_probe
       listener: test
       requests: 3
+      decision: fixed
       concurrency: 1
       min_success_rate: 0.5
     - id: after.it
       check: http_probe
       listener: prod
       requests: 3
+      decision: fixed
 """
 
 

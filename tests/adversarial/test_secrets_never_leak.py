@@ -89,12 +89,14 @@ hooks:
   AfterAllowTestTraffic:
     - id: http.test_listener
       requests: {n}
+      decision: fixed
       concurrency: 1
       failure_samples: {n}
       min_success_rate: 0
     - id: probe.failing
       check: http_probe
       requests: 5
+      decision: fixed
 """
 
 DETAILS = """\
@@ -104,6 +106,7 @@ hooks:
     - id: json.token
       check: http_probe
       requests: {n}
+      decision: fixed
       concurrency: 1
       failure_samples: {n}
       min_success_rate: 0
@@ -111,6 +114,7 @@ hooks:
     - id: header.echo
       check: http_probe
       requests: {n}
+      decision: fixed
       concurrency: 1
       failure_samples: {n}
       min_success_rate: 0
@@ -118,6 +122,7 @@ hooks:
     - id: header.failing
       check: http_probe
       requests: 3
+      decision: fixed
       header_matches: {{X-Echo: "^never$"}}
     - {{id: custom.raises, check: "leaky:raises"}}
     - {{id: custom.check_error, check: "leaky:check_error"}}

@@ -64,6 +64,9 @@ def blue_green(standin: StandInEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator
         topology = build_topology(standin, prod_port=blue.port, test_port=green.port)
         monkeypatch.setenv("TRAFFICGATE_RESOLVE", f"{topology.dns_name}=127.0.0.1")
         monkeypatch.setenv("TRAFFICGATE_PROBE_REQUESTS", str(BLUE_GREEN_REQUESTS))
+        # Short fixed bursts keep these hook tests quick; the sequential default is rehearsed whole
+        # (test_rehearsal) and has its own hook test (test_hooks).
+        monkeypatch.setenv("TRAFFICGATE_PROBE_DECISION", "fixed")
         reset_runner()
         yield BlueGreen(blue, green, topology, topology.deploy(standin))
 

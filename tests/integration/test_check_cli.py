@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -40,6 +41,7 @@ hooks:
   AfterAllowTestTraffic:
     - id: http.test_listener
       requests: 10
+      decision: fixed
       concurrency: 1
       max_p95_ms: null
     - id: orders.schema_version
@@ -82,8 +84,9 @@ def orders_app(schema_version: int = 2, *, status: int = 200) -> HttpApp:
 
 
 def test_healthy_server_succeeds_and_reports_nothing() -> None:
+    # The defaults: a sequential burst that stops once 327 clean requests show the rate above 0.99.
     with serve(HttpApp()) as server:
-        proc = run_check([*JSON_CHECK, "--test-url", server.url, "--set", "TRAFFICGATE_PROBE_REQUESTS=10"])
+        proc = run_check([*JSON_CHECK, "--test-url", server.url])
         probed = len(server.app.requests)
 
     assert proc.returncode == 0, proc.stderr
@@ -92,9 +95,10 @@ def test_healthy_server_succeeds_and_reports_nothing() -> None:
     assert summary["report"] == "dry-run"
     assert summary["reason"] == "1/1 checks passed"
     assert [(c["id"], c["outcome"]) for c in summary["checks"]] == [("http.test_listener", "pass")]
-    assert summary["checks"][0]["reason"].startswith("success rate 1.00 >= 0.99 (10/10 ok)")
+    reason = summary["checks"][0]["reason"]
+    assert re.match(r"success rate 1\.00 >= 0\.99 \((\d+)/\1 ok\); shown at 95% at request 327 \(evidence 20", reason)
     assert summary["deployment_id"] == "d-DRYRUN000"
-    assert probed == 10
+    assert 327 <= probed <= 327 + 4  # the requests in flight when the pass was shown still finish
     # The built-in plan's AWS checks need a deployment, and green against blue the production URL
     # too: left out, and said so.
     assert proc.stderr.strip() == (
@@ -104,9 +108,7 @@ def test_healthy_server_succeeds_and_reports_nothing() -> None:
 
 def test_with_both_urls_green_is_compared_with_blue() -> None:
     with serve(HttpApp()) as green, serve(HttpApp()) as blue:
-        proc = run_check(
-            [*JSON_CHECK, "--test-url", green.url, "--prod-url", blue.url, "--set", "TRAFFICGATE_PROBE_REQUESTS=10"]
-        )
+        proc = run_check([*JSON_CHECK, "--test-url", green.url, "--prod-url", blue.url])
         blue_asked = len(blue.app.requests)
 
     assert proc.returncode == 0, proc.stderr
@@ -127,7 +129,7 @@ def test_all_500_server_fails_with_exit_1() -> None:
     with serve(HttpApp(default=Route(status=500))) as server:
         # The hook name is accepted in snake case too.
         args = ["--hook", "after_allow_test_traffic", "--json", "--test-url", server.url]
-        proc = run_check([*args, "--set", "TRAFFICGATE_PROBE_REQUESTS=10"])
+        proc = run_check([*args, "--set", "TRAFFICGATE_PROBE_REQUESTS=10", "--set", "TRAFFICGATE_PROBE_DECISION=fixed"])
 
     assert proc.returncode == 1, proc.stderr
     summary = summary_of(proc)
@@ -140,7 +142,10 @@ def test_all_500_server_fails_with_exit_1() -> None:
 def test_human_readable_output_names_the_status_and_the_check() -> None:
     with serve(HttpApp(default=Route(status=503))) as server:
         proc = run_check(
-            ["--hook", "AfterAllowTestTraffic", "--test-url", server.url, "--set", "TRAFFICGATE_PROBE_REQUESTS=5"]
+            [
+                *("--hook", "AfterAllowTestTraffic", "--test-url", server.url),
+                *("--set", "TRAFFICGATE_PROBE_REQUESTS=5", "--set", "TRAFFICGATE_PROBE_DECISION=fixed"),
+            ]
         )
 
     assert proc.returncode == 1, proc.stderr
@@ -171,7 +176,7 @@ def test_example_plan_with_its_custom_checks(schema_version: int, code: int, sta
         "orders.schema_version",
         "orders.version_header",
     ]
-    assert summary["checks"][0]["details"]["requests_planned"] == 20  # the plan's, not the default 50
+    assert summary["checks"][0]["threshold"] == 0.98  # the plan's, not the default 0.99
     assert summary["checks"][2]["dry_run"] is True
 
 
@@ -296,7 +301,11 @@ def test_dry_run_of_the_builtin_plan_matches_the_hook(
     standin: StandInEnv, monkeypatch: pytest.MonkeyPatch, lambda_context: ContextFactory
 ) -> None:
     """No plan at all: both run the built-in AfterAllowTestTraffic plan with the same settings."""
-    settings = {"TRAFFICGATE_PROBE_REQUESTS": "10", "TRAFFICGATE_PROBE_CONCURRENCY": "1"}
+    settings = {
+        "TRAFFICGATE_PROBE_REQUESTS": "10",
+        "TRAFFICGATE_PROBE_CONCURRENCY": "1",
+        "TRAFFICGATE_PROBE_DECISION": "fixed",
+    }
     with serve(HttpApp(default=Route(status=502))) as server:
         settings["TRAFFICGATE_TEST_URL"] = server.url
         for name, value in settings.items():

@@ -100,6 +100,7 @@ class Elsewhere:
         sets = {
             "TRAFFICGATE_RESOLVE": f"{self.topology.dns_name}=127.0.0.1",
             "TRAFFICGATE_PROBE_REQUESTS": str(REQUESTS),
+            "TRAFFICGATE_PROBE_DECISION": "fixed",
             "TRAFFICGATE_DISABLED_CHECKS": aws_side_check_ids(),
         }
         return [
@@ -207,6 +208,7 @@ def test_invoke_reports_to_the_region_it_was_given(
         "AWS_ENDPOINT_URL": elsewhere.standin.endpoint_url,
         "TRAFFICGATE_TEST_URL": elsewhere.green.url,
         "TRAFFICGATE_PROBE_REQUESTS": str(REQUESTS),
+        "TRAFFICGATE_PROBE_DECISION": "fixed",
         "TRAFFICGATE_DISABLED_CHECKS": aws_side_check_ids(),
     }
     args = ["invoke", "AfterAllowTestTraffic", "--event", str(event), "--json"]

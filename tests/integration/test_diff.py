@@ -22,6 +22,8 @@ from trafficgate.context import CheckContext
 from trafficgate.hooks import Hook
 from trafficgate.outcome import Outcome
 from trafficgate.probe import ProbeSpec
+from trafficgate.probe.samples import run_samples
+from trafficgate.probe.shape import render
 from trafficgate.runner import reset_runner
 from trafficgate_local.lambda_context import LocalLambdaContext
 
@@ -168,3 +170,40 @@ def test_disabled_checks_remove_it(
 
     assert [c["id"] for c in summary["checks"]] == ["http.test_listener"]
     assert blue_green.blue.app.requests == []
+
+
+def _largest_text(value: object, seen: set[int] | None = None) -> int:
+    """The longest str or bytes reachable from ``value`` through dataclasses, mappings and sequences."""
+    import dataclasses as dc
+
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return 0
+    seen.add(id(value))
+    if isinstance(value, str | bytes | bytearray):
+        return len(value)
+    if dc.is_dataclass(value) and not isinstance(value, type):
+        children: list[object] = [getattr(value, f.name) for f in dc.fields(value)]
+        children += list(getattr(value, "__dict__", {}).values())
+    elif isinstance(value, dict):
+        children = [*value.keys(), *value.values()]
+    elif isinstance(value, list | tuple | set | frozenset):
+        children = list(value)
+    else:
+        children = list(getattr(value, "__dict__", {}).values())
+    return max((_largest_text(child, seen) for child in children), default=0)
+
+
+def test_no_body_outlives_its_pair() -> None:
+    # 10 paths x 20 samples x 2 sides of 256 KiB bodies: kept whole, 100 MiB; reduced on arrival, none.
+    big = {"items": [{"id": i, "name": "x" * 200} for i in range(1200)]}
+    assert len(json.dumps(big)) > 256 * 1024
+    with serve(HttpApp(default=json_route(big))) as green, serve(HttpApp(default=json_route(big))) as blue:
+        spec = ProbeSpec()
+        paths = [f"/p{i}" for i in range(10)]
+        sampled = run_samples(spec, green.url, spec, blue.url, paths=paths, samples=20)
+    assert [p.path for p in sampled.paths] == paths and sampled.stop_reason == "done"
+    assert all(p.green.requests == p.blue.requests == 20 for p in sampled.paths)
+    assert _largest_text(sampled) < 1000  # shapes and counts only: no body, no value
+    shape = sampled.paths[0].green.shape
+    assert shape is not None and {render(path) for path in shape.types} >= {"$.items[].name", "$.items[].id"}

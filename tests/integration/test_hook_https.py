@@ -97,6 +97,7 @@ def https_world(
             topology = build_topology(standin, prod_port=blue.port, test_port=green.port)
             monkeypatch.setenv("TRAFFICGATE_RESOLVE", f"{topology.dns_name}=127.0.0.1")
             monkeypatch.setenv("TRAFFICGATE_PROBE_REQUESTS", str(REQUESTS))
+            monkeypatch.setenv("TRAFFICGATE_PROBE_DECISION", "fixed")
             reset_runner()
             return HttpsWorld(standin, pki, blue, green, topology, topology.deploy(standin))
 

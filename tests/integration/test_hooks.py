@@ -195,6 +195,7 @@ def test_logs_carry_ids_and_one_verdict_line(
     with serve(app) as server:
         monkeypatch.setenv("TRAFFICGATE_TEST_URL", server.url)
         monkeypatch.setenv("TRAFFICGATE_PROBE_REQUESTS", "10")
+        monkeypatch.setenv("TRAFFICGATE_PROBE_DECISION", "fixed")
         summary = call(Hook.AFTER_ALLOW_TEST_TRAFFIC, event, lambda_context())
 
     logs = log_capture.logs()

@@ -37,6 +37,7 @@ hooks:
   AfterAllowTestTraffic:
     - id: http.test_listener
       requests: 20
+      decision: fixed
       concurrency: 1
       json_equals: {status: ok}
 """

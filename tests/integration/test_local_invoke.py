@@ -172,6 +172,7 @@ def test_environment_precedence(standin: StandInEnv, tmp_path: Path) -> None:
                 "AWS_ENDPOINT_URL": standin.endpoint_url,
                 "TRAFFICGATE_TEST_URL": server.url,
                 constants.RESOLVE: "not a mapping",  # would be a ConfigError if it reached the function
+                constants.PROBE_DECISION: "fixed",  # every request sent: the count is the setting
             }
             if shell_requests:
                 env[constants.PROBE_REQUESTS] = shell_requests

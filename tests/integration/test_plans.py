@@ -31,7 +31,8 @@ DEFAULT_REQUESTS = 10
 
 def probe_plan(requests: int, *, extra: str = "") -> str:
     head = "version: 1\nhooks:\n  AfterAllowTestTraffic:\n"
-    return f"{head}    - id: http.test_listener\n      requests: {requests}\n{extra}"
+    # A fixed burst, so that the plan's request count is what the server sees.
+    return f"{head}    - id: http.test_listener\n      requests: {requests}\n      decision: fixed\n{extra}"
 
 
 @pytest.fixture
@@ -40,6 +41,7 @@ def green(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningServer]:
     with serve(HttpApp()) as server:
         monkeypatch.setenv("TRAFFICGATE_TEST_URL", server.url)
         monkeypatch.setenv("TRAFFICGATE_PROBE_REQUESTS", str(DEFAULT_REQUESTS))
+        monkeypatch.setenv("TRAFFICGATE_PROBE_DECISION", "fixed")  # the count is what the server sees
         yield server
 
 
@@ -80,7 +82,9 @@ def test_plan_file_sets_the_burst_size(
     monkeypatch: pytest.MonkeyPatch,
     lambda_context: ContextFactory,
 ) -> None:
-    extra = "    - id: http.ready\n      check: http_probe\n      path: /ready\n      requests: 3\n"
+    extra = (
+        "    - id: http.ready\n      check: http_probe\n      path: /ready\n      requests: 3\n      decision: fixed\n"
+    )
     monkeypatch.setenv("TRAFFICGATE_PLAN_FILE", str(write_plan(tmp_path, probe_plan(7, extra=extra))))
 
     summary = invoke(standin, lambda_context())

@@ -34,7 +34,10 @@ def ok_server() -> Iterator[str]:
 
 def spec(**kwargs: object) -> ProbeSpec:
     # No latency limit unless a test sets one: how fast a busy machine answers decides nothing here.
-    defaults: dict[str, object] = {"requests": 10, "concurrency": 5, "timeout_s": 2.0, "max_p95_ms": None}
+    # A fixed burst: these tests count requests; the sequential decision has its own tests.
+    defaults: dict[str, object] = {
+        "requests": 10, "concurrency": 5, "timeout_s": 2.0, "max_p95_ms": None, "decision": "fixed"
+    }
     return ProbeSpec(**{**defaults, **kwargs})  # type: ignore[arg-type]
 
 
@@ -74,7 +77,7 @@ def test_all_500_fails_fast() -> None:
     # 5 is ever sent, and the server saw exactly what the burst says it sent.
     app = HttpApp(default=Route(status=500, body=b"boom"))
     with serve(app) as server:
-        s = ProbeSpec(requests=50, concurrency=5)
+        s = ProbeSpec(requests=50, concurrency=5, decision="fixed")
         burst = run_burst(s, server.url)
         result = evaluate(s, burst)
     assert result.outcome is Outcome.FAIL
@@ -88,10 +91,10 @@ def test_all_500_fails_fast() -> None:
 
 def test_ten_percent_errors_fail_at_default_rate_and_pass_at_090() -> None:
     with serve(HttpApp(default=Route(error_every=10))) as server:
-        strict = ProbeSpec(requests=50, concurrency=1)
+        strict = ProbeSpec(requests=50, concurrency=1, decision="fixed")
         failed = evaluate(strict, run_burst(strict, server.url))
     with serve(HttpApp(default=Route(error_every=10))) as server:
-        lenient = ProbeSpec(requests=50, concurrency=1, min_success_rate=0.9, max_p95_ms=None)
+        lenient = ProbeSpec(requests=50, concurrency=1, min_success_rate=0.9, max_p95_ms=None, decision="fixed")
         burst = run_burst(lenient, server.url)
         passed = evaluate(lenient, burst)
     assert failed.outcome is Outcome.FAIL and "status 500 x1" in failed.reason
@@ -125,7 +128,7 @@ def test_a_few_slow_responses_within_the_p95_budget_do_not_stop_the_burst() -> N
 
 def test_slow_p95_fails_default_limit() -> None:
     with serve(HttpApp(default=Route(delay_s=2.0))) as server:
-        s = ProbeSpec(requests=4, concurrency=4)
+        s = ProbeSpec(requests=4, concurrency=4, decision="fixed")
         result = evaluate(s, run_burst(s, server.url))
     assert result.outcome is Outcome.FAIL
     assert result.reason.startswith("p95 2") and "ms > 1000 ms" in result.reason

@@ -63,6 +63,8 @@ VALID: dict[str, list[tuple[str, Get, Any]]] = {
         (".5", probe("min_success_rate"), 0.5),
         ("9.9e-1", probe("min_success_rate"), 0.99),
     ],
+    env.PROBE_DECISION: [("FIXED", probe("decision"), "fixed"), ("sequential", probe("sequential"), True)],
+    env.PROBE_ALPHA: [("0.05", probe("alpha"), 0.05)],
     env.MAX_P95_MS: [("250", probe("max_p95_ms"), 250.0)],
     env.REQUEST_TIMEOUT_S: [("2.5", probe("timeout_s"), 2.5)],
     env.ACCEPTED_STATUS: [
@@ -164,6 +166,8 @@ INVALID: dict[str, list[tuple[str, str]]] = {
     env.PROBE_REQUESTS: [("ten", "integer"), ("0", "within [1, 10000]"), ("10001", "within [1, 10000]")],
     env.PROBE_CONCURRENCY: [("0", "within [1, 256]"), ("300", "256")],
     env.MIN_SUCCESS_RATE: [("1.5", "within [0, 1]"), ("high", "number"), ("nan", "number"), ("inf", "number")],
+    env.PROBE_DECISION: [("adaptive", "sequential, fixed")],
+    env.PROBE_ALPHA: [("0", "> 0 and < 0.5"), ("0.5", "> 0 and < 0.5"), ("often", "number")],
     env.MAX_P95_MS: [("-5", "> 0 and <= 900000"), ("fast", "number"), ("1e309", "number"), ("inf", "number")],
     env.REQUEST_TIMEOUT_S: [("0", "> 0 and <= 900"), ("x", "number"), ("Infinity", "number"), ("١٢", "number")],
     env.ACCEPTED_STATUS: [("ok", "200-399"), ("200-", "200-399")],
@@ -221,7 +225,8 @@ def test_defaults_without_any_variable() -> None:
     assert settings.observability.tracing is False
     assert settings.test_url is None and settings.prod_url is None
     assert settings.no_test_listener_policy == "pass"
-    assert settings.probe.requests == 50
+    assert settings.probe.requests == 400
+    assert (settings.probe.decision, settings.probe.alpha) == ("sequential", 0.01)
 
 
 VALID_CASES = [(name, raw, get, expected) for name, cases in VALID.items() for raw, get, expected in cases]

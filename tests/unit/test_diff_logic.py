@@ -12,7 +12,7 @@ from trafficgate.checks.diff import HttpDiff, compare_answers
 from trafficgate.hooks import Hook
 from trafficgate.plan import PlanError, parse_plan
 from trafficgate.probe.request import RequestOutcome
-from trafficgate.probe.samples import PathSamples
+from trafficgate.probe.samples import Answers, PathSamples
 from trafficgate.probe.shape import (
     MAX_DEPTH,
     MAX_PATHS,
@@ -149,7 +149,7 @@ def answer(
 
 
 def compared(green: list[RequestOutcome], blue: list[RequestOutcome], ignore: tuple[str, ...] = ()) -> list[str]:
-    samples = PathSamples(path="/items", green=tuple(green), blue=tuple(blue))
+    samples = PathSamples(path="/items", green=Answers.of(green), blue=Answers.of(blue))
     differences, _ = compare_answers(samples, tuple(parse_path(i) for i in ignore))
     return differences
 
@@ -182,7 +182,7 @@ def test_answers_of_one_side_are_united() -> None:
 
 def test_a_shape_over_the_path_bound_is_not_compared() -> None:
     big = {f"k{i}": i for i in range(MAX_PATHS + 1)}
-    samples = PathSamples(path="/", green=(answer(200, big),), blue=(answer(200, {"other": 1}),))
+    samples = PathSamples(path="/", green=Answers.of([answer(200, big)]), blue=Answers.of([answer(200, {"other": 1})]))
     differences, notes = compare_answers(samples)
     assert differences == [] and "more than 500 paths" in notes[0]
 

@@ -185,9 +185,10 @@ def test_time_bins_count_requests_and_failures_in_round_widths() -> None:
 
 def test_spec_defaults_and_secret_headers() -> None:
     spec = ProbeSpec(headers={"Authorization": "Bearer topsecret"})
-    assert (spec.path, spec.method, spec.requests, spec.concurrency) == ("/", "GET", 50, 5)
+    assert (spec.path, spec.method, spec.requests, spec.concurrency) == ("/", "GET", 400, 5)
+    assert (spec.decision, spec.sequential, spec.alpha) == ("sequential", True, 0.01)
     assert 302 in spec.accepted_status and 404 not in spec.accepted_status
-    assert spec.max_p95_ms == 1000.0 and spec.allowed_failures == 0
+    assert spec.max_p95_ms == 1000.0 and spec.allowed_failures == 4
     assert "topsecret" not in repr(spec)
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.requests = 3  # type: ignore[misc]
@@ -400,7 +401,8 @@ def test_evaluate_mixed_failure_breakdown_and_close_rates() -> None:
 
 
 def test_evaluate_latency_reason() -> None:
-    result = evaluate(ProbeSpec(requests=4), burst(requests_planned=4, latency_p95_ms=2013.4, latency_count=4))
+    spec = ProbeSpec(requests=4, decision="fixed")
+    result = evaluate(spec, burst(requests_planned=4, latency_p95_ms=2013.4, latency_count=4))
     assert result.outcome is Outcome.FAIL
     assert result.reason == "p95 2013 ms > 1000 ms (4 responses)"
     assert (result.value, result.threshold) == (2013.4, 1000.0)
@@ -477,7 +479,9 @@ def test_run_burst_uses_a_custom_adapter_of_the_given_session() -> None:
     session = requests.Session()
     fake = FakeAdapter(200, b'{"status": "ok"}')
     session.mount("http://green.internal:8080/", fake)
-    spec = ProbeSpec(requests=7, concurrency=3, json_equals={"status": "ok"}, headers={"X-Key": "k3y-value"})
+    spec = ProbeSpec(
+        requests=7, concurrency=3, json_equals={"status": "ok"}, headers={"X-Key": "k3y-value"}, decision="fixed"
+    )
     result = evaluate(spec, run_burst(spec, "http://green.internal:8080", session=session))
     assert result.outcome is Outcome.PASS, result.reason
     assert len(fake.sent) == 7
@@ -490,7 +494,7 @@ def test_run_burst_with_fake_500_fails_fast() -> None:
     session = requests.Session()
     fake = FakeAdapter(503, b"unavailable")
     session.mount("http://", fake)
-    spec = ProbeSpec(requests=50, concurrency=1)
+    spec = ProbeSpec(requests=50, concurrency=1, decision="fixed")
     burst = run_burst(spec, "http://green.internal", session=session)
     assert len(fake.sent) == 1 and burst.stopped_early
     assert evaluate(spec, burst).reason == "success rate 0.00 < 0.99 (0/1 ok; status 503 x1); stopped early"
@@ -499,7 +503,7 @@ def test_run_burst_with_fake_500_fails_fast() -> None:
 def test_run_burst_details_carry_a_bounded_picture_of_the_burst() -> None:
     session = requests.Session()
     session.mount("http://", FakeAdapter(200, b'{"status": "ok"}'))
-    spec = ProbeSpec(requests=1000, concurrency=4)
+    spec = ProbeSpec(requests=1000, concurrency=4, decision="fixed")
     details = run_burst(spec, "http://green.internal", session=session).to_dict()
     samples = details["latency_samples_ms"]
     assert len(samples) == LATENCY_SAMPLES and samples == sorted(samples)
@@ -520,4 +524,4 @@ def test_run_burst_rejects_bad_base_urls() -> None:
         ("http://host/?a=1", "query"),
     ]:
         with pytest.raises(ProbeConfigError, match=message):
-            run_burst(ProbeSpec(requests=1), url)
+            run_burst(ProbeSpec(requests=1, decision="fixed"), url)

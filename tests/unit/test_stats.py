@@ -278,3 +278,18 @@ def test_fewer_halvings_give_the_interval_to_their_precision() -> None:
     exact = stats.confidence_interval(xs, 0.01)
     coarse = stats.confidence_interval(xs, 0.01, halvings=20)
     assert coarse == pytest.approx(exact, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("max_rate", "alpha", "mixture", "expected"),
+    [(0.01, 0.01, True, 2), (0.05, 0.01, True, 3), (0.01, 0.001, True, 2),
+     (0.01, 0.01, False, 7), (0.05, 0.01, False, 7), (0.01, 0.001, False, 10)],
+)
+def test_a_dead_green_is_shown_failing_within_a_few_requests(
+    max_rate: float, alpha: float, mixture: bool, expected: int
+) -> None:
+    # The bold gamblers of the mixture bet from the first observation; aGRAPA must learn first.
+    n = stats.failing_run_to_fail(max_rate, alpha, mixture=mixture)
+    assert n == expected
+    test = stats.SequentialMean(max_rate, alpha_above=alpha, alpha_below=alpha, mixture_above=mixture)
+    assert [test.add(1.0) for _ in range(n)][-2:] == [None, "above"]

@@ -18,7 +18,6 @@ as every plan entry is enforced unless it says ``dry_run: true``.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -30,14 +29,9 @@ from trafficgate.probe.shape import (
     MAX_DIFFERENCES,
     MAX_PATHS,
     Path,
-    Shape,
     describe_sets,
     diff_shapes,
-    is_json_media,
-    json_shape,
-    media_type,
     parse_path,
-    status_class,
 )
 from trafficgate.probe.spec import ProbeSpec
 from trafficgate.ranges import Range, bounded
@@ -45,7 +39,6 @@ from trafficgate.redaction import Masker, registered
 
 if TYPE_CHECKING:
     from trafficgate.context import CheckContext
-    from trafficgate.probe.request import RequestOutcome
     from trafficgate.probe.samples import PathSamples
 
 DIFF_CHECK_ID = "http.diff"
@@ -143,7 +136,7 @@ class HttpDiff(Check):
             found.extend(mask.cut(prefix + d, _DIFFERENCE_CHARS) for d in differences)
             warnings.extend(f"{answers.path}: {note}" for note in notes)
             per_path[answers.path] = {"differences": len(differences), **_seen(answers)}
-        requests = 2 * sum(len(a.green) for a in sampled.paths)
+        requests = 2 * sum(a.green.requests for a in sampled.paths)
         details: dict[str, Any] = {
             "green": sampled.green_url,
             "blue": sampled.blue_url,
@@ -179,7 +172,7 @@ class HttpDiff(Check):
 
 def compare_answers(answers: PathSamples, ignore: tuple[Path, ...] = ()) -> tuple[list[str], list[str]]:
     """The differences (blue → green) of one path's answers, and notes on what was not compared."""
-    green, blue = _Side.of(answers.green), _Side.of(answers.blue)
+    green, blue = answers.green, answers.blue
     differences: list[str] = []
     if green.statuses.keys() != blue.statuses.keys():
         differences.append(f"status: {describe_sets(blue.statuses)} → {describe_sets(green.statuses)}")
@@ -199,59 +192,9 @@ def compare_answers(answers: PathSamples, ignore: tuple[Path, ...] = ()) -> tupl
     return differences, notes
 
 
-@dataclass
-class _Side:
-    """One side's answers on a path, summarised: status classes, media types, united JSON shape."""
-
-    statuses: dict[str, int]
-    media: dict[str, int]
-    shape: Shape | None
-
-    @classmethod
-    def of(cls, outcomes: tuple[RequestOutcome, ...]) -> _Side:
-        statuses: dict[str, int] = {}
-        media: dict[str, int] = {}
-        shape: Shape | None = None
-        for outcome in outcomes:
-            # No response time: the exchange did not end (cut mid-body, or no response at all).
-            if outcome.status is None or outcome.latency_ms is None:
-                key = f"no answer ({outcome.kind or 'failed'})"
-                statuses[key] = statuses.get(key, 0) + 1
-                continue
-            statuses[status_class(outcome.status)] = statuses.get(status_class(outcome.status), 0) + 1
-            kind = media_type(outcome.content_type)
-            media[kind] = media.get(kind, 0) + 1
-            if not is_json_media(kind):
-                continue
-            one = _body_shape(outcome)
-            if shape is None:
-                shape = one
-            else:
-                shape.merge(one)
-        return cls(statuses=statuses, media=media, shape=shape)
-
-
-def _body_shape(outcome: RequestOutcome) -> Shape:
-    """The shape of a JSON answer; a body that is not JSON is a shape of its own (``$: not JSON``)."""
-    if outcome.truncated:
-        return _root("truncated JSON")
-    try:
-        document = json.loads(outcome.body)
-    except (ValueError, RecursionError):
-        return _root("not JSON")
-    return json_shape(document)
-
-
-def _root(kind: str) -> Shape:
-    shape = Shape()
-    shape.add((), kind)
-    return shape
-
-
 def _seen(answers: PathSamples) -> Mapping[str, Any]:
     """What each side answered, without values: counts of status classes and media types."""
     out: dict[str, Any] = {}
-    for name, outcomes in (("green", answers.green), ("blue", answers.blue)):
-        side = _Side.of(outcomes)
-        out[name] = {"requests": len(outcomes), "status": side.statuses, "content_type": side.media}
+    for name, side in (("green", answers.green), ("blue", answers.blue)):
+        out[name] = {"requests": side.requests, "status": dict(side.statuses), "content_type": dict(side.media)}
     return out

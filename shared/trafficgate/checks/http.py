@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from trafficgate import constants as env
 from trafficgate.checks.base import Check, CheckError, CheckResult
 from trafficgate.discovery import ListenerRole
+from trafficgate.policy import Policy
 from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.spec import ProbeSpec
 
@@ -23,6 +24,16 @@ if TYPE_CHECKING:
 
 TEST_LISTENER_CHECK_ID = "http.test_listener"
 PROD_LISTENER_CHECK_ID = "http.prod_listener"
+
+#: The built-in entries' policy with the sequential decision (the default). Inconclusive means the
+#: success rate was shown neither above nor below the threshold by the last request: the false-fail
+#: level ``alpha`` bounds a rollback only if the check fails on evidence alone, so this passes, with
+#: the reason and a warning (fail closed would roll back most services with any background error
+#: rate; see the README). No request judged at all is no evidence: that fails. A plan entry has the
+#: usual policy defaults (fail closed), and may say ``on_inconclusive: pass``.
+BUILTIN_POLICY = Policy(on_inconclusive="pass", min_samples=1, no_data="fail")
+#: The most time a sequential burst claims from the checks before it (see ``expected_s``).
+MAX_EXPECTED_S = 45.0
 
 #: Probe settings a plan may not set: headers come only from the auth secret, resolve only
 #: from the operator's environment.
@@ -78,11 +89,20 @@ class HttpProbe(Check):
 
     def expected_s(self, ctx: CheckContext) -> float:
         # One round of requests per `concurrency`, each about a second at worst for a healthy green.
+        # Sequential: a healthy green passes after its clean run (327 requests at 0.99), up to
+        # MAX_EXPECTED_S; the burst stops itself at the check's deadline anyway.
         spec = self.spec or ctx.settings.probe
         requests = self.requests or int(self.overrides.get("requests", spec.requests))
         concurrency = int(self.overrides.get("concurrency", spec.concurrency))
         timeout = float(self.overrides.get("timeout_s", spec.timeout_s))
-        return math.ceil(requests / max(1, concurrency)) * min(timeout, 1.0) + 1.0
+        if str(self.overrides.get("decision", spec.decision)) != "sequential":
+            return math.ceil(requests / max(1, concurrency)) * min(timeout, 1.0) + 1.0
+        from trafficgate.probe.sequential import SuccessRateTest
+
+        rate = float(self.overrides.get("min_success_rate", spec.min_success_rate))
+        clean = SuccessRateTest(rate, float(self.overrides.get("alpha", spec.alpha))).clean_requests_to_pass()
+        needed = requests if clean is None else min(requests, max(clean, 1))
+        return min(math.ceil(needed / max(1, concurrency)) * min(timeout, 1.0) + 1.0, MAX_EXPECTED_S)
 
     def run(self, ctx: CheckContext) -> CheckResult:
         from trafficgate.probe import evaluate, run_burst  # requests only when a burst runs

@@ -13,6 +13,7 @@ from trafficgate.checks.container_port import ContainerPortMapped
 from trafficgate.checks.diff import BUILTIN_POLICY as DIFF_POLICY
 from trafficgate.checks.diff import HttpDiff
 from trafficgate.checks.ecr import EcrImagesExist, EcrScanFindings
+from trafficgate.checks.http import BUILTIN_POLICY as PROBE_POLICY
 from trafficgate.checks.http import PROD_LISTENER_CHECK_ID, TEST_LISTENER_CHECK_ID, HttpProbe
 from trafficgate.checks.metrics import FiveXxRate, TargetP95, UnhealthyHosts
 from trafficgate.checks.required_env import RequiredEnvironment
@@ -23,19 +24,21 @@ from trafficgate.checks.task_definition import TaskDefinitionActive
 from trafficgate.checks.task_size import TaskSize
 from trafficgate.checks.taskset import TaskSetSteady
 from trafficgate.hooks import Hook
+from trafficgate.policy import DEFAULT_POLICY
 
 if TYPE_CHECKING:
     from trafficgate.checks.base import Check
     from trafficgate.config import Settings
 
-#: BeforeAllowTraffic sends one more, shorter burst: this share of the configured requests...
+#: With the fixed decision, BeforeAllowTraffic sends one more, shorter burst: this share of the
+#: configured requests...
 SHORT_BURST_SHARE = 5
 #: ...but never fewer than this many requests (and never more than the configured burst).
 SHORT_BURST_MIN = 5
 
 
 def short_burst(requests: int) -> int:
-    """The request count of BeforeAllowTraffic's confirming burst for a configured ``requests``."""
+    """The request count of BeforeAllowTraffic's confirming fixed burst for a configured ``requests``."""
     return min(requests, max(SHORT_BURST_MIN, requests // SHORT_BURST_SHARE))
 
 
@@ -47,7 +50,10 @@ def default_plan(hook: Hook, settings: Settings) -> list[Check]:
       test listener still routes to blue.
     - AfterInstall: the green task set is steady, its targets healthy, none of its tasks stopped.
     - AfterAllowTestTraffic: green's targets healthy behind the test listener, and a burst on it.
-    - BeforeAllowTraffic: no alarm firing, and one more short burst on the test listener.
+    - BeforeAllowTraffic: no alarm firing, and one more burst on the test listener (a short one
+      with the fixed decision; a sequential burst stops by itself once its success rate is shown).
+    - The bursts decide sequentially by default; inconclusive at their cap, they do not block
+      (``PROBE_POLICY``), and no request judged fails.
     - Both of them, unless ``TRAFFICGATE_COMPARE`` is off: green (test listener) against blue
       (production listener), last, once the burst has judged green alone. It skips itself when
       either listener is unknown; inconclusive at its cap, it does not block (``BUILTIN_POLICY``).
@@ -58,6 +64,7 @@ def default_plan(hook: Hook, settings: Settings) -> list[Check]:
       the production listener (now green).
     """
     checks: list[Check]
+    probe_policy = PROBE_POLICY if settings.probe.sequential else DEFAULT_POLICY
     if hook is Hook.BEFORE_INSTALL:
         checks = [
             TaskDefinitionActive(),
@@ -72,17 +79,20 @@ def default_plan(hook: Hook, settings: Settings) -> list[Check]:
         checks = [TaskSetSteady(), TargetsHealthy(), StoppedTasks()]
     elif hook is Hook.AFTER_ALLOW_TEST_TRAFFIC:
         # Green is behind the test listener now: its targets must be healthy, then answer well.
-        checks = [TargetsHealthy(), HttpProbe(check_id=TEST_LISTENER_CHECK_ID, listener="test")]
+        checks = [TargetsHealthy(), HttpProbe(check_id=TEST_LISTENER_CHECK_ID, listener="test", policy=probe_policy)]
     elif hook is Hook.BEFORE_ALLOW_TRAFFIC:
-        short = short_burst(settings.probe.requests)
-        checks = [AlarmsCheck(), HttpProbe(check_id=TEST_LISTENER_CHECK_ID, listener="test", requests=short)]
+        short = None if settings.probe.sequential else short_burst(settings.probe.requests)
+        checks = [
+            AlarmsCheck(),
+            HttpProbe(check_id=TEST_LISTENER_CHECK_ID, listener="test", requests=short, policy=probe_policy),
+        ]
     else:
         checks = [
             AlarmsCheck(),
             FiveXxRate(),
             TargetP95(),
             UnhealthyHosts(),
-            HttpProbe(check_id=PROD_LISTENER_CHECK_ID, listener="prod"),
+            HttpProbe(check_id=PROD_LISTENER_CHECK_ID, listener="prod", policy=probe_policy),
         ]
     if hook in (Hook.AFTER_ALLOW_TEST_TRAFFIC, Hook.BEFORE_ALLOW_TRAFFIC) and settings.compare:
         checks.append(HttpCompare(policy=BUILTIN_POLICY))

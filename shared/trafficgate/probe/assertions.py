@@ -5,12 +5,14 @@ Layer L1 (probe engine); the result type comes from the leaves (:mod:`trafficgat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from trafficgate.outcome import CheckResult
 from trafficgate.probe.kinds import STATUS
 from trafficgate.probe.results import BurstResult
+from trafficgate.probe.sequential import SuccessRateTest
 from trafficgate.probe.spec import ProbeSpec
 
 #: Assertion names, in the order they are evaluated (the first failed one is the reason).
@@ -72,23 +74,60 @@ def _success_rate(spec: ProbeSpec, burst: BurstResult) -> Assertion:
     limit = spec.min_success_rate
     if rate is None:
         return Assertion(name=SUCCESS_RATE, value=None, threshold=limit, ok=None, reason="no request completed")
-    # Judged on the failure budget of the whole burst, so a burst cut short by the deadline
-    # fails only when the failures already seen could not have passed. For a complete burst
-    # this is the same as rate < min_success_rate.
-    ok = burst.failures <= burst.allowed_failures
+    test = burst.sequential
+    ok: bool | None
+    if test is None:
+        # Judged on the failure budget of the whole burst, so a burst cut short by the deadline
+        # fails only when the failures already seen could not have passed. For a complete burst
+        # this is the same as rate < min_success_rate.
+        ok = burst.failures <= burst.allowed_failures
+    elif test["decision"] is not None:
+        ok = test["decision"] == "pass"
+    elif test["max_error_rate"] <= 0.0:
+        # Threshold 1 and no failure yet: every planned request must have succeeded.
+        ok = True if burst.completed >= burst.requests_planned else None
+    else:
+        ok = None  # neither side shown
     shown, shown_limit = _rate(rate), _rate(limit)
     if shown == shown_limit and rate != limit:
         shown, shown_limit = f"{rate:.4f}", f"{limit:.4f}"
-    sign = ">=" if ok else "<"
+    sign = {True: ">=", False: "<", None: "vs"}[ok]
     reason = f"success rate {shown} {sign} {shown_limit} ({burst.successes}/{burst.completed} ok"
     breakdown = failure_breakdown(burst)
     reason += f"; {breakdown})" if breakdown else ")"
+    if test is not None:
+        reason += "; " + _sequential_note(test, limit)
     # A status failure says it all in the breakdown ("status 500 x4"); others need their detail.
     first = next((sample for sample in burst.failure_samples if sample.detail and sample.kind != STATUS), None)
     if first is not None:
         # What failed, not only how often: "status is 'down', expected 'ok'" (masked, then cut).
         reason += f"; first: {first.detail}"
     return Assertion(name=SUCCESS_RATE, value=round(rate, 4), threshold=limit, ok=ok, reason=reason)
+
+
+def _sequential_note(test: Mapping[str, Any], limit: float) -> str:
+    """How the sequential test came to its decision, or why it has none: for a person."""
+    decision, at = test["decision"], test["decided_at"]
+    if "evidence_fail" not in test:  # the edges: 0 or 1
+        if decision == "fail":
+            return f"a failure at request {at}, with {limit:g} required"
+        return "every request must succeed" if decision is None else f"{limit:g} required: nothing to show"
+    if decision == "fail":
+        return (
+            f"shown below at request {at} (evidence {test['evidence_fail']:g} >= {1 / test['alpha']:g}, "
+            f"alpha={test['alpha']:g})"
+        )
+    if decision == "pass":
+        return (
+            f"shown at {1 - test['beta']:.0%} at request {at} (evidence {test['evidence_pass']:g} >= "
+            f"{1 / test['beta']:g})"
+        )
+    needed = SuccessRateTest(limit, test["alpha"], test["beta"]).clean_requests_to_pass()
+    hint = f"; a pass needs about {needed} requests in a row without an error" if needed else ""
+    return (
+        f"neither side shown after {test['judged']} requests (evidence to fail {test['evidence_fail']:g} of "
+        f"{1 / test['alpha']:g}, to pass {test['evidence_pass']:g} of {1 / test['beta']:g}){hint}"
+    )
 
 
 def _cert_days(min_days: int, burst: BurstResult) -> Assertion:
@@ -129,8 +168,9 @@ def evaluate(spec: ProbeSpec, burst: BurstResult) -> CheckResult:
     """One result for the burst.
 
     FAIL names the first failed assertion (success rate, then p50/p95/p99, then certificate
-    days) with its numbers. INCONCLUSIVE when no request completed, or when the deadline
-    cut the burst short and nothing failed yet. PASS otherwise.
+    days) with its numbers. INCONCLUSIVE when no request completed, when the deadline cut the
+    burst short and nothing failed yet, or when a sequential burst showed its success rate
+    neither above nor below the threshold by its last request. PASS otherwise.
 
     ``value``/``threshold`` are those of the deciding assertion (the success rate when
     everything passed); ``details`` is ``burst.to_dict()`` plus ``assertions``: every
@@ -139,7 +179,11 @@ def evaluate(spec: ProbeSpec, burst: BurstResult) -> CheckResult:
     found = assertions_for(spec, burst)
     details = {**burst.to_dict(), "assertions": [a.to_dict() for a in found]}
     warnings = list(burst.warnings)
-    cut = burst.deadline_hit and burst.completed < burst.requests_planned
+    rate = found[0]
+    # A sequential pass shown before the deadline stands: the deadline took nothing it needed.
+    cut = burst.deadline_hit and burst.completed < burst.requests_planned and not (
+        burst.sequential is not None and rate.ok is True
+    )
     if cut:
         warnings.append(
             f"deadline reached after {burst.completed}/{burst.requests_planned} requests"
@@ -154,7 +198,6 @@ def evaluate(spec: ProbeSpec, burst: BurstResult) -> CheckResult:
         elif cut:
             reason += "; deadline reached"
         return CheckResult.failed(reason, value=failed.value, threshold=failed.threshold, **common)
-    rate = found[0]
     if burst.completed == 0:
         return CheckResult.inconclusive(
             f"no request completed before the deadline ({burst.requests_sent}/{burst.requests_planned} sent)",
@@ -166,6 +209,13 @@ def evaluate(spec: ProbeSpec, burst: BurstResult) -> CheckResult:
         return CheckResult.inconclusive(
             f"deadline reached after {burst.completed}/{burst.requests_planned} requests, too few to pass; "
             + rate.reason,
+            value=rate.value,
+            threshold=rate.threshold,
+            **common,
+        )
+    if rate.ok is None:
+        return CheckResult.inconclusive(
+            f"inconclusive after {burst.completed} requests: " + rate.reason,
             value=rate.value,
             threshold=rate.threshold,
             **common,

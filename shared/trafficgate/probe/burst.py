@@ -4,9 +4,11 @@ Layer L1 (probe engine). Design decisions worth knowing before changing anything
 
 * Only ``base_url``'s host is contacted. Redirects are not followed unless asked, and then
   only to the same scheme, host and port; ``resolve`` changes the connect address, never the name.
-* The burst fails fast: once the failures exceed what ``min_success_rate`` allows, or a latency
-  percentile is certain to exceed its limit, no new request starts. The ones in flight finish
-  (bounded by their budget).
+* The burst decides as soon as it can. Sequential (the default): once the success rate is shown
+  below ``min_success_rate`` (fail) or above it (pass), no new request starts
+  (:class:`~.sequential.SuccessRateTest`). Fixed: once the failures exceed what
+  ``min_success_rate`` allows, no new request starts. Either way it also stops once a latency
+  percentile is certain to exceed its limit. The requests in flight finish (bounded by their budget).
 * Bodies are streamed and read up to ``max_body_bytes``; a longer body is *truncated* (not a
   failure by itself) and its connection is discarded, so memory stays bounded.
 * Header values from the spec may be credentials: they never reach the result, a repr or a log
@@ -33,6 +35,7 @@ from trafficgate.probe.guard import Reaper
 from trafficgate.probe.kinds import TLS_ERROR
 from trafficgate.probe.request import Prober, RequestOutcome
 from trafficgate.probe.results import LATENCY_SAMPLES, TIME_BINS, BurstResult
+from trafficgate.probe.sequential import SuccessRateTest
 from trafficgate.probe.spec import ProbeSpec
 from trafficgate.probe.stats import percentile, spread, time_bins
 from trafficgate.probe.tally import Tally
@@ -43,7 +46,8 @@ from trafficgate.redaction import Masker, registered
 logger = logging.getLogger(__name__)
 
 class _Control(Claims):
-    """:class:`~.claims.Claims` with the burst's fail-fast rules: too many failures, or latency."""
+    """:class:`~.claims.Claims` with the burst's stopping rules: a decision on the success rate
+    (sequential), too many failures (fixed), or latency."""
 
     def __init__(
         self,
@@ -51,9 +55,11 @@ class _Control(Claims):
         allowed_failures: int,
         deadline: float | None,
         latency_limits: Sequence[tuple[float, int]] = (),
+        rate_test: SuccessRateTest | None = None,
     ) -> None:
         super().__init__(planned, deadline)
         self.allowed_failures = allowed_failures
+        self.rate_test = rate_test
         # (limit_ms, how many responses may be slower than it before the percentile must exceed it)
         self.latency_limits = tuple(latency_limits)
         self.slow = [0] * len(self.latency_limits)
@@ -71,10 +77,15 @@ class _Control(Claims):
                         self.slow[i] += 1
                         if self.slow[i] > budget and self.stop_reason is None:
                             self.stop_reason = "latency"
+            if self.rate_test is not None:
+                # Taken in the order requests end, under the lock: the test is valid at each of them.
+                decision = self.rate_test.add(not outcome.ok)
+                if decision is not None and self.stop_reason is None:
+                    self.stop_reason = "failures" if decision == "fail" else "shown"
             if outcome.ok:
                 return
             self.failures += 1
-            if self.failures > self.allowed_failures and self.stop_reason is None:
+            if self.rate_test is None and self.failures > self.allowed_failures and self.stop_reason is None:
                 self.stop_reason = "failures"
 
     def cancel(self) -> bool:
@@ -177,7 +188,8 @@ def run_burst(
         adapter = current
     mask = Masker([*spec.headers.values(), *registered()])
     tally = Tally(spec, mask, started)
-    control = _Control(spec.requests, spec.allowed_failures, deadline, latency_budgets(spec))
+    rate_test = SuccessRateTest(spec.min_success_rate, spec.alpha) if spec.sequential else None
+    control = _Control(spec.requests, spec.allowed_failures, deadline, latency_budgets(spec), rate_test)
     try:
         with Reaper() as reaper:
             prober = Prober(spec, target, active, adapter, deadline, reaper=reaper, mask=mask)
@@ -227,6 +239,7 @@ def run_burst(
         warnings=tuple(warnings),
         latency_samples_ms=tuple(round(v, 1) for v in spread(lat, LATENCY_SAMPLES)),
         over_time={"started_at": round(started_at, 3), "bin_ms": bin_ms, "requests": ended, "failures": failed},
+        sequential=None if rate_test is None else rate_test.to_dict(),
     )
     logger.debug(
         "probe burst done",

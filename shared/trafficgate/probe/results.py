@@ -44,14 +44,18 @@ class BurstResult:
     :data:`LATENCY_SAMPLES` of those latencies (0.1 ms), sorted and evenly spread in rank: the
     points of their distribution for a picture, not every value.
 
+    ``sequential`` is the sequential success-rate test (``None`` for a fixed burst): its
+    ``decision`` (``"pass"``, ``"fail"`` or ``None``: not shown), ``decided_at`` (the judged
+    request that showed it), the evidence for each side, ``alpha`` and ``beta``.
+
     ``over_time`` counts the judged requests, and the failed ones, by when they ended:
     ``started_at`` (Unix time of the burst's start, seconds), ``bin_ms`` (the width of a bin),
     ``requests`` and ``failures`` (one count per bin, at most :data:`TIME_BINS` bins).
 
     ``aborted`` requests were started but cut short by the deadline: neither successes
-    nor failures. ``stopped_early`` means the failure budget ran out and the remaining
-    requests were never sent; ``deadline_hit`` means the deadline stopped the burst (no new
-    requests, or requests aborted).
+    nor failures. ``stopped_early`` means the burst stopped on failures (shown too many, or the
+    fixed budget ran out) and the remaining requests were never sent; ``deadline_hit`` means the
+    deadline stopped the burst (no new requests, or requests aborted).
     """
 
     target: str
@@ -82,6 +86,7 @@ class BurstResult:
     warnings: tuple[str, ...]
     latency_samples_ms: tuple[float, ...] = ()
     over_time: Mapping[str, Any] | None = None
+    sequential: Mapping[str, Any] | None = None
 
     @property
     def completed(self) -> int:

@@ -5,15 +5,17 @@ Layer L1 (probe engine). Pure data and validation: no I/O, cheap to import (sett
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.stats import allowed_failures
 from trafficgate.ranges import Range, bounded, out_of_range
+from trafficgate.stats import failing_run_to_fail
 
 _MIN_STATUS = 100
 _MAX_STATUS = 599
@@ -28,6 +30,14 @@ MAX_REQUESTS = 10_000
 MAX_BODY_BYTES = 8 * 1_048_576
 
 _LATENCY_MS = Range(0, LAMBDA_MAX_S * 1000, exclusive_minimum=True)
+
+#: How a burst judges its success rate: ``sequential`` stops as soon as the evidence shows the rate
+#: above or below ``min_success_rate``; ``fixed`` sends every request and compares the observed rate.
+Decision = Literal["sequential", "fixed"]
+DECISIONS: tuple[Decision, ...] = ("sequential", "fixed")
+#: Chance that a sequential burst shows a pass when green's success rate is below the threshold:
+#: a pass is "shown at 95 %", the confidence of the rule of three.
+PASS_BETA = 0.05
 #: What the spec accepts, as patterns that also go into the published plan JSON Schema.
 # "$" escaped inside the classes: some JSON Schema validators (fastjsonschema) rewrite a bare "$".
 HEADER_NAME_PATTERN = r"^[!#\$%&'*+\-.^_`|~0-9A-Za-z]+$"
@@ -121,14 +131,24 @@ class ProbeSpec:
     method
         HTTP method, upper case.
     requests, concurrency
-        Requests in the burst and how many run at once (at most 256).
+        Requests in the burst (with ``decision="sequential"``, at most) and how many run at once
+        (at most 256).
     timeout_s
         Connect timeout, read timeout and cap on the total time of one request.
     accepted_status
         Status codes that count as success (default ``200-399``).
     min_success_rate
-        Share of requests that must succeed, in [0, 1]. The burst stops early as soon as
-        the failures exceed what this allows.
+        Share of requests that must succeed, in [0, 1].
+    decision
+        ``"sequential"`` (default): an anytime-valid test of the success rate against
+        ``min_success_rate`` (:class:`trafficgate.stats.SequentialMean`). The burst stops with a
+        fail once the rate is shown below it (chance ``alpha`` when it is not), with a pass once
+        shown above it (at 95 %: chance :data:`PASS_BETA` when it is not), and is inconclusive
+        at ``requests`` when neither was shown. ``"fixed"``: every request is sent and the
+        observed rate must reach ``min_success_rate``; the burst stops early as soon as the
+        failures exceed what that allows.
+    alpha
+        False-fail level of the sequential decision, in (0, 0.5).
     max_p50_ms, max_p95_ms, max_p99_ms
         Latency limits in milliseconds (``None``: not checked).
     body_regex
@@ -164,11 +184,13 @@ class ProbeSpec:
 
     path: str = field(default="/", metadata={"pattern": PATH_PATTERN})
     method: str = field(default="GET", metadata={"pattern": METHOD_PATTERN})
-    requests: int = bounded(50, Range(1, MAX_REQUESTS, integer=True))
+    requests: int = bounded(400, Range(1, MAX_REQUESTS, integer=True))
     concurrency: int = bounded(5, Range(1, MAX_CONCURRENCY, integer=True))
     timeout_s: float = bounded(5.0, Range(0, LAMBDA_MAX_S, exclusive_minimum=True))
     accepted_status: StatusSet = DEFAULT_ACCEPTED_STATUS
     min_success_rate: float = bounded(0.99, Range(0, 1))
+    decision: Decision = "sequential"
+    alpha: float = bounded(0.01, Range(0, 0.5, exclusive_minimum=True, exclusive_maximum=True))
     max_p50_ms: float | None = bounded(None, _LATENCY_MS)
     max_p95_ms: float | None = bounded(1000.0, _LATENCY_MS)
     max_p99_ms: float | None = bounded(None, _LATENCY_MS)
@@ -203,6 +225,11 @@ class ProbeSpec:
         return allowed_failures(self.requests, self.min_success_rate)
 
     @property
+    def sequential(self) -> bool:
+        """Whether the success rate is judged by the sequential test (see ``decision``)."""
+        return self.decision == "sequential"
+
+    @property
     def has_body_assertions(self) -> bool:
         return self.body_regex is not None or bool(self.json_equals) or bool(self.json_exists)
 
@@ -215,10 +242,23 @@ class ProbeSpec:
             raise ProbeConfigError(
                 f"method {self.method!r} must be an upper-case HTTP method such as GET", field="method"
             )
+        if self.decision not in DECISIONS:
+            raise ProbeConfigError(
+                f"decision {self.decision!r} must be one of {', '.join(DECISIONS)}", field="decision"
+            )
         bad = out_of_range(self)
         if bad is not None:
             name, problem = bad
             raise ProbeConfigError(f"{name} {getattr(self, name)!r} {problem}", field=name)
+        if self.sequential:
+            fewest = fewest_sequential_requests(self.min_success_rate, self.alpha)
+            if self.requests < fewest:
+                raise ProbeConfigError(
+                    f"requests {self.requests} is too few for the sequential decision: a green failing every "
+                    f"request is shown failing only after {fewest} (min_success_rate={self.min_success_rate:g}, "
+                    f"alpha={self.alpha:g}); send at least {fewest}, or use decision 'fixed'",
+                    field="requests",
+                )
         if not isinstance(self.accepted_status, StatusSet):
             raise ProbeConfigError(
                 "accepted_status must be a StatusSet; use StatusSet.parse('200-399')", field="accepted_status"
@@ -266,6 +306,15 @@ class ProbeSpec:
                 raise ProbeConfigError(
                     f"resolve[{host!r}] = {address!r} must be an IPv4 or IPv6 address", field="resolve"
                 ) from None
+
+
+@functools.lru_cache(maxsize=64)
+def fewest_sequential_requests(min_success_rate: float, alpha: float) -> int:
+    """The fewest requests in which a sequential burst can fail (a green failing every one of them)."""
+    max_rate = 1.0 - min_success_rate
+    if not 0.0 < max_rate < 1.0:
+        return 1  # the edges: at 1 the first failure fails; at 0 nothing fails
+    return failing_run_to_fail(max_rate, alpha)
 
 
 def _has_space_or_ctl(text: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from dataclasses import dataclass
@@ -21,11 +22,14 @@ SCENARIOS: dict[str, str] = {
     "oom": "a replacement task stops with OutOfMemoryError during Install",
     "regression": "answers correctly in 60 ms where blue takes 20 ms: well under the p95 limit, three times slower",
     "shape": "answers 200 with the expected status, but its JSON has lost the field 'path' that blue sends",
+    "noisy": "blue and green both answer 503 to 2 % of requests, at random: green is exactly as good as blue",
 }
 
 #: How long blue answers in the ``regression`` scenario; green takes three times as long. Far above
 #: the comparison's 5 ms floor, so a busy machine's jitter does not decide it.
 REGRESSION_BLUE_S = 0.02
+#: The share of requests both apps answer 503 in the ``noisy`` scenario, each app at random.
+NOISE_RATE = 0.02
 
 #: What a healthy app answers; the rehearsal's probe asserts on it with a body regex.
 HEALTHY_BODY_REGEX = r'"status":\s*"ok"'
@@ -42,10 +46,26 @@ class AppBehaviour:
     flaky_s: float = 10.0
     #: Time every answer takes (the ``regression`` scenario's blue and green).
     delay_s: float = 0.0
+    #: Share of requests answered 503 at random (the ``noisy`` scenario's blue and green).
+    noise_rate: float = 0.0
 
     def __post_init__(self) -> None:
         if self.scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {self.scenario!r}; expected one of: {', '.join(SCENARIOS)}")
+
+
+#: Settings a scenario's service would have, applied under the rehearsal's own ``--set``. A service
+#: whose blue answers 5xx to 2 % of requests sets its absolute floors below that normal rate (a
+#: green at 98 % really is below a 99 % floor, and would rightly be shown so): the floors catch gross
+#: breakage, and green against blue catches a regression of a point or two.
+SCENARIO_SETTINGS: dict[str, dict[str, str]] = {
+    "noisy": {"TRAFFICGATE_MIN_SUCCESS_RATE": "0.95", "TRAFFICGATE_MAX_5XX_RATE": "0.05"},
+}
+
+
+def scenario_noise(scenario: str) -> float:
+    """The share of requests blue and green both answer 503 in ``scenario`` (0 but in ``noisy``)."""
+    return NOISE_RATE if scenario == "noisy" else 0.0
 
 
 def scenario_delays(scenario: str) -> tuple[float, float]:
@@ -60,6 +80,8 @@ class DemoApp:
         self.behaviour = behaviour
         self.requests = 0
         self._lock = threading.Lock()
+        # Seeded by the app's version: each side's noise is its own, and a rehearsal can be repeated.
+        self._noise = random.Random(f"noise-{behaviour.version}")
         self._started = time.monotonic()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -115,6 +137,7 @@ class DemoApp:
         with self._lock:
             self.requests += 1
             n = self.requests
+            noisy = self.behaviour.noise_rate > 0 and self._noise.random() < self.behaviour.noise_rate
         b = self.behaviour
         if path == "/orders/schema":
             # The example orders endpoint (examples/custom_check): green serves the new schema.
@@ -122,6 +145,8 @@ class DemoApp:
         ok = {"status": "ok", "version": b.version, "path": path}
         if b.scenario == "errors" and n % b.error_every == 0:
             return 500, {"status": "error", "version": b.version}
+        if noisy:
+            return 503, {"status": "busy", "version": b.version}
         if b.delay_s > 0:
             time.sleep(b.delay_s)
         if b.scenario == "slow":

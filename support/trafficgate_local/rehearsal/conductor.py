@@ -25,7 +25,13 @@ from typing import TextIO
 
 from trafficgate.checks.targets import TargetsHealthy
 from trafficgate.hooks import Hook
-from trafficgate_local.rehearsal.apps import SCENARIOS, AppBehaviour, scenario_delays
+from trafficgate_local.rehearsal.apps import (
+    SCENARIO_SETTINGS,
+    SCENARIOS,
+    AppBehaviour,
+    scenario_delays,
+    scenario_noise,
+)
 from trafficgate_local.rehearsal.hook_calls import HookCaller
 from trafficgate_local.rehearsal.options import RehearsalOptions
 from trafficgate_local.rehearsal.processes import free_port, start_app
@@ -151,9 +157,10 @@ class Rehearsal:
         self.aws = Clients.connect(server.endpoint_url, opts.region)
 
         blue_delay, green_delay = scenario_delays(opts.scenario)
-        blue_behaviour = AppBehaviour("blue", delay_s=blue_delay)
+        noise = scenario_noise(opts.scenario)
+        blue_behaviour = AppBehaviour("blue", delay_s=blue_delay, noise_rate=noise)
         self.blue = start_app("blue", opts.blue_url, opts.blue_command, blue_behaviour, self._stack)
-        self.green_behaviour = AppBehaviour("green", opts.scenario, delay_s=green_delay)
+        self.green_behaviour = AppBehaviour("green", opts.scenario, delay_s=green_delay, noise_rate=noise)
         prod_port, test_port = free_port(), free_port()
         self.topology: Topology = build_topology(
             self.aws,
@@ -195,9 +202,17 @@ class Rehearsal:
         self.timeline.emit(
             "deployment",
             f"deployment {self.deployment_id} created: {APPLICATION}/{DEPLOYMENT_GROUP}, "
-            f"{opts.deployment_config}, green scenario '{self.timeline_scenario()}'",
+            f"{opts.deployment_config}, green scenario '{self.timeline_scenario()}'"
+            + self._scenario_settings(),
             deployment_id=self.deployment_id,
         )
+
+    def _scenario_settings(self) -> str:
+        """The settings the scenario's service has (and the user did not set), for the timeline."""
+        opts = self.options
+        own = SCENARIO_SETTINGS.get(opts.scenario, {}) if opts.green_is_ours else {}
+        shown = [f"{name}={value}" for name, value in own.items() if name not in opts.env]
+        return f" (its service sets {', '.join(shown)})" if shown else ""
 
     def timeline_scenario(self) -> str:
         """How the timeline names green: the scenario, or the user's app or command."""

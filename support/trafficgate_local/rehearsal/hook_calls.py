@@ -25,7 +25,7 @@ from trafficgate.runner import configure_runner, reset_runner
 from trafficgate_local.handlers import load_handler, packages_in
 from trafficgate_local.invoke import function_environment
 from trafficgate_local.lambda_context import LocalLambdaContext
-from trafficgate_local.rehearsal.apps import HEALTHY_BODY_REGEX
+from trafficgate_local.rehearsal.apps import HEALTHY_BODY_REGEX, SCENARIO_SETTINGS
 from trafficgate_local.rehearsal.options import RehearsalOptions
 from trafficgate_local.rehearsal.timeline import HookRun, Timeline, check_lines
 from trafficgate_local.template import FunctionSpec
@@ -100,6 +100,8 @@ class HookCaller:
         if options.check_paths:
             # The packages in --check-path are the ones a plan may import (TRAFFICGATE_CHECK_PACKAGES).
             env[constants.CHECK_PACKAGES] = ",".join(packages_in(options.check_paths))
+        if options.green_is_ours:
+            env.update(SCENARIO_SETTINGS.get(options.scenario, {}))
         env.update(options.env)
         return env
 
