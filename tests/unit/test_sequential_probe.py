@@ -72,6 +72,7 @@ def test_a_clean_run_passes_exactly_when_the_count_is_reached() -> None:
     assert test.add(False) == "pass" and test.decided_at == 327
     assert test.to_dict()["evidence_pass"] >= 20
     assert test.add(True) == "pass"  # the first decision stays, whatever comes after
+    assert test.to_dict()["evidence_pass"] >= 20  # and so does the evidence that showed it
 
 
 def test_every_request_failing_fails_within_a_few() -> None:

@@ -43,6 +43,8 @@ class SuccessRateTest:
     decided_at: int | None = field(default=None, init=False)
     #: How the decision came: "betting" (the sequential test), or "certain" (the edges).
     decided_by: str | None = field(default=None, init=False)
+    #: The evidence for each side when the decision was shown (requests in flight still end after it).
+    _at_decision: tuple[float, float] | None = field(default=None, init=False, repr=False)
     _test: SequentialMean | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -73,6 +75,8 @@ class SuccessRateTest:
         self.decision = decision
         self.decided_at = self.n
         self.decided_by = by
+        if self._test is not None:
+            self._at_decision = (self._test.evidence_above, self._test.evidence_below)
 
     def clean_requests_to_pass(self) -> int | None:
         """Requests in a row without an error that show a pass (None: no number of them can)."""
@@ -99,9 +103,11 @@ class SuccessRateTest:
             "beta": self.beta,
         }
         if self._test is not None:
-            # e-values: >= 1/alpha shows the rate too low (fail), >= 1/beta shows it high enough.
-            data["evidence_fail"] = _shown(self._test.evidence_above)
-            data["evidence_pass"] = _shown(self._test.evidence_below)
+            # e-values: >= 1/alpha shows the rate too low (fail), >= 1/beta shows it high enough. As
+            # they stood at the decision: the answers of requests still in flight then do not move them.
+            above, below = self._at_decision or (self._test.evidence_above, self._test.evidence_below)
+            data["evidence_fail"] = _shown(above)
+            data["evidence_pass"] = _shown(below)
         return data
 
 
