@@ -16,6 +16,6 @@ from __future__ import annotations
 
 from trafficgate.hooks import Hook
 from trafficgate.observability import instrument
-from trafficgate.runner import run_hook
+from trafficgate.runner import run_ecs_hook, run_hook
 
-__all__ = ["Hook", "instrument", "run_hook"]
+__all__ = ["Hook", "instrument", "run_ecs_hook", "run_hook"]

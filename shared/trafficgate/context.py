@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from trafficgate import constants as env
 from trafficgate import redaction
@@ -24,6 +24,7 @@ from trafficgate.discovery import (
     ListenerRole,
     describe_task_definition,
     discover,
+    discover_service_deployment,
     lifecycle_events_of,
     read_ecs_targets,
     task_sets_of,
@@ -61,6 +62,12 @@ class CheckContext:
     time_after_s
         What the checks after the running one are expected to need (set by the runner): a check that
         waits stops that much before the deadline, so they still run.
+    platform
+        ``codedeploy`` (``deployment_id`` is a CodeDeploy deployment id) or ``ecs`` (an ECS native
+        blue/green deployment: ``deployment_id`` is the service deployment ARN, and there are no
+        CodeDeploy deployment targets).
+    test_traffic_shifted
+        ECS native: whether the stage comes after TEST_TRAFFIC_SHIFT (tells green's target group).
     cancelled
         Set when the hook walks away from its checks (the deadline came). Long checks look at it
         between steps, wait with :meth:`sleep`, and pass it to probes, so an abandoned check stops
@@ -80,6 +87,8 @@ class CheckContext:
     _deployment_error: CheckError | None = field(default=None, repr=False)
     _sessions: dict[str, TargetSession] = field(default_factory=dict, repr=False)
     time_after_s: float = 0.0
+    platform: Literal["codedeploy", "ecs"] = "codedeploy"
+    test_traffic_shifted: bool = False
     cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -94,6 +103,11 @@ class CheckContext:
             if self._deployment_error is not None:
                 raise type(self._deployment_error)(str(self._deployment_error))
             try:
+                if self.platform == "ecs":
+                    self._deployment = discover_service_deployment(
+                        self.deployment_id, self.aws, test_traffic_shifted=self.test_traffic_shifted
+                    )
+                    return self._deployment
                 topology = discover(
                     self.deployment_id, self.aws, with_task_sets=False, appspec_buckets=self.settings.appspec_buckets
                 )
@@ -119,7 +133,8 @@ class CheckContext:
         The task sets of :meth:`deployment` and the :meth:`lifecycle_events` come from this one read.
         """
         if self._ecs_targets is None:
-            self._ecs_targets = read_ecs_targets(self.deployment_id, self.aws)
+            # ECS native deployments have no CodeDeploy targets: no task sets, no lifecycle events.
+            self._ecs_targets = () if self.platform == "ecs" else read_ecs_targets(self.deployment_id, self.aws)
         return self._ecs_targets
 
     def lifecycle_events(self) -> tuple[LifecycleEvent, ...]:

@@ -1,4 +1,4 @@
-"""The five CodeDeploy ECS lifecycle hooks Trafficgate serves.
+"""The five CodeDeploy ECS lifecycle hooks Trafficgate serves, and the ECS native stages mapped onto them.
 
 Layer L0 (leaves): imports nothing of ours.
 """
@@ -39,4 +39,56 @@ _SNAKE = {
     Hook.AFTER_ALLOW_TEST_TRAFFIC: "after_allow_test_traffic",
     Hook.BEFORE_ALLOW_TRAFFIC: "before_allow_traffic",
     Hook.AFTER_ALLOW_TRAFFIC: "after_allow_traffic",
+}
+
+
+class EcsStage(enum.StrEnum):
+    """Lifecycle stages of an Amazon ECS native blue/green deployment, in the order ECS runs them."""
+
+    RECONCILE_SERVICE = "RECONCILE_SERVICE"
+    PRE_SCALE_UP = "PRE_SCALE_UP"
+    POST_SCALE_UP = "POST_SCALE_UP"
+    TEST_TRAFFIC_SHIFT = "TEST_TRAFFIC_SHIFT"
+    POST_TEST_TRAFFIC_SHIFT = "POST_TEST_TRAFFIC_SHIFT"
+    PRE_PRODUCTION_TRAFFIC_SHIFT = "PRE_PRODUCTION_TRAFFIC_SHIFT"
+    PRODUCTION_TRAFFIC_SHIFT = "PRODUCTION_TRAFFIC_SHIFT"
+    POST_PRODUCTION_TRAFFIC_SHIFT = "POST_PRODUCTION_TRAFFIC_SHIFT"
+
+    @property
+    def hook(self) -> Hook | None:
+        """The CodeDeploy hook whose plan this stage runs; None for a stage with no plan of its own."""
+        return _STAGE_HOOKS.get(self)
+
+    @property
+    def module_name(self) -> str:
+        """The function serving every stage: ``functions/ecs_lifecycle_hook/app.py``."""
+        return "ecs_lifecycle_hook"
+
+    @property
+    def position(self) -> int:
+        """The stage's place in ECS's order (a string enum compares alphabetically, not by this)."""
+        return list(EcsStage).index(self)
+
+    @property
+    def test_traffic_shifted(self) -> bool:
+        """Whether the test listener rule already forwards to green at this stage."""
+        return self.position > EcsStage.TEST_TRAFFIC_SHIFT.position
+
+    @classmethod
+    def parse(cls, text: str) -> EcsStage:
+        """Accept ``POST_TEST_TRAFFIC_SHIFT`` in any case, with ``-`` for ``_``."""
+        key = text.strip().replace("-", "_").upper()
+        try:
+            return cls(key)
+        except ValueError:
+            names = ", ".join(s.value for s in cls)
+            raise ValueError(f"unknown ECS lifecycle stage {text!r}; expected one of: {names}") from None
+
+
+_STAGE_HOOKS = {
+    EcsStage.PRE_SCALE_UP: Hook.BEFORE_INSTALL,
+    EcsStage.POST_SCALE_UP: Hook.AFTER_INSTALL,
+    EcsStage.POST_TEST_TRAFFIC_SHIFT: Hook.AFTER_ALLOW_TEST_TRAFFIC,
+    EcsStage.PRE_PRODUCTION_TRAFFIC_SHIFT: Hook.BEFORE_ALLOW_TRAFFIC,
+    EcsStage.POST_PRODUCTION_TRAFFIC_SHIFT: Hook.AFTER_ALLOW_TRAFFIC,
 }

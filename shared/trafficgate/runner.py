@@ -19,14 +19,14 @@ from trafficgate.aws import AwsClients
 from trafficgate.checks.base import Check
 from trafficgate.config import DEFAULT_REPORT_BUDGET_MS, DEFAULT_REPORT_MAX_ATTEMPTS, ObservabilitySettings, Settings
 from trafficgate.context import CheckContext
-from trafficgate.event import HookEvent
-from trafficgate.exceptions import ConfigError, ReportError
-from trafficgate.hooks import Hook
+from trafficgate.event import EcsHookEvent, HookEvent
+from trafficgate.exceptions import ConfigError, InvalidEventError, ReportError
+from trafficgate.hooks import EcsStage, Hook
 from trafficgate.observability import SETTINGS as IMPORT_TIME_OBSERVABILITY
 from trafficgate.observability import begin_invocation, end_invocation, logger
 from trafficgate.reporting import CodeDeployReporter, Reporter, ReportOutcome
 from trafficgate.telemetry import emit_metrics, emit_report_failed, publish_verdict, summarize
-from trafficgate.verdict import CONFIG_CHECK_ID, FAILED, RUNNER_CHECK_ID, CheckRecord, Verdict, decide
+from trafficgate.verdict import CONFIG_CHECK_ID, FAILED, RUNNER_CHECK_ID, SUCCEEDED, CheckRecord, Verdict, decide
 from trafficgate.watchdog import PlanFactory, PlanRun
 
 #: Publishing the verdict to SNS is skipped with less time than this left (it is a courtesy copy).
@@ -144,22 +144,78 @@ class HookRunner:
                 logger.exception("runner error; reporting Failed")
                 record = CheckRecord.errored(RUNNER_CHECK_ID, "runner error (see logs)")
                 status, reason = decide([record])
-                verdict = _verdict(hook, ids, status, reason, (record,), started)
+                verdict = _verdict(hook.value, ids, status, reason, (record,), started)
             return self._report(verdict, reporter, context)
+        finally:
+            end_invocation(owner)
+
+    def run_ecs(
+        self, event: Any, context: LambdaContextLike, *, plan: Sequence[Check] | PlanFactory | None = None
+    ) -> dict[str, Any]:
+        """Judge one Amazon ECS lifecycle hook call and return its answer: ``{"hookStatus": ...}``.
+
+        ECS reads the verdict from the return value, so the one answer is the return: nothing is
+        reported elsewhere, and nothing is raised. A stage with a plan of its own runs the plan of
+        the CodeDeploy hook it corresponds to (:attr:`EcsStage.hook`); the others pass. An event
+        that is not an ECS lifecycle hook event, and anything that goes wrong, answer ``FAILED``
+        (ECS rolls back; a raised error or a missing status would roll back too, with less said).
+        """
+        started = time.monotonic()
+        try:
+            ids = EcsHookEvent.parse(event)
+        except InvalidEventError as exc:
+            logger.error(f"invalid ECS lifecycle hook event; answering FAILED: {exc}")
+            return {"hookStatus": "FAILED"}
+        owner = begin_invocation(f"{ids.execution_id}#{next(_invocations)}")
+        try:
+            logger.append_keys(
+                service=self._observability.service_name,
+                hook=ids.stage.value,
+                deployment_id=ids.resource_arn,
+                execution_id=ids.execution_id,
+            )
+            hook = ids.stage.hook
+            label = ids.stage.value if hook is None else f"{ids.stage.value} ({hook.value} plan)"
+            try:
+                if hook is None:
+                    reason = f"{ids.stage.value}: no checks at this stage"
+                    verdict = _verdict(label, ids, SUCCEEDED, reason, (), started)
+                else:
+                    verdict = self._judge(hook, ids, context, plan, started, ecs_stage=ids.stage, label=label)
+            except Exception:
+                logger.exception("runner error; answering FAILED")
+                record = CheckRecord.errored(RUNNER_CHECK_ID, "runner error (see logs)")
+                status, reason = decide([record])
+                verdict = _verdict(label, ids, status, reason, (record,), started)
+            answer = {"hookStatus": "SUCCEEDED" if verdict.succeeded else "FAILED"}
+            try:
+                summary = summarize(verdict)
+                summary["report"] = "returned"
+                log = logger.info if verdict.succeeded else logger.warning
+                log(f"verdict {verdict.status}: {verdict.reason}", extra={"verdict": summary})
+                self._metrics(verdict)
+                self._publish(summary, context)
+            except Exception:  # presenting the verdict must never change or lose the answer
+                logger.exception("could not log or publish the verdict; answering anyway")
+            return answer
         finally:
             end_invocation(owner)
 
     def _judge(
         self,
         hook: Hook,
-        ids: HookEvent,
+        ids: HookEvent | EcsHookEvent,
         context: LambdaContextLike,
         plan: Sequence[Check] | PlanFactory | None,
         started: float,
+        *,
+        ecs_stage: EcsStage | None = None,
+        label: str | None = None,
     ) -> Verdict:
+        label = label or hook.value
         if isinstance(self.settings, ConfigError):
             record = CheckRecord.errored(CONFIG_CHECK_ID, f"invalid configuration: {self.settings}")
-            return _verdict(hook, ids, FAILED, f"{CONFIG_CHECK_ID}: {record.reason}", (record,), started)
+            return _verdict(label, ids, FAILED, f"{CONFIG_CHECK_ID}: {record.reason}", (record,), started)
 
         margin_s = self.settings.deadline_margin_ms / 1000.0
         remaining_ms = context.get_remaining_time_in_millis()
@@ -171,7 +227,7 @@ class HookRunner:
                 f"the function had {remaining_ms} ms left; lower the margin or raise the function's Timeout"
             )
             record = CheckRecord.errored(CONFIG_CHECK_ID, reason)
-            return _verdict(hook, ids, FAILED, f"{CONFIG_CHECK_ID}: {reason}", (record,), started)
+            return _verdict(label, ids, FAILED, f"{CONFIG_CHECK_ID}: {reason}", (record,), started)
         deadline = read_at + remaining_s - margin_s
         ctx = CheckContext(
             hook=hook,
@@ -181,11 +237,15 @@ class HookRunner:
             aws=self.clients,
             deadline=deadline,
             on_progress=self._on_progress,
+            platform="codedeploy" if ecs_stage is None else "ecs",
+            test_traffic_shifted=ecs_stage is not None and ecs_stage.test_traffic_shifted,
         )
         chosen = plan if plan is not None else (self._plan_factory or _configured_plan)
-        records = PlanRun(hook, ctx, chosen, verify_wiring=self._verify_wiring).wait(deadline)
+        # The wiring check asks CodeDeploy which lifecycle event runs: there is none on ECS.
+        wiring = self._verify_wiring and ecs_stage is None
+        records = PlanRun(hook, ctx, chosen, verify_wiring=wiring).wait(deadline)
         status, reason = decide(records)
-        return _verdict(hook, ids, status, reason, tuple(records), started)
+        return _verdict(label, ids, status, reason, tuple(records), started)
 
     def _report(self, verdict: Verdict, reporter: Reporter, context: LambdaContextLike) -> dict[str, Any]:
         # Report first: nothing about presenting the verdict may stand between it and CodeDeploy.
@@ -237,10 +297,15 @@ def _configured_plan(hook: Hook, ctx: CheckContext) -> Sequence[Check]:
 
 
 def _verdict(
-    hook: Hook, ids: HookEvent, status: str, reason: str, records: tuple[CheckRecord, ...], started: float
+    hook: str,
+    ids: HookEvent | EcsHookEvent,
+    status: str,
+    reason: str,
+    records: tuple[CheckRecord, ...],
+    started: float,
 ) -> Verdict:
     return Verdict(
-        hook=hook.value,
+        hook=hook,
         deployment_id=ids.deployment_id,
         execution_id=ids.execution_id,
         status=status,
@@ -303,3 +368,13 @@ def run_hook(
 ) -> dict[str, Any]:
     """Entry point for the handlers: run ``hook``'s plan and report once. See :meth:`HookRunner.run`."""
     return get_runner().run(hook, event, context, plan=plan)
+
+
+def run_ecs_hook(
+    event: Any, context: LambdaContextLike, *, plan: Sequence[Check] | PlanFactory | None = None
+) -> dict[str, Any]:
+    """Entry point for the ECS lifecycle hook function: judge the stage, return ``{"hookStatus": ...}``.
+
+    See :meth:`HookRunner.run_ecs`.
+    """
+    return get_runner().run_ecs(event, context, plan=plan)

@@ -16,13 +16,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from trafficgate.hooks import EcsStage
 from trafficgate_local.check_command import cmd_check
 from trafficgate_local.cli_common import (
     EXIT_FAILED,
+    EXIT_IN_PROGRESS,
     EXIT_SUCCEEDED,
     EXIT_USAGE,
     html_target,
-    parse_hook,
+    parse_hook_or_stage,
     parse_set,
     write_html,
 )
@@ -64,10 +66,13 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     from trafficgate_local.render import print_verdict
     from trafficgate_local.template import TemplateError
 
-    hook = parse_hook(args.hook)
+    hook = parse_hook_or_stage(args.hook)
     if hook is None:
         return EXIT_USAGE
-    event_path = args.event or str(Path(args.template).parent / "events" / f"{hook.module_name}.json")
+    default_event = (
+        Path("ecs") / f"{hook.value.lower()}.json" if isinstance(hook, EcsStage) else Path(f"{hook.module_name}.json")
+    )
+    event_path = args.event or str(Path(args.template).parent / "events" / default_event)
     event = _read_json(event_path, "event")
     env_vars = _read_json(args.env_vars, "--env-vars file") if args.env_vars else None
     region = _region(args.region, args.profile)
@@ -97,11 +102,28 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE if result.error.get("errorType") == "InvalidEventError" else EXIT_FAILED
     summary = result.returned
+    if isinstance(hook, EcsStage):
+        return _ecs_answer(summary, as_json=args.json)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
         print_verdict(summary)
     return EXIT_SUCCEEDED if summary.get("status") == "Succeeded" else EXIT_FAILED
+
+
+def _ecs_answer(answer: Any, *, as_json: bool) -> int:
+    """Print what an ECS lifecycle hook returned; 0, 1 or 3 for SUCCEEDED, FAILED or IN_PROGRESS.
+
+    The verdict itself is in the function's log (stderr); ECS reads only the returned status.
+    """
+    status = answer.get("hookStatus") if isinstance(answer, dict) else None
+    print(json.dumps(answer, indent=2) if as_json else f"hookStatus: {status}")
+    codes = {"SUCCEEDED": EXIT_SUCCEEDED, "FAILED": EXIT_FAILED, "IN_PROGRESS": EXIT_IN_PROGRESS}
+    if status not in codes:
+        print(f"trafficgate: the function returned no valid hookStatus ({answer!r:.200}); ECS would roll back",
+              file=sys.stderr)
+        return EXIT_FAILED
+    return codes[status]
 
 
 def _region(explicit: str | None, profile: str | None) -> str | None:
@@ -204,7 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("invoke", help="run one hook's real handler locally, like `sam local invoke`, without Docker")
     p.add_argument(
-        "hook", help="BeforeInstall, AfterInstall, AfterAllowTestTraffic, BeforeAllowTraffic or AfterAllowTraffic"
+        "hook",
+        help="BeforeInstall, AfterInstall, AfterAllowTestTraffic, BeforeAllowTraffic or AfterAllowTraffic; or an ECS "
+        "lifecycle stage such as POST_TEST_TRAFFIC_SHIFT (exit 0, 1 or 3 for SUCCEEDED, FAILED or IN_PROGRESS)",
     )
     p.add_argument("-e", "--event", help="event JSON file, or - for stdin (default: events/<hook>.json)")
     p.add_argument("-t", "--template", default=str(_default_template()), help="SAM template (default: ./template.yaml)")

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from trafficgate.hooks import Hook
+from trafficgate.hooks import EcsStage, Hook
 
 EXIT_SUCCEEDED = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+#: An ECS lifecycle hook answered IN_PROGRESS: ECS would call it again.
+EXIT_IN_PROGRESS = 3
 
 
 def parse_hook(text: str) -> Hook | None:
@@ -21,6 +23,20 @@ def parse_hook(text: str) -> Hook | None:
     except ValueError as exc:
         print(f"trafficgate: {exc}", file=sys.stderr)
         return None
+
+
+def parse_hook_or_stage(text: str) -> Hook | EcsStage | None:
+    """A CodeDeploy hook (``AfterAllowTestTraffic``) or an ECS stage (``POST_TEST_TRAFFIC_SHIFT``); None
+    (after saying why) when ``text`` names neither."""
+    try:
+        return Hook.parse(text)
+    except ValueError as hook_error:
+        try:
+            return EcsStage.parse(text)
+        except ValueError as stage_error:
+            print(f"trafficgate: {hook_error}; or an ECS stage: {str(stage_error).split('expected one of: ')[1]}",
+                  file=sys.stderr)
+            return None
 
 
 def parse_set(items: list[str]) -> dict[str, str] | None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trafficgate.hooks import Hook
+from trafficgate.hooks import EcsStage, Hook
 from trafficgate_local.template import FunctionSpec, find_function
 
 # Variables a Lambda sandbox always has, taken from the shell when set there.
@@ -89,7 +89,7 @@ def function_environment(
 
 
 def invoke(
-    hook: Hook,
+    hook: Hook | EcsStage,
     event: Any,
     *,
     template: Path,

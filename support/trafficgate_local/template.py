@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from trafficgate.hooks import Hook
+from trafficgate.hooks import EcsStage, Hook
 
 
 class TemplateError(ValueError):
@@ -84,7 +84,11 @@ def load_template(path: Path) -> dict[str, Any]:
 
 
 def find_function(
-    template_path: Path, hook: Hook, *, parameter_overrides: Mapping[str, str] | None = None, region: str = "us-east-1"
+    template_path: Path,
+    hook: Hook | EcsStage,
+    *,
+    parameter_overrides: Mapping[str, str] | None = None,
+    region: str = "us-east-1",
 ) -> FunctionSpec:
     """Locate the function whose CodeUri is ``functions/<hook module>/`` and resolve its settings."""
     template = load_template(template_path)

@@ -175,3 +175,22 @@ def test_what_only_the_loader_judges_is_listed_and_refused_by_it(rule: str) -> N
     document = {"version": 1, "hooks": {"AfterAllowTestTraffic": LOADER_ONLY[rule]}}
     assert schema_accepts(document)
     assert not loader_accepts(document)
+
+
+@pytest.mark.parametrize(
+    ("entry", "valid"),
+    [
+        ({"ignore": ["$.meta.requestId", "$.items[].price", '$["a key"]', "$"]}, True),
+        ({"ignore": [""]}, False),
+        ({"ignore": ["$\n"]}, False),  # "$" in a pattern would let a final newline through
+        ({"ignore": ['$["\\q"]']}, False),  # not a JSON escape
+        ({"ignore": ['$["a\u0001"]']}, False),  # a raw control character in a quoted key
+        ({"ignore": ["$.1abc"]}, False),
+        ({"paths": ["/items?limit=2", "/"]}, True),
+        ({"paths": ["/a\n"]}, False),
+        ({"paths": ["items"]}, False),
+    ],
+)
+def test_the_diff_paths_and_ignore_patterns_match_the_loader(entry: dict[str, Any], valid: bool) -> None:
+    document = {"version": 1, "hooks": {"AfterAllowTestTraffic": [{"id": "http.diff", **entry}]}}
+    assert (schema_accepts(document), loader_accepts(document)) == (valid, valid)

@@ -28,12 +28,13 @@ from trafficgate.probe.shape import (
     MAX_DEPTH,
     MAX_DIFFERENCES,
     MAX_PATHS,
+    SHAPE_PATH_PATTERN,
     Path,
     describe_sets,
     diff_shapes,
     parse_path,
 )
-from trafficgate.probe.spec import ProbeSpec
+from trafficgate.probe.spec import PATH_PATTERN, ProbeSpec
 from trafficgate.ranges import Range, bounded
 from trafficgate.redaction import Masker, registered
 
@@ -45,6 +46,9 @@ DIFF_CHECK_ID = "http.diff"
 
 #: The built-in entries' policy: reported, never blocking (a plan entry enforces it).
 BUILTIN_POLICY = Policy(dry_run=True)
+#: A path to sample, as the plan JSON Schema checks it: the probe path's pattern, ending with "nothing
+#: follows" (a "$" would also match before a final newline, which the spec refuses).
+PATH_ITEM_PATTERN = PATH_PATTERN.removesuffix("$") + r"(?![\s\S])"
 #: Paths a plan entry may list.
 MAX_PATHS_SAMPLED = 10
 #: Characters of one reported difference (a long key is cut).
@@ -68,9 +72,9 @@ class HttpDiff(Check):
     """
 
     check_id: str = DIFF_CHECK_ID
-    paths: tuple[str, ...] = ()
+    paths: tuple[str, ...] = dataclasses.field(default=(), metadata={"items_pattern": PATH_ITEM_PATTERN})
     samples: int = bounded(3, Range(1, 20, integer=True))
-    ignore: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = dataclasses.field(default=(), metadata={"items_pattern": SHAPE_PATH_PATTERN})
     _ignored: tuple[Path, ...] = dataclasses.field(init=False, repr=False, compare=False, default=())
     sample_unit: ClassVar[str] = "requests"
 

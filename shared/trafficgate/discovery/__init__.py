@@ -5,6 +5,7 @@ Layer L1 (engines): imports the leaves and :mod:`trafficgate.aws`; never checks,
 
 from __future__ import annotations
 
+from trafficgate.discovery.ecs_native import discover_service_deployment
 from trafficgate.discovery.exceptions import DiscoveryError, TaskDefinitionNotFound
 from trafficgate.discovery.models import (
     AppSpec,
@@ -42,6 +43,7 @@ __all__ = [
     "deployment_info",
     "describe_task_definition",
     "discover",
+    "discover_service_deployment",
     "is_essential",
     "lifecycle_events_of",
     "read_ecs_targets",

@@ -111,7 +111,7 @@ def _read_topology(deployment_id: str, clients: AwsClients, appspec_buckets: Col
     test_arns = list((pair.get("testTrafficRoute") or {}).get("listenerArns") or [])
     if not prod_arns:
         raise DiscoveryError(f"deployment group {application}/{group_name} has no production listener")
-    listeners = _read_listeners(clients, prod_arns + test_arns)
+    listeners = read_listeners(clients, prod_arns + test_arns)
     services = group.get("ecsServices") or []
     return Deployment(
         deployment_id=deployment_id,
@@ -131,7 +131,8 @@ def _read_topology(deployment_id: str, clients: AwsClients, appspec_buckets: Col
     )
 
 
-def _read_listeners(clients: AwsClients, arns: list[str]) -> dict[str, Listener]:
+def read_listeners(clients: AwsClients, arns: list[str]) -> dict[str, Listener]:
+    """The listeners ``arns`` with their load balancers' DNS names (and HTTPS certificate names)."""
     elbv2 = clients.client("elbv2")
     found = {
         item["ListenerArn"]: item

@@ -132,6 +132,9 @@ def _properties(owners: type | tuple[type, ...], fields: Mapping[str, Any]) -> d
         pattern = spec_field.metadata.get("pattern") if spec_field else None
         if pattern:
             schema = _with_pattern(schema, pattern)
+        items_pattern = spec_field.metadata.get("items_pattern") if spec_field else None
+        if items_pattern and isinstance(schema.get("items"), dict):
+            schema = {**schema, "items": _with_pattern(schema["items"], items_pattern)}
         key_pattern = spec_field.metadata.get("key_pattern") if spec_field else None
         if key_pattern:
             schema = {**schema, "propertyNames": {"pattern": key_pattern}}

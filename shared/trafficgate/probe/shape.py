@@ -36,7 +36,12 @@ ARRAY = "[]"
 Path = tuple[str, ...]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_SEGMENT = re.compile(r'\.([A-Za-z_][A-Za-z0-9_]*)|\[\]|\[("(?:[^"\\]|\\.)*")\]')
+#: One JSON string as JSON writes it: no raw control character, only JSON's escapes.
+_JSON_STRING = r'"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"'
+_SEGMENT = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[\]|\[(" + _JSON_STRING + r")\]")
+#: A whole shape path, as the plan JSON Schema checks it (the same grammar as :func:`parse_path`).
+#: It ends with "nothing follows", not "$": "$" also matches before a final newline.
+SHAPE_PATH_PATTERN = r"^\$(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\]|\[" + _JSON_STRING + r"\])*(?![\s\S])"
 
 
 @dataclass
