@@ -21,6 +21,7 @@ from trafficgate.discovery import (
     AppSpec,
     Deployment,
     LifecycleEvent,
+    Listener,
     ListenerRole,
     describe_task_definition,
     discover,
@@ -210,10 +211,12 @@ class CheckContext:
         """
         spec = spec or self.settings.probe
         override = self.settings.test_url if listener == "test" else self.settings.prod_url
-        if spec.host_header is not None or override:
+        if override:
             return spec
         found = self.deployment().listener(listener)
-        if found is None or not found.https:
+        if found is not None and found.rule_arn is not None:
+            spec = self._satisfy_rule(listener, found, spec)
+        if spec.host_header is not None or found is None or not found.https:
             return spec
         host = found.tls_host
         if host is None:
@@ -223,6 +226,25 @@ class CheckContext:
                 "(or host_header in the plan) to a name the certificate serves"
             )
         return dataclasses.replace(spec, host_header=host if found.port == 443 else f"{host}:{found.port}")
+
+    @staticmethod
+    def _satisfy_rule(listener: ListenerRole, found: Listener, spec: ProbeSpec) -> ProbeSpec:
+        """ECS native: the probe sends what the listener rule asks (Host, headers), or says why it cannot."""
+        if not found.path_allowed(spec.path):
+            raise CheckError(
+                f"the probe path {spec.path.split('?', 1)[0]!r} does not match the {listener} listener rule "
+                f"{found.rule_arn}'s path patterns ({', '.join(found.rule_paths)}), so its requests would not "
+                f"reach the service: set {env.PROBE_PATH} (or path in the plan) to a path the rule routes"
+            )
+        changes: dict[str, Any] = {}
+        if found.rule_host and spec.host_header is None:
+            changes["host_header"] = found.rule_host
+        missing = {name: value for name, value in found.rule_headers if name.lower() not in {
+            key.lower() for key in spec.headers
+        }}
+        if missing:
+            changes["headers"] = {**spec.headers, **missing}
+        return dataclasses.replace(spec, **changes) if changes else spec
 
     def auth_headers(self) -> Mapping[str, str]:
         """The probe's secret request headers (``TRAFFICGATE_AUTH_SECRET_ARN``); empty when none.

@@ -17,12 +17,13 @@ native deployment the way it judges a CodeDeploy one: ``application`` is the ser
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from trafficgate.aws import AWS_ERRORS, AwsClients, describe_error
 from trafficgate.discovery.exceptions import DiscoveryError
-from trafficgate.discovery.models import AppSpec, Deployment, TargetGroup
+from trafficgate.discovery.models import AppSpec, Deployment, Listener, TargetGroup, concrete
 from trafficgate.discovery.reader import read_listeners
 
 
@@ -81,7 +82,7 @@ def discover_service_deployment(arn: str, clients: AwsClients, *, test_traffic_s
             f"service revision {target_arn}: advancedConfiguration needs productionListenerRule, and the load "
             "balancer targetGroupArn and alternateTargetGroupArn"
         )
-    weights = _rule_weights(clients, [r for r in (prod_rule, test_rule) if r])
+    weights, conditions = _read_rules(clients, [r for r in (prod_rule, test_rule) if r])
     blue, green = _blue_green(primary, alternate, weights[prod_rule], weights.get(test_rule), test_traffic_shifted)
     listener_arns = {"prod": listener_of(prod_rule), "test": listener_of(test_rule) if test_rule else ""}
     listeners = read_listeners(clients, [a for a in listener_arns.values() if a])
@@ -104,8 +105,12 @@ def discover_service_deployment(arn: str, clients: AwsClients, *, test_traffic_s
         appspec=appspec,
         cluster=cluster or None,
         service=service or None,
-        prod_listeners=(listeners[listener_arns["prod"]],),
-        test_listeners=(listeners[listener_arns["test"]],) if listener_arns["test"] else (),
+        prod_listeners=(_with_rule(listeners[listener_arns["prod"]], prod_rule, conditions[prod_rule]),),
+        test_listeners=(
+            (_with_rule(listeners[listener_arns["test"]], test_rule, conditions[test_rule]),)
+            if listener_arns["test"]
+            else ()
+        ),
         target_groups=(TargetGroup(name=names[blue], arn=blue), TargetGroup(name=names[green], arn=green)),
     )
 
@@ -119,11 +124,15 @@ def listener_of(rule_arn: str) -> str:
     return f"{head}:listener/{'/'.join(parts[:-1])}"
 
 
-def _rule_weights(clients: AwsClients, rule_arns: list[str]) -> dict[str, dict[str, int]]:
-    """Each rule's forward weights: target group ARN -> weight (a plain forward weighs 1)."""
+def _read_rules(
+    clients: AwsClients, rule_arns: list[str]
+) -> tuple[dict[str, dict[str, int]], dict[str, list[dict[str, Any]]]]:
+    """Each rule's forward weights (target group ARN -> weight; a plain forward weighs 1) and conditions."""
     rules = _call("listener rules " + ", ".join(rule_arns), clients.client("elbv2").describe_rules, RuleArns=rule_arns)
     out: dict[str, dict[str, int]] = {}
+    conditions: dict[str, list[dict[str, Any]]] = {}
     for rule in rules.get("Rules") or []:
+        conditions[str(rule.get("RuleArn"))] = list(rule.get("Conditions") or [])
         weights: dict[str, int] = {}
         for action in rule.get("Actions") or []:
             if action.get("Type") != "forward":
@@ -137,7 +146,37 @@ def _rule_weights(clients: AwsClients, rule_arns: list[str]) -> dict[str, dict[s
     missing = [a for a in rule_arns if a not in out]
     if missing:
         raise DiscoveryError("listener rule not found: " + ", ".join(missing))
-    return out
+    return out, conditions
+
+
+def _values(condition: Mapping[str, Any], config: str) -> list[str]:
+    """A condition's values: from its ``<Field>Config`` block, else the older top-level ``Values``."""
+    block = condition.get(config) or {}
+    return [str(v) for v in (block.get("Values") or condition.get("Values") or [])]
+
+
+def _with_rule(listener: Listener, rule_arn: str, conditions: list[dict[str, Any]]) -> Listener:
+    """The listener, with what its rule asks of a request: the probe sends it, so it reaches that rule."""
+    host: str | None = None
+    headers: list[tuple[str, str]] = []
+    paths: list[str] = []
+    for condition in conditions:
+        field = condition.get("Field")
+        if field == "host-header":
+            values = _values(condition, "HostHeaderConfig")
+            plain = [v for v in values if "*" not in v and "?" not in v]
+            choices = plain or [concrete(v) for v in values]
+            host = choices[0] if choices else None
+        elif field == "http-header":
+            config = condition.get("HttpHeaderConfig") or {}
+            values = [str(v) for v in config.get("Values") or []]
+            if config.get("HttpHeaderName") and values:
+                headers.append((str(config["HttpHeaderName"]), concrete(values[0])))
+        elif field == "path-pattern":
+            paths.extend(_values(condition, "PathPatternConfig"))
+    return dataclasses.replace(
+        listener, rule_arn=rule_arn, rule_host=host, rule_headers=tuple(headers), rule_paths=tuple(paths)
+    )
 
 
 def _blue_green(

@@ -5,6 +5,7 @@ Layer L1 (engines); imports only its own exceptions.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -38,6 +39,19 @@ class Listener:
     tls_names: tuple[str, ...] = ()
     #: HTTPS: why the certificate's names are unknown (not in ACM, not readable), if they are.
     certificate_problem: str | None = None
+    #: ECS native: what the listener *rule* that routes to the service asks of a request, so a
+    #: probe can satisfy it: a Host to send, headers to send, path patterns the path must match.
+    rule_host: str | None = None
+    rule_headers: tuple[tuple[str, str], ...] = ()
+    rule_paths: tuple[str, ...] = ()
+    rule_arn: str | None = None
+
+    def path_allowed(self, path: str) -> bool:
+        """Whether ``path`` (its query left out) matches one of the rule's path patterns (any, if none)."""
+        if not self.rule_paths:
+            return True
+        bare = path.split("?", 1)[0]
+        return any(_alb_pattern(p).fullmatch(bare) for p in self.rule_paths)
 
     @property
     def https(self) -> bool:
@@ -149,3 +163,14 @@ class Deployment:
         if not found.arn:
             raise DiscoveryError(f"target group {found.name} has no known ARN")
         return found
+
+
+def _alb_pattern(pattern: str) -> re.Pattern[str]:
+    """An ALB condition pattern as a regular expression: ``*`` any characters, ``?`` one; case-sensitive."""
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern))
+
+
+def concrete(pattern: str) -> str:
+    """A value that an ALB condition pattern matches: its wildcards filled in (``*.example.com`` →
+    ``probe.example.com``)."""
+    return pattern.replace("*", "probe").replace("?", "x")
