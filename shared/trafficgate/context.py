@@ -23,11 +23,14 @@ from trafficgate.discovery import (
     LifecycleEvent,
     Listener,
     ListenerRole,
+    TaskSet,
     describe_task_definition,
     discover,
     discover_service_deployment,
     lifecycle_events_of,
     read_ecs_targets,
+    read_revision_task_sets,
+    read_task_sets,
     task_sets_of,
 )
 from trafficgate.exceptions import CheckError
@@ -137,6 +140,18 @@ class CheckContext:
             # ECS native deployments have no CodeDeploy targets: no task sets, no lifecycle events.
             self._ecs_targets = () if self.platform == "ecs" else read_ecs_targets(self.deployment_id, self.aws)
         return self._ecs_targets
+
+    def read_task_sets(self) -> tuple[TaskSet, ...]:
+        """The deployment's task sets as they are now, read again (a check that waits for them polls this).
+
+        ECS native: the service deployment's revisions, GREEN the target one.
+        """
+        if self.platform == "ecs":
+            green = self.deployment().green
+            return read_revision_task_sets(
+                self.deployment_id, self.aws, green.target_group if green is not None else None
+            )
+        return read_task_sets(self.deployment_id, self.aws)
 
     def lifecycle_events(self) -> tuple[LifecycleEvent, ...]:
         """The deployment's lifecycle events and their status, as read by :meth:`ecs_targets`."""

@@ -115,3 +115,23 @@ def test_a_probe_path_the_rule_does_not_route_is_an_error_naming_the_setting() -
         "would not reach the service: set TRAFFICGATE_PROBE_PATH (or path in the plan) to a path the rule routes"
     )
     assert context(found, probe=ProbeSpec(path="/api/health")).probe_spec("test").path == "/api/health"
+
+
+def test_revisions_are_the_task_sets_the_checks_know() -> None:
+    from trafficgate.discovery.ecs_native import revision_task_sets
+
+    deployment = {
+        "sourceServiceRevisions": [
+            {"arn": "rev/blue", "requestedTaskCount": 2, "runningTaskCount": 2, "pendingTaskCount": 0,
+             "requestedProductionTrafficWeight": 90.0}
+        ],
+        "targetServiceRevision": {
+            "arn": "rev/green", "requestedTaskCount": 2, "runningTaskCount": 1, "pendingTaskCount": 1,
+            "requestedProductionTrafficWeight": 10.0,
+        },
+    }
+    blue, green = revision_task_sets(deployment, "tg-green")
+    assert (blue.label, blue.identifier, blue.running, blue.traffic_weight) == ("BLUE", "rev/blue", 2, 90.0)
+    assert (green.label, green.desired, green.running, green.pending) == ("GREEN", 2, 1, 1)
+    assert green.target_group == "tg-green" and blue.target_group is None
+    assert revision_task_sets({}, None) == ()

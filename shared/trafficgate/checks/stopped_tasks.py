@@ -27,7 +27,9 @@ class StoppedTasks(Check):
     """No task of the green task set has stopped (OOM, a failed image pull, an exiting container).
 
     ECS sets ``startedBy`` of a task set's tasks to the task set id; those that stopped are
-    listed and described, each with its ``stoppedReason`` and its containers' ``reason``.
+    listed and described, each with its ``stoppedReason`` and its containers' ``reason``. On ECS
+    native blue/green there are no task sets: the service's stopped tasks that run the target
+    revision's task definition count.
 
     Parameters
     ----------
@@ -44,8 +46,15 @@ class StoppedTasks(Check):
         if not deployment.cluster:
             raise CheckError(f"deployment group {deployment.deployment_group} names no ECS cluster")
         kwargs: dict[str, Any] = {"cluster": deployment.cluster, "desiredStatus": "STOPPED"}
+        revision_task_definition: str | None = None
         if self.group is not None:
             scope = f"group {self.group}"
+        elif ctx.platform == "ecs":
+            if not deployment.service or deployment.appspec is None:
+                raise CheckError(f"service deployment {deployment.deployment_id} names no service or task definition")
+            revision_task_definition = deployment.appspec.task_definition_arn
+            kwargs["serviceName"] = deployment.service
+            scope = f"service {deployment.service} on task definition {revision_task_definition.rsplit('/', 1)[-1]}"
         else:
             green = deployment.green
             if green is None:
@@ -68,6 +77,8 @@ class StoppedTasks(Check):
             raise read_error(f"stopped tasks of {scope}", exc) from None
         if self.group is not None:
             tasks = [t for t in tasks if t.get("group") == self.group]
+        if revision_task_definition is not None:
+            tasks = [t for t in tasks if t.get("taskDefinitionArn") == revision_task_definition]
         stopped = [_stopped(t) for t in tasks]
         details: dict[str, Any] = {"scope": scope, "cluster": deployment.cluster, "stopped": stopped}
         if not stopped:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from trafficgate.checks.base import Check, CheckResult
-from trafficgate.discovery import read_task_sets
 from trafficgate.ranges import Range, bounded
 
 if TYPE_CHECKING:
@@ -83,4 +82,4 @@ class TaskSetSteady(Check):
                 )
             if not ctx.sleep(max(0.0, min(self.poll_interval_s, stop_at - now))):
                 return CheckResult.inconclusive("called off: the hook reported without this check")
-            deployment = dataclasses.replace(deployment, task_sets=read_task_sets(ctx.deployment_id, ctx.aws))
+            deployment = dataclasses.replace(deployment, task_sets=ctx.read_task_sets())

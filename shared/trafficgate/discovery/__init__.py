@@ -5,7 +5,7 @@ Layer L1 (engines): imports the leaves and :mod:`trafficgate.aws`; never checks,
 
 from __future__ import annotations
 
-from trafficgate.discovery.ecs_native import discover_service_deployment
+from trafficgate.discovery.ecs_native import discover_service_deployment, read_revision_task_sets
 from trafficgate.discovery.exceptions import DiscoveryError, TaskDefinitionNotFound
 from trafficgate.discovery.models import (
     AppSpec,
@@ -48,6 +48,7 @@ __all__ = [
     "lifecycle_events_of",
     "read_ecs_targets",
     "read_lifecycle_events",
+    "read_revision_task_sets",
     "read_task_sets",
     "task_sets_of",
 ]

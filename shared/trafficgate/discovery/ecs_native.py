@@ -23,7 +23,7 @@ from typing import Any
 
 from trafficgate.aws import AWS_ERRORS, AwsClients, describe_error
 from trafficgate.discovery.exceptions import DiscoveryError
-from trafficgate.discovery.models import AppSpec, Deployment, Listener, TargetGroup, concrete
+from trafficgate.discovery.models import AppSpec, Deployment, Listener, TargetGroup, TaskSet, concrete
 from trafficgate.discovery.reader import read_listeners
 
 
@@ -32,6 +32,44 @@ def _call(what: str, fn: Any, **kwargs: Any) -> Any:
         return fn(**kwargs)
     except AWS_ERRORS as exc:
         raise DiscoveryError(f"could not read {what}: {describe_error(exc)}") from exc
+
+
+def _read_service_deployment(arn: str, clients: AwsClients) -> dict[str, Any]:
+    answer = _call(
+        f"service deployment {arn}", clients.client("ecs").describe_service_deployments, serviceDeploymentArns=[arn]
+    )
+    found = [d for d in answer.get("serviceDeployments") or [] if d.get("serviceDeploymentArn") == arn]
+    if not found:
+        reasons = ", ".join(str(f.get("reason")) for f in answer.get("failures") or []) or "not returned"
+        raise DiscoveryError(f"service deployment {arn} not found ({reasons})")
+    deployment: dict[str, Any] = found[0]
+    return deployment
+
+
+def revision_task_sets(deployment: Mapping[str, Any], green_group: str | None) -> tuple[TaskSet, ...]:
+    """The service deployment's revisions as the task sets the checks know: the target revision is
+    GREEN, each source revision BLUE; counts and production weight as ECS reports them now."""
+
+    def task_set(revision: Mapping[str, Any], label: str, group: str | None) -> TaskSet:
+        return TaskSet(
+            identifier=str(revision.get("arn") or ""),
+            label=label,
+            desired=int(revision.get("requestedTaskCount") or 0),
+            pending=int(revision.get("pendingTaskCount") or 0),
+            running=int(revision.get("runningTaskCount") or 0),
+            status="ACTIVE",
+            traffic_weight=float(revision.get("requestedProductionTrafficWeight") or 0.0),
+            target_group=group,
+        )
+
+    target = deployment.get("targetServiceRevision") or {}
+    sources = [task_set(r, "BLUE", None) for r in deployment.get("sourceServiceRevisions") or []]
+    return (*sources, task_set(target, "GREEN", green_group)) if target else tuple(sources)
+
+
+def read_revision_task_sets(arn: str, clients: AwsClients, green_group: str | None) -> tuple[TaskSet, ...]:
+    """The revisions' live counts (see :func:`revision_task_sets`), read again."""
+    return revision_task_sets(_read_service_deployment(arn, clients), green_group)
 
 
 def discover_service_deployment(arn: str, clients: AwsClients, *, test_traffic_shifted: bool) -> Deployment:
@@ -49,12 +87,7 @@ def discover_service_deployment(arn: str, clients: AwsClients, *, test_traffic_s
         Naming what could not be found or read.
     """
     ecs = clients.client("ecs")
-    answer = _call(f"service deployment {arn}", ecs.describe_service_deployments, serviceDeploymentArns=[arn])
-    found = [d for d in answer.get("serviceDeployments") or [] if d.get("serviceDeploymentArn") == arn]
-    if not found:
-        reasons = ", ".join(str(f.get("reason")) for f in answer.get("failures") or []) or "not returned"
-        raise DiscoveryError(f"service deployment {arn} not found ({reasons})")
-    deployment = found[0]
+    deployment = _read_service_deployment(arn, clients)
     target_arn = str((deployment.get("targetServiceRevision") or {}).get("arn") or "")
     if not target_arn:
         raise DiscoveryError(f"service deployment {arn} names no target service revision")
@@ -112,6 +145,7 @@ def discover_service_deployment(arn: str, clients: AwsClients, *, test_traffic_s
             else ()
         ),
         target_groups=(TargetGroup(name=names[blue], arn=blue), TargetGroup(name=names[green], arn=green)),
+        task_sets=revision_task_sets(deployment, names[green]),
     )
 
 
