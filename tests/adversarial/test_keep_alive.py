@@ -41,6 +41,7 @@ def test_a_stale_kept_alive_connection_is_retried_once_on_a_new_one(gate: Gate) 
             env={
                 "TRAFFICGATE_TEST_URL": green.url,
                 "TRAFFICGATE_PROBE_REQUESTS": "20",
+                "TRAFFICGATE_PROBE_DECISION": "fixed",
                 "TRAFFICGATE_PROBE_CONCURRENCY": "1",
             }
         )
@@ -65,6 +66,7 @@ def test_a_request_that_timed_out_or_got_an_answer_is_never_sent_twice(
             env={
                 "TRAFFICGATE_TEST_URL": green.url,
                 "TRAFFICGATE_PROBE_REQUESTS": "3",
+                "TRAFFICGATE_PROBE_DECISION": "fixed",
                 "TRAFFICGATE_PROBE_CONCURRENCY": "3",
                 "TRAFFICGATE_REQUEST_TIMEOUT_S": "1",
                 # No failure may stop the burst early (a busy machine could otherwise start only

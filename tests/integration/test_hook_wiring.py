@@ -62,6 +62,7 @@ def test_the_dry_run_does_not_judge_the_wiring(standin: StandInEnv, blue_green: 
     sets = {
         "TRAFFICGATE_RESOLVE": f"{bg.topology.dns_name}=127.0.0.1",
         "TRAFFICGATE_PROBE_REQUESTS": str(BLUE_GREEN_REQUESTS),
+        "TRAFFICGATE_PROBE_DECISION": "fixed",
         "TRAFFICGATE_DISABLED_CHECKS": aws_side_check_ids(),
     }
     args = ["--hook", "AfterAllowTestTraffic", "--deployment-id", bg.deployment_id, "--region", REGION, "--json"]

@@ -42,6 +42,7 @@ def healthy(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningServer]:
         monkeypatch.setenv("TRAFFICGATE_TEST_URL", server.url)
         monkeypatch.setenv("TRAFFICGATE_PROD_URL", server.url)
         monkeypatch.setenv("TRAFFICGATE_PROBE_REQUESTS", "10")
+        monkeypatch.setenv("TRAFFICGATE_PROBE_DECISION", "fixed")
         yield server
 
 

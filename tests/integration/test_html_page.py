@@ -129,7 +129,7 @@ def attributes(dom: str, tag: str, css_class: str) -> list[str]:
 
 def test_a_rolled_back_rehearsal_page_shows_the_timeline_the_cdf_and_every_verdict(tmp_path: Path) -> None:
     page = tmp_path / "rehearsal.html"
-    proc = run_cli("rehearse", "--scenario", "errors", "--requests", "20", "--html", str(page))
+    proc = run_cli("rehearse", "--scenario", "errors", "--html", str(page))
     assert proc.returncode == 1, proc.stderr  # rolled back, as without --html
     assert f"Evidence page: {page}" in proc.stdout
 

@@ -73,6 +73,7 @@ def test_each_sample_event_records_one_status(standin: StandInEnv) -> None:
             "TRAFFICGATE_TEST_URL": server.url,
             "TRAFFICGATE_PROD_URL": server.url,
             "TRAFFICGATE_PROBE_REQUESTS": "10",
+            "TRAFFICGATE_PROBE_DECISION": "fixed",
         }
         results = run_many([([hook.value, "--json", "--region", REGION], env) for hook in Hook])
 
@@ -96,6 +97,7 @@ def test_failed_verdict_exits_1_and_malformed_event_exits_2(standin: StandInEnv,
             "AWS_ENDPOINT_URL": standin.endpoint_url,
             "TRAFFICGATE_TEST_URL": broken.url,
             "TRAFFICGATE_PROBE_REQUESTS": "10",
+            "TRAFFICGATE_PROBE_DECISION": "fixed",
         }
         failed, bad_event = run_many(
             [

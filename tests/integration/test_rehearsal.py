@@ -482,7 +482,7 @@ def test_cli_json_and_exit_codes() -> None:
         c for h in record["hooks"] if h["hook"] == "AfterAllowTestTraffic" for c in h["summary"]["checks"]
         if c["id"] == CHECK_ID
     )
-    assert burst["outcome"] == "pass" and "shown at 95% at request 327" in burst["reason"]
+    assert burst["outcome"] == "pass" and "shown above 0.99 at 95% at request 327" in burst["reason"]
 
     code, out, err = finish(errors)
     assert code == 1, err

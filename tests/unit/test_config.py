@@ -55,7 +55,7 @@ VALID: dict[str, list[tuple[str, Get, Any]]] = {
     env.PROD_URL: [("https://shop.example.com", attr("prod_url"), "https://shop.example.com")],
     env.NO_TEST_LISTENER_POLICY: [("FAIL", attr("no_test_listener_policy"), "fail")],
     env.PROBE_PATH: [("/health?deep=1", probe("path"), "/health?deep=1")],
-    env.PROBE_REQUESTS: [("20", probe("requests"), 20)],
+    env.PROBE_REQUESTS: [("500", probe("requests"), 500)],
     env.PROBE_CONCURRENCY: [("8", probe("concurrency"), 8)],
     env.MIN_SUCCESS_RATE: [
         ("0.95", probe("min_success_rate"), 0.95),

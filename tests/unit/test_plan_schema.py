@@ -33,6 +33,7 @@ hooks:
     - id: http.test_listener
       path: /health
       requests: 20
+      decision: fixed
       max_p95_ms: 500
       accepted_status: "200-299,304"
       consecutive_failures: 3
@@ -52,6 +53,7 @@ hooks:
   AfterAllowTraffic:
     - id: http.prod_listener
       requests: 5
+      decision: fixed
       dry_run: true
 """
 
@@ -114,6 +116,7 @@ def test_the_yaml_plan_builds_typed_checks_with_their_policies() -> None:
     assert probe.overrides == {
         "path": "/health",
         "requests": 20,
+        "decision": "fixed",
         "max_p95_ms": 500.0,
         "accepted_status": StatusSet.parse("200-299,304"),
     }
@@ -128,7 +131,8 @@ def test_the_yaml_plan_builds_typed_checks_with_their_policies() -> None:
     assert header.policy == Policy(dry_run=True, on_error="pass", on_inconclusive="pass")
 
     (prod,) = plan.checks_for(Hook.AFTER_ALLOW_TRAFFIC) or []
-    assert isinstance(prod, HttpProbe) and prod.listener == "prod" and prod.overrides == {"requests": 5}
+    assert isinstance(prod, HttpProbe) and prod.listener == "prod"
+    assert prod.overrides == {"requests": 5, "decision": "fixed"}
     assert prod.policy == Policy(dry_run=True)
 
 
@@ -241,7 +245,7 @@ def test_duplicate_ids() -> None:
     message = entry_error(
         {"id": "http.test_listener"},
         {"id": "orders.schema_version", "check": "mychecks.orders:SchemaVersion"},
-        {"id": "http.test_listener", "requests": 3},
+        {"id": "http.test_listener", "requests": 400},
     )
     assert message == f"{AATT}[2].id: duplicate check id 'http.test_listener'"
 

@@ -121,26 +121,28 @@ def test_a_green_far_below_the_threshold_is_failed_nearly_always() -> None:
 # --- bursts -------------------------------------------------------------------------------------
 
 
-def test_a_cap_too_small_to_ever_fail_is_refused_naming_the_field() -> None:
+def test_a_cap_too_small_to_ever_pass_is_refused_naming_the_field() -> None:
+    # Such a burst could only fail or stay inconclusive, which the built-in entries let pass.
     with pytest.raises(ProbeConfigError) as caught:
-        ProbeSpec(requests=2, min_success_rate=0.5)
+        ProbeSpec(requests=50)
     assert caught.value.field == "requests"
     assert str(caught.value) == (
-        "requests 2 is too few for the sequential decision: a green failing every request is shown failing only "
-        "after 10 (min_success_rate=0.5, alpha=0.01); send at least 10, or use decision 'fixed'"
+        "requests 50 is too few for the sequential decision at min_success_rate=0.99: a pass needs 327 requests "
+        "in a row without an error; send at least that many, lower min_success_rate, or use decision 'fixed'"
     )
-    with pytest.raises(ProbeConfigError, match="shown failing only after 2 "):
-        ProbeSpec(requests=1)
-    assert ProbeSpec(requests=2).requests == 2 and ProbeSpec(requests=1, decision="fixed").requests == 1
-    assert ProbeSpec(requests=1, min_success_rate=1.0).requests == 1
+    assert ProbeSpec(requests=327).requests == 327 and ProbeSpec(requests=50, min_success_rate=0.9).requests == 50
+    assert ProbeSpec(requests=1, decision="fixed").requests == 1
+    assert ProbeSpec(requests=1, min_success_rate=1.0).requests == 1  # the edges need no evidence
+    assert ProbeSpec(requests=1, min_success_rate=0.0).requests == 1
 
 
-def test_a_short_dead_burst_fails_at_its_smallest_cap() -> None:
-    spec, result, adapter = burst(lambda i: 503, requests=2)
-    assert adapter.sent == 2
-    verdict = evaluate(spec, result)
-    assert verdict.outcome is Outcome.FAIL
-    assert "shown below at request 2 (evidence" in verdict.reason
+@pytest.mark.parametrize("floor", [0.99999, 0.999999])
+def test_a_floor_no_burst_can_show_is_refused_at_once_naming_it(floor: float) -> None:
+    # Bounded work: the search for the clean run stops past MAX_REQUESTS, it does not loop for seconds.
+    with pytest.raises(ProbeConfigError) as caught:
+        ProbeSpec(min_success_rate=floor)
+    assert caught.value.field == "min_success_rate"
+    assert "cannot be shown by a sequential burst of at most 10000 requests" in str(caught.value)
 
 
 def test_a_clean_burst_stops_with_a_pass_once_shown() -> None:
@@ -150,17 +152,19 @@ def test_a_clean_burst_stops_with_a_pass_once_shown() -> None:
     verdict = evaluate(spec, result)
     assert verdict.outcome is Outcome.PASS
     assert verdict.reason.startswith(
-        "success rate 1.00 >= 0.99 (327/327 ok); shown at 95% at request 327 (evidence 20"
+        "success rate 1.00 (327/327 ok); shown above 0.99 at 95% at request 327 (evidence 20"
     ), verdict.reason
 
 
 def test_a_dead_green_fails_within_a_few_requests() -> None:
     spec, result, adapter = burst(lambda i: 503)
-    assert adapter.sent < 20 and result.stopped_early
+    assert adapter.sent == 2 and result.stopped_early
     verdict = evaluate(spec, result)
     assert verdict.outcome is Outcome.FAIL
-    assert f"shown below at request {adapter.sent} (evidence" in verdict.reason
-    assert "status 503 x" in verdict.reason and verdict.reason.endswith("stopped early")
+    assert verdict.reason == (
+        "success rate 0.00 (0/2 ok; status 503 x2); shown below 0.99 at request 2 (evidence 1486.04 >= 100, "
+        "alpha=0.01); stopped early"
+    )
 
 
 def test_one_stray_error_no_longer_fails_the_burst() -> None:
@@ -176,22 +180,76 @@ def test_one_stray_error_no_longer_fails_the_burst() -> None:
 
 
 def test_undecided_at_the_cap_is_inconclusive_and_says_what_a_pass_needs() -> None:
-    # 1 error in 50: a 2 % rate, neither shown above 1 % nor below it in 50 requests.
-    spec, result, adapter = burst(lambda i: 500 if i % 50 == 7 else 200, requests=50)
-    assert adapter.sent == 50
+    # 1 error in 100: the floor itself, neither shown above it nor below it in 400 requests.
+    spec, result, adapter = burst(lambda i: 500 if i % 100 == 7 else 200)
+    assert adapter.sent == 400
     verdict = evaluate(spec, result)
     assert verdict.outcome is Outcome.INCONCLUSIVE
-    assert verdict.reason.startswith("inconclusive after 50 requests: success rate 0.98 vs 0.99 (49/50 ok; ")
-    assert "neither side shown after 50 requests" in verdict.reason
+    assert verdict.reason.startswith("inconclusive after 400 requests: success rate 0.99 (396/400 ok; ")
+    assert "neither above nor below 0.99 shown after 400 requests" in verdict.reason
     assert "a pass needs about 327 requests in a row without an error" in verdict.reason
 
 
 def test_a_pass_shown_before_the_deadline_stands() -> None:
     # Concurrency 4: the pass is shown while requests are still in flight; they finish, and count.
+    # (How many were sent after request 327 depends on the threads: the decision waits for every
+    # request sent before the one that shows it, and the other workers go on meanwhile.)
     spec, result, adapter = burst(lambda i: 200, concurrency=4)
     assert result.sequential is not None and result.sequential["decided_at"] == 327
-    assert 327 <= adapter.sent <= 330
+    assert adapter.sent >= 327 and result.sequential["judged"] == result.completed
     assert evaluate(spec, result).outcome is Outcome.PASS
+
+
+def test_requests_in_flight_after_a_pass_can_still_show_a_fail() -> None:
+    # The fail side's bound holds at every request: crossing it after the pass was shown still counts.
+    test = SuccessRateTest(0.99, alpha=0.01)
+    for _ in range(327):
+        test.add(False)
+    assert test.decision == "pass" and test.stopped_at == 327
+    while test.decision == "pass":
+        test.add(True)
+    assert test.decision == "fail" and test.stopped_at == 327 and test.decided_at == test.n
+    assert test.to_dict()["failures_at_decision"] == test.n - 327
+
+
+def test_answers_are_judged_in_the_order_their_requests_were_sent() -> None:
+    # Fast failures must not overtake slow successes: an answer waits for the requests sent before it.
+    from trafficgate.probe.burst import _Control
+    from trafficgate.probe.request import RequestOutcome
+
+    test = SuccessRateTest(0.99, alpha=0.01)
+    control = _Control(400, 4, None, (), test)
+    control.record(RequestOutcome(index=1, ok=False, kind="status"))
+    control.record(RequestOutcome(index=2, ok=False, kind="status"))
+    assert test.n == 0  # request 0 has not answered yet
+    control.record(RequestOutcome(index=0, ok=True, status=200, latency_ms=5.0))
+    assert (test.n, test.failures) == (3, 2)
+    control.record(RequestOutcome(index=4, ok=True, status=200, latency_ms=5.0))
+    assert test.n == 3  # waits for request 3
+    control.record(RequestOutcome(index=3, ok=True, aborted=True))  # cut by the deadline: nothing after counts
+    assert test.n == 3
+
+
+def test_a_deadline_cut_before_a_decision_fails_closed() -> None:
+    # Not "inconclusive at the cap", which the built-in entries let pass: an error, which no policy passes.
+    from trafficgate.probe.results import BurstResult
+
+    spec = ProbeSpec()
+    test = SuccessRateTest(0.99, 0.01)
+    test.add(True)
+    result = BurstResult(
+        target="t", requests_planned=400, requests_sent=2, successes=0, failures=1, aborted=1, allowed_failures=4,
+        status_counts={500: 1}, failed_status_counts={500: 1}, error_counts={"status": 1}, latency_count=1,
+        latency_p50_ms=600.0, latency_p95_ms=600.0, latency_p99_ms=600.0, latency_max_ms=600.0, duration_s=1.0,
+        stopped_early=False, deadline_hit=True, failure_samples=(), cert_days_left=None, cert_error=None,
+        truncated_responses=0, bytes_read=0, redirects_followed=0, redirects_blocked=0, warnings=(),
+        sequential=test.to_dict(),
+    )
+    verdict = evaluate(spec, result)
+    assert verdict.outcome is Outcome.ERROR
+    assert verdict.reason.startswith(
+        "deadline reached after 1/400 requests, before the success rate was shown either way; success rate 0.00"
+    )
 
 
 def test_threshold_one_passes_only_a_complete_clean_burst() -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from trafficgate import constants as env
 from trafficgate.checks.base import Check, CheckError, CheckResult
 from trafficgate.discovery import ListenerRole
-from trafficgate.policy import Policy
+from trafficgate.policy import NoDataPolicy, Policy
 from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.spec import ProbeSpec
 
@@ -31,7 +31,7 @@ PROD_LISTENER_CHECK_ID = "http.prod_listener"
 #: the reason and a warning (fail closed would roll back most services with any background error
 #: rate; see the README). No request judged at all is no evidence: that fails. A plan entry has the
 #: usual policy defaults (fail closed), and may say ``on_inconclusive: pass``.
-BUILTIN_POLICY = Policy(on_inconclusive="pass", min_samples=1, no_data="fail")
+BUILTIN_POLICY = Policy(on_inconclusive="pass")
 #: The most time a sequential burst claims from the checks before it (see ``expected_s``).
 MAX_EXPECTED_S = 45.0
 
@@ -86,6 +86,11 @@ class HttpProbe(Check):
         probe = {k: v for k, v in params.items() if k != "listener"}
         dataclasses.replace(ProbeSpec(), **probe)
         return cls(check_id=check_id, listener=params.get("listener", "test"), overrides=probe, **common)
+
+    def sample_defaults(self, ctx: CheckContext) -> tuple[int | None, NoDataPolicy]:
+        # A burst with no request judged is no evidence of anything: it fails, under any policy
+        # that does not say otherwise (a plan entry's on_inconclusive: pass must not pass it).
+        return 1, "fail"
 
     def expected_s(self, ctx: CheckContext) -> float:
         # One round of requests per `concurrency`, each about a second at worst for a healthy green.

@@ -83,7 +83,7 @@ def _success_rate(spec: ProbeSpec, burst: BurstResult) -> Assertion:
         ok = burst.failures <= burst.allowed_failures
     elif test["decision"] is not None:
         ok = test["decision"] == "pass"
-    elif test["max_error_rate"] <= 0.0:
+    elif test["every_request_must_succeed"]:
         # Threshold 1 and no failure yet: every planned request must have succeeded.
         ok = True if burst.completed >= burst.requests_planned else None
     else:
@@ -91,12 +91,14 @@ def _success_rate(spec: ProbeSpec, burst: BurstResult) -> Assertion:
     shown, shown_limit = _rate(rate), _rate(limit)
     if shown == shown_limit and rate != limit:
         shown, shown_limit = f"{rate:.4f}", f"{limit:.4f}"
-    sign = {True: ">=", False: "<", None: "vs"}[ok]
-    reason = f"success rate {shown} {sign} {shown_limit} ({burst.successes}/{burst.completed} ok"
     breakdown = failure_breakdown(burst)
-    reason += f"; {breakdown})" if breakdown else ")"
-    if test is not None:
-        reason += "; " + _sequential_note(test, limit)
+    counts = f"({burst.successes}/{burst.completed} ok" + (f"; {breakdown})" if breakdown else ")")
+    if test is None:
+        sign = ">=" if ok else "<"
+        reason = f"success rate {shown} {sign} {shown_limit} {counts}"
+    else:
+        # The sequential decision speaks for itself: the observed rate is only what was seen.
+        reason = f"success rate {shown} {counts}; " + _sequential_note(test, shown_limit)
     # A status failure says it all in the breakdown ("status 500 x4"); others need their detail.
     first = next((sample for sample in burst.failure_samples if sample.detail and sample.kind != STATUS), None)
     if first is not None:
@@ -105,28 +107,33 @@ def _success_rate(spec: ProbeSpec, burst: BurstResult) -> Assertion:
     return Assertion(name=SUCCESS_RATE, value=round(rate, 4), threshold=limit, ok=ok, reason=reason)
 
 
-def _sequential_note(test: Mapping[str, Any], limit: float) -> str:
+def _sequential_note(test: Mapping[str, Any], limit: str) -> str:
     """How the sequential test came to its decision, or why it has none: for a person."""
     decision, at = test["decision"], test["decided_at"]
+    # Requests in flight when it was shown still end, and count in the totals: say what it rested on.
+    then = "" if test["judged"] == at else f"{test.get('failures_at_decision', 0)} of {at} failed then; "
     if "evidence_fail" not in test:  # the edges: 0 or 1
         if decision == "fail":
-            return f"a failure at request {at}, with {limit:g} required"
-        return "every request must succeed" if decision is None else f"{limit:g} required: nothing to show"
+            return f"below {limit}: a failure at request {at}, and every request must succeed"
+        if decision == "pass":
+            return f"{limit} required: nothing to show"
+        return f"every request must succeed ({limit})"
     if decision == "fail":
         return (
-            f"shown below at request {at} (evidence {test['evidence_fail']:g} >= {1 / test['alpha']:g}, "
-            f"alpha={test['alpha']:g})"
+            f"shown below {limit} at request {at} ({then}evidence {test['evidence_fail']:g} >= "
+            f"{1 / test['alpha']:g}, alpha={test['alpha']:g})"
         )
     if decision == "pass":
         return (
-            f"shown at {1 - test['beta']:.0%} at request {at} (evidence {test['evidence_pass']:g} >= "
-            f"{1 / test['beta']:g})"
+            f"shown above {limit} at {1 - test['beta']:.0%} at request {at} ({then}evidence "
+            f"{test['evidence_pass']:g} >= {1 / test['beta']:g})"
         )
-    needed = SuccessRateTest(limit, test["alpha"], test["beta"]).clean_requests_to_pass()
+    needed = SuccessRateTest(1.0 - test["max_error_rate"], test["alpha"], test["beta"]).clean_requests_to_pass()
     hint = f"; a pass needs about {needed} requests in a row without an error" if needed else ""
     return (
-        f"neither side shown after {test['judged']} requests (evidence to fail {test['evidence_fail']:g} of "
-        f"{1 / test['alpha']:g}, to pass {test['evidence_pass']:g} of {1 / test['beta']:g}){hint}"
+        f"neither above nor below {limit} shown after {test['judged']} requests (evidence to fail "
+        f"{test['evidence_fail']:g} of {1 / test['alpha']:g}, to pass {test['evidence_pass']:g} of "
+        f"{1 / test['beta']:g}){hint}"
     )
 
 
@@ -203,6 +210,16 @@ def evaluate(spec: ProbeSpec, burst: BurstResult) -> CheckResult:
             f"no request completed before the deadline ({burst.requests_sent}/{burst.requests_planned} sent)",
             value=None,
             threshold=spec.min_success_rate,
+            **common,
+        )
+    if cut and burst.sequential is not None:
+        # Not "inconclusive at the cap", which the built-in entries let pass: the deadline took the
+        # requests that could have shown a failure, so this fails closed under every policy.
+        return CheckResult.errored(
+            f"deadline reached after {burst.completed}/{burst.requests_planned} requests, before the success "
+            "rate was shown either way; " + rate.reason,
+            value=rate.value,
+            threshold=rate.threshold,
             **common,
         )
     if cut:

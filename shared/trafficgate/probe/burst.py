@@ -60,6 +60,9 @@ class _Control(Claims):
         super().__init__(planned, deadline)
         self.allowed_failures = allowed_failures
         self.rate_test = rate_test
+        # Answers that came before an earlier request's, by index; the next index the test takes.
+        self._waiting: dict[int, bool] = {}
+        self._fed = 0
         # (limit_ms, how many responses may be slower than it before the percentile must exceed it)
         self.latency_limits = tuple(latency_limits)
         self.slow = [0] * len(self.latency_limits)
@@ -78,10 +81,14 @@ class _Control(Claims):
                         if self.slow[i] > budget and self.stop_reason is None:
                             self.stop_reason = "latency"
             if self.rate_test is not None:
-                # Taken in the order requests end, under the lock: the test is valid at each of them.
-                decision = self.rate_test.add(not outcome.ok)
-                if decision is not None and self.stop_reason is None:
-                    self.stop_reason = "failures" if decision == "fail" else "shown"
+                # In the order requests were sent, not the order they end: an answer that overtakes
+                # an earlier request waits for it (an aborted one ends the run: nothing after counts).
+                self._waiting[outcome.index] = not outcome.ok
+                while self._fed in self._waiting:
+                    decision = self.rate_test.add(self._waiting.pop(self._fed))
+                    self._fed += 1
+                    if decision is not None and self.stop_reason is None:
+                        self.stop_reason = "failures" if decision == "fail" else "shown"
             if outcome.ok:
                 return
             self.failures += 1

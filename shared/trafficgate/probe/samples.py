@@ -164,7 +164,7 @@ def run_samples(
                         break
                     for _, kept, outcome in pair:
                         kept.add(outcome)
-                    del pair  # the bodies go now, before the next pair is read
+                    del pair, outcome  # the bodies go now, before the next pair is read
                 if answers[0].requests:
                     done.append(PathSamples(path=path, green=answers[0], blue=answers[1]))
                 if stop != "done":

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.stats import allowed_failures
 from trafficgate.ranges import Range, bounded, out_of_range
-from trafficgate.stats import failing_run_to_fail
+from trafficgate.stats import clean_run_to_pass, failing_run_to_fail
 
 _MIN_STATUS = 100
 _MAX_STATUS = 599
@@ -229,6 +229,25 @@ class ProbeSpec:
         """Whether the success rate is judged by the sequential test (see ``decision``)."""
         return self.decision == "sequential"
 
+    def _validate_sequential(self) -> None:
+        """A sequential cap that could never show a pass would only ever fail or be inconclusive."""
+        if self.min_success_rate >= 1.0 or self.min_success_rate <= 0.0:
+            return  # the edges: every request must succeed, or nothing is required
+        needed = clean_requests_to_pass(self.min_success_rate, PASS_BETA)
+        if needed is None:
+            raise ProbeConfigError(
+                f"min_success_rate {self.min_success_rate!r} cannot be shown by a sequential burst of at most "
+                f"{MAX_REQUESTS} requests; lower it, or use decision 'fixed'",
+                field="min_success_rate",
+            )
+        if self.requests < needed:
+            raise ProbeConfigError(
+                f"requests {self.requests} is too few for the sequential decision at min_success_rate="
+                f"{self.min_success_rate:g}: a pass needs {needed} requests in a row without an error; send at "
+                "least that many, lower min_success_rate, or use decision 'fixed'",
+                field="requests",
+            )
+
     @property
     def has_body_assertions(self) -> bool:
         return self.body_regex is not None or bool(self.json_equals) or bool(self.json_exists)
@@ -251,14 +270,7 @@ class ProbeSpec:
             name, problem = bad
             raise ProbeConfigError(f"{name} {getattr(self, name)!r} {problem}", field=name)
         if self.sequential:
-            fewest = fewest_sequential_requests(self.min_success_rate, self.alpha)
-            if self.requests < fewest:
-                raise ProbeConfigError(
-                    f"requests {self.requests} is too few for the sequential decision: a green failing every "
-                    f"request is shown failing only after {fewest} (min_success_rate={self.min_success_rate:g}, "
-                    f"alpha={self.alpha:g}); send at least {fewest}, or use decision 'fixed'",
-                    field="requests",
-                )
+            self._validate_sequential()
         if not isinstance(self.accepted_status, StatusSet):
             raise ProbeConfigError(
                 "accepted_status must be a StatusSet; use StatusSet.parse('200-399')", field="accepted_status"
@@ -309,12 +321,30 @@ class ProbeSpec:
 
 
 @functools.lru_cache(maxsize=64)
-def fewest_sequential_requests(min_success_rate: float, alpha: float) -> int:
-    """The fewest requests in which a sequential burst can fail (a green failing every one of them)."""
+def clean_requests_to_pass(min_success_rate: float, beta: float) -> int | None:
+    """Requests in a row without an error that show a sequential pass; None when more than MAX_REQUESTS."""
+    max_rate = 1.0 - min_success_rate
+    if max_rate >= 1.0:
+        return 0
+    if max_rate <= 0.0:
+        return None
+    try:
+        return clean_run_to_pass(max_rate, beta, limit=MAX_REQUESTS + 1)
+    except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=64)
+def fewest_sequential_requests(min_success_rate: float, alpha: float) -> int | None:
+    """The fewest requests in which a sequential burst can fail (a green failing every one of them);
+    None when more than MAX_REQUESTS."""
     max_rate = 1.0 - min_success_rate
     if not 0.0 < max_rate < 1.0:
         return 1  # the edges: at 1 the first failure fails; at 0 nothing fails
-    return failing_run_to_fail(max_rate, alpha)
+    try:
+        return failing_run_to_fail(max_rate, alpha, limit=MAX_REQUESTS + 1)
+    except ValueError:
+        return None
 
 
 def _has_space_or_ctl(text: str) -> bool:
