@@ -364,3 +364,16 @@ def test_deadline_cuts_requests_in_flight() -> None:
     assert burst.duration_s < s.timeout_s  # returned at the deadline, not at the requests' timeout
     assert result.outcome is Outcome.INCONCLUSIVE
     assert any("deadline reached" in w for w in result.warnings)
+
+
+def test_slow_timeouts_cannot_hide_behind_fast_successes_at_high_concurrency() -> None:
+    # One request in 20 hangs past its timeout (5 %, five times the 1 % the floor allows). Judged in
+    # the order answers end, the fast successes sent after each timeout would count first and show a
+    # pass; judged in the order requests were sent, they wait for it.
+    app = HttpApp(default=Route(slow_every=20, slow_delay_s=2.0))
+    with serve(app) as server:
+        s = ProbeSpec(concurrency=32, timeout_s=0.3, max_p95_ms=None)
+        burst = run_burst(s, server.url)
+    result = evaluate(s, burst)
+    assert result.outcome is not Outcome.PASS, result.reason
+    assert burst.error_counts.get("read_timeout", 0) + burst.error_counts.get("total_timeout", 0) > 0
