@@ -33,9 +33,12 @@ def shape_problems(value: Any, shape: Shape, path: str = "$") -> list[str]:
 
     Structures may hold only their members, and must hold their required ones; enum strings must be
     one of their values; no member may be None. ``ResponseMetadata`` is botocore's, not the service's.
+    A document (a structure marked ``document``, e.g. ECS ``hookDetails``) holds any JSON value.
     """
     if value is None:
         return [f"{path}: null (absent members are omitted, never null)"]
+    if isinstance(shape, StructureShape) and shape.is_document_type:
+        return _document_problems(value, path)
     if isinstance(shape, StructureShape):
         if not isinstance(value, dict):
             return [f"{path}: expected a structure {shape.name}, got {type(value).__name__}"]
@@ -62,6 +65,16 @@ def shape_problems(value: Any, shape: Shape, path: str = "$") -> list[str]:
             return [f"{path}: expected a map, got {type(value).__name__}"]
         return [p for key, item in value.items() for p in shape_problems(item, shape.value, f"{path}[{key}]")]
     return _scalar_problems(value, shape, path)
+
+
+def _document_problems(value: Any, path: str) -> list[str]:
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _document_problems(item, f"{path}[{key}]")]
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _document_problems(item, f"{path}[{i}]")]
+    if value is None or isinstance(value, str | int | float | bool):
+        return []
+    return [f"{path}: {type(value).__name__} is not a JSON value"]
 
 
 def _scalar_problems(value: Any, shape: Shape, path: str) -> list[str]:

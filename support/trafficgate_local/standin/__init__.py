@@ -13,6 +13,9 @@ StandInAdmin(endpoint_url, region_name=...)
     HTTP client for the admin endpoints of a server in another process.
 set_target_health_timing(region, initial_s=..., draining_s=...)
     How long ELBv2 targets read ``initial`` and ``draining`` (see :mod:`.target_health`).
+install_ecs_deployments(), ServiceDeploymentRecord
+    ECS-native blue/green: deployment strategies, service revisions and service deployments
+    (see :mod:`.ecs_deployments`); ``StandIn``/``StandInAdmin`` move a deployment's stage and status.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from .client import StandInAdmin
 from .codedeploy import HOOK_EVENTS, PUT_STATUS_OPERATION, StandIn, install, is_installed
 from .ecr import clear_scan, install_ecr, is_ecr_installed, set_scan_findings
 from .ecs import add_task, clear_target_health, set_target_health
+from .ecs_deployment_model import ServiceDeploymentRecord
+from .ecs_deployments import install_ecs_deployments, is_ecs_deployments_installed
 from .exceptions import CodeDeployError, StandInAdminError, StandInError
 from .model import (
     ECS_LIFECYCLE_EVENTS,
@@ -45,6 +50,7 @@ __all__ = [
     "CodeDeployError",
     "Fault",
     "ReportCall",
+    "ServiceDeploymentRecord",
     "StandIn",
     "StandInAdmin",
     "StandInAdminError",
@@ -60,7 +66,9 @@ __all__ = [
     "ecs_revision",
     "install",
     "install_ecr",
+    "install_ecs_deployments",
     "is_ecr_installed",
+    "is_ecs_deployments_installed",
     "is_installed",
     "main",
     "new_deployment_id",

@@ -31,6 +31,13 @@ POST     ``/target-health``              override one target's state (``targetGr
                                          ``targetId``, ``port``, ``state``, ``reason``,
                                          ``description``)
 DELETE   ``/target-health``              drop a target group's overrides (``targetGroupArn``)
+GET      ``/service-deployments``        an ECS service's deployments, newest first
+                                         (``cluster``, ``service``)
+GET      ``/service-deployment``         one ECS service deployment (``serviceDeploymentArn``)
+POST     ``/service-deployment/stage``   move it to a stage (``serviceDeploymentArn``,
+                                         ``lifecycleStage``)
+POST     ``/service-deployment/status``  set its status (``serviceDeploymentArn``, ``status``,
+                                         ``statusReason``)
 POST     ``/reset``                      reset this region's CodeDeploy (moto data + ours)
 =======  ==============================  =====================================================
 """
@@ -192,6 +199,25 @@ def _clear_target_health(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
     return {"ok": True}
 
 
+def _service_deployments(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
+    records = stand_in.service_deployments(_required(args, "cluster"), _required(args, "service"))
+    return {"serviceDeployments": [r.to_dict() for r in records]}
+
+
+def _service_deployment(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
+    return stand_in.service_deployment(_required(args, "serviceDeploymentArn")).to_dict()
+
+
+def _service_deployment_stage(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
+    arn, stage = _required(args, "serviceDeploymentArn"), _required(args, "lifecycleStage")
+    return stand_in.set_service_deployment_stage(arn, stage).to_dict()
+
+
+def _service_deployment_status(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
+    arn, status = _required(args, "serviceDeploymentArn"), _required(args, "status")
+    return stand_in.set_service_deployment_status(arn, status, args.get("statusReason")).to_dict()
+
+
 def _reset(stand_in: StandIn, args: Mapping[str, Any]) -> Any:
     stand_in.reset()
     return {"ok": True}
@@ -216,6 +242,10 @@ ROUTES: dict[tuple[str, str], _Handler] = {
     ("POST", "/target-health-timing"): _set_timing,
     ("POST", "/target-health"): _set_target_health,
     ("DELETE", "/target-health"): _clear_target_health,
+    ("GET", "/service-deployments"): _service_deployments,
+    ("GET", "/service-deployment"): _service_deployment,
+    ("POST", "/service-deployment/stage"): _service_deployment_stage,
+    ("POST", "/service-deployment/status"): _service_deployment_status,
     ("POST", "/reset"): _reset,
 }
 

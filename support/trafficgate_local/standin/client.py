@@ -9,6 +9,7 @@ import requests
 
 from .admin import ADMIN_PREFIX
 from .codedeploy import PUT_STATUS_OPERATION
+from .ecs_deployment_model import ServiceDeploymentRecord
 from .exceptions import StandInAdminError
 from .model import Fault, ReportCall, StatusRecord, TaskSet
 from .target_health import TargetHealthTiming
@@ -220,6 +221,29 @@ class StandInAdmin:
     def clear_target_health(self, target_group_arn: str) -> None:
         """Drop a target group's overrides."""
         self._call("DELETE", "/target-health", {"targetGroupArn": target_group_arn})
+
+    def service_deployments(self, cluster: str, service: str) -> list[ServiceDeploymentRecord]:
+        """An ECS service's deployments, newest first; see :meth:`StandIn.service_deployments`."""
+        payload = self._call("GET", "/service-deployments", cluster=cluster, service=service)
+        return [ServiceDeploymentRecord.from_dict(item) for item in payload["serviceDeployments"]]
+
+    def service_deployment(self, arn: str) -> ServiceDeploymentRecord:
+        """One ECS service deployment; see :meth:`StandIn.service_deployment`."""
+        return ServiceDeploymentRecord.from_dict(self._call("GET", "/service-deployment", serviceDeploymentArn=arn))
+
+    def set_service_deployment_stage(self, arn: str, stage: str) -> ServiceDeploymentRecord:
+        """Move an ECS service deployment to ``stage``; see :meth:`StandIn.set_service_deployment_stage`."""
+        body = {"serviceDeploymentArn": arn, "lifecycleStage": stage}
+        return ServiceDeploymentRecord.from_dict(self._call("POST", "/service-deployment/stage", body))
+
+    def set_service_deployment_status(
+        self, arn: str, status: str, reason: str | None = None
+    ) -> ServiceDeploymentRecord:
+        """Set an ECS service deployment's status; see :meth:`StandIn.set_service_deployment_status`."""
+        body = {"serviceDeploymentArn": arn, "status": status}
+        if reason is not None:
+            body["statusReason"] = reason
+        return ServiceDeploymentRecord.from_dict(self._call("POST", "/service-deployment/status", body))
 
     def reset(self) -> None:
         """Reset this region's CodeDeploy on the server (moto data and stand-in state)."""

@@ -4,7 +4,8 @@ Tests, the admin endpoints and the rehearsal drive a deployment through it the w
 itself would: seed an ECS deployment, hand out hook execution ids, read what the hooks reported,
 inject faults, set task sets and target, lifecycle-event and deployment statuses, reset. It also
 sets how long ELBv2 targets read ``initial`` and ``draining`` and overrides a target's health
-(:mod:`.target_health`), for the same (account, region). The API calls a hook makes are moto's,
+(:mod:`.target_health`), and moves ECS-native service deployments (:mod:`.ecs_deployments`),
+for the same (account, region). The API calls a hook makes are moto's,
 extended by :func:`~.moto_patch.install`.
 
 :data:`HOOK_EVENTS`, :data:`PUT_STATUS_OPERATION`, :func:`install` and :func:`is_installed` are
@@ -27,6 +28,13 @@ from .deployments import (
     start_lifecycle_event,
     target_state,
     touch_targets,
+)
+from .ecs_deployment_model import ServiceDeploymentRecord
+from .ecs_deployments import (
+    service_deployment,
+    service_deployments,
+    set_service_deployment_stage,
+    set_service_deployment_status,
 )
 from .exceptions import StandInError
 from .hook_status import HOOK_EVENTS, PUT_STATUS_OPERATION
@@ -438,6 +446,25 @@ class StandIn:
     def clear_target_health(self, target_group_arn: str) -> None:
         """Forget every override of a target group: the modelled states apply again."""
         clear_target_health(self.region_name, target_group_arn, account_id=self.account_id)
+
+    # -- ECS service deployments (ECS-native blue/green) ----------------------------------------
+    def service_deployments(self, cluster: str, service: str) -> list[ServiceDeploymentRecord]:
+        """Return an ECS service's deployments (cluster and service by name or ARN), newest first."""
+        return service_deployments(self.region_name, cluster, service, account_id=self.account_id)
+
+    def service_deployment(self, arn: str) -> ServiceDeploymentRecord:
+        """Return a snapshot of one ECS service deployment."""
+        return service_deployment(self.region_name, arn, account_id=self.account_id)
+
+    def set_service_deployment_stage(self, arn: str, stage: str) -> ServiceDeploymentRecord:
+        """Move an ECS service deployment to ``stage``; see :func:`.ecs_deployments.set_service_deployment_stage`."""
+        return set_service_deployment_stage(self.region_name, arn, stage, account_id=self.account_id)
+
+    def set_service_deployment_status(
+        self, arn: str, status: str, reason: str | None = None
+    ) -> ServiceDeploymentRecord:
+        """Set an ECS service deployment's status; see :func:`.ecs_deployments.set_service_deployment_status`."""
+        return set_service_deployment_status(self.region_name, arn, status, reason, account_id=self.account_id)
 
     # -- reset ---------------------------------------------------------------------------------
     def reset(self) -> None:
