@@ -34,8 +34,14 @@ def configured_plan(ctx: CheckContext, types: Mapping[str, CheckType] = BUILTIN_
     """The plan for this deployment, or None when none is configured (built-in defaults apply)."""
     settings = ctx.settings
     if settings.plan_ssm_prefix:
-        info = deployment_info(ctx.deployment_id, ctx.aws)
-        name = f"{settings.plan_ssm_prefix}/{info['applicationName']}/{info['deploymentGroupName']}"
+        if ctx.platform == "ecs":
+            # ECS native: <prefix>/<cluster>/<service>, read from the service deployment ARN itself
+            # (arn:aws:ecs:<region>:<account>:service-deployment/<cluster>/<service>/<id>).
+            cluster, service = ctx.deployment_id.split(":service-deployment/", 1)[-1].split("/")[:2]
+            name = f"{settings.plan_ssm_prefix}/{cluster}/{service}"
+        else:
+            info = deployment_info(ctx.deployment_id, ctx.aws)
+            name = f"{settings.plan_ssm_prefix}/{info['applicationName']}/{info['deploymentGroupName']}"
         text = _ssm_text(ctx, name)
         if text is not None:
             return _parse(text, f"ssm:{name}", types, settings.check_packages)
