@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.support.http_apps import HttpApp, Route, RunningServer, serve
-from tests.support.standin_env import StandInEnv, aws_side_check_ids
+from tests.support.standin_env import StandInEnv, aws_side_check_ids, load_balancer
 from trafficgate.hooks import EcsStage
 from trafficgate.runner import HookRunner, load_settings
 from trafficgate_local.lambda_context import LocalLambdaContext
@@ -56,13 +56,8 @@ class EcsWorld:
 def build(standin: StandInEnv, blue: RunningServer, green: RunningServer) -> EcsWorld:
     """VPC, ALB, blue and green target groups, a listener per server port with a rule each, and a
     BLUE_GREEN service moved to a second task definition: one service deployment in progress."""
-    ec2, elbv2, ecs = standin.client("ec2"), standin.client("elbv2"), standin.client("ecs")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
-        for i, z in enumerate("ab")
-    ]
-    lb = elbv2.create_load_balancer(Name="shop-alb", Subnets=subnets, Type="application")["LoadBalancers"][0]
+    elbv2, ecs = standin.client("elbv2"), standin.client("ecs")
+    vpc, lb = load_balancer(standin, "shop")
     groups = {}
     for colour in ("blue", "green"):
         created = elbv2.create_target_group(

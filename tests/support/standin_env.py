@@ -210,6 +210,22 @@ class Topology:
         return deployment_id
 
 
+def load_balancer(standin: StandInEnv, name: str, region: str = REGION) -> tuple[str, dict[str, Any]]:
+    """A VPC with two subnets and an application load balancer in it: ``(vpc id, load balancer)``."""
+    ec2 = standin.client("ec2", region)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region}{zone}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, zone in enumerate("ab")
+    ]
+    lb = standin.client("elbv2", region).create_load_balancer(
+        Name=f"{name}-alb", Subnets=subnets, Type="application"
+    )["LoadBalancers"][0]
+    return vpc, lb
+
+
 def build_topology(
     standin: StandInEnv,
     *,
@@ -223,16 +239,8 @@ def build_topology(
 
     Everything is created in ``region`` (the tests' region unless a test needs another one).
     """
-    ec2 = standin.client("ec2", region)
     elbv2 = standin.client("elbv2", region)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region}{zone}")["Subnet"][
-            "SubnetId"
-        ]
-        for i, zone in enumerate("ab")
-    ]
-    lb = elbv2.create_load_balancer(Name=f"{name}-alb", Subnets=subnets, Type="application")["LoadBalancers"][0]
+    vpc, lb = load_balancer(standin, name, region)
     target_groups = {
         colour: elbv2.create_target_group(
             Name=f"{name}-{colour}", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip"

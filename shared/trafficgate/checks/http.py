@@ -17,7 +17,7 @@ from trafficgate.checks.base import Check, CheckError, CheckResult
 from trafficgate.discovery import ListenerRole
 from trafficgate.policy import NoDataPolicy, Policy
 from trafficgate.probe.exceptions import ProbeConfigError
-from trafficgate.probe.spec import ProbeSpec
+from trafficgate.probe.spec import PASS_BETA, ProbeSpec, clean_requests_to_pass
 
 if TYPE_CHECKING:
     from trafficgate.context import CheckContext
@@ -102,10 +102,8 @@ class HttpProbe(Check):
         timeout = float(self.overrides.get("timeout_s", spec.timeout_s))
         if str(self.overrides.get("decision", spec.decision)) != "sequential":
             return math.ceil(requests / max(1, concurrency)) * min(timeout, 1.0) + 1.0
-        from trafficgate.probe.sequential import SuccessRateTest
-
         rate = float(self.overrides.get("min_success_rate", spec.min_success_rate))
-        clean = SuccessRateTest(rate, float(self.overrides.get("alpha", spec.alpha))).clean_requests_to_pass()
+        clean = clean_requests_to_pass(rate, PASS_BETA)
         needed = requests if clean is None else min(requests, max(clean, 1))
         return min(math.ceil(needed / max(1, concurrency)) * min(timeout, 1.0) + 1.0, MAX_EXPECTED_S)
 

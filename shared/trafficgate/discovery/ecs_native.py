@@ -21,21 +21,14 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from trafficgate.aws import AWS_ERRORS, AwsClients, describe_error
+from trafficgate.aws import AwsClients
 from trafficgate.discovery.exceptions import DiscoveryError
 from trafficgate.discovery.models import AppSpec, Deployment, Listener, TargetGroup, TaskSet, concrete
-from trafficgate.discovery.reader import read_listeners
-
-
-def _call(what: str, fn: Any, **kwargs: Any) -> Any:
-    try:
-        return fn(**kwargs)
-    except AWS_ERRORS as exc:
-        raise DiscoveryError(f"could not read {what}: {describe_error(exc)}") from exc
+from trafficgate.discovery.reader import call_aws, read_listeners
 
 
 def _read_service_deployment(arn: str, clients: AwsClients) -> dict[str, Any]:
-    answer = _call(
+    answer = call_aws(
         f"service deployment {arn}", clients.client("ecs").describe_service_deployments, serviceDeploymentArns=[arn]
     )
     found = [d for d in answer.get("serviceDeployments") or [] if d.get("serviceDeploymentArn") == arn]
@@ -91,7 +84,7 @@ def discover_service_deployment(arn: str, clients: AwsClients, *, test_traffic_s
     target_arn = str((deployment.get("targetServiceRevision") or {}).get("arn") or "")
     if not target_arn:
         raise DiscoveryError(f"service deployment {arn} names no target service revision")
-    revisions = _call(
+    revisions = call_aws(
         f"service revision {target_arn}", ecs.describe_service_revisions, serviceRevisionArns=[target_arn]
     )
     target = next(
@@ -162,7 +155,8 @@ def _read_rules(
     clients: AwsClients, rule_arns: list[str]
 ) -> tuple[dict[str, dict[str, int]], dict[str, list[dict[str, Any]]]]:
     """Each rule's forward weights (target group ARN -> weight; a plain forward weighs 1) and conditions."""
-    rules = _call("listener rules " + ", ".join(rule_arns), clients.client("elbv2").describe_rules, RuleArns=rule_arns)
+    elbv2 = clients.client("elbv2")
+    rules = call_aws("listener rules " + ", ".join(rule_arns), elbv2.describe_rules, RuleArns=rule_arns)
     out: dict[str, dict[str, int]] = {}
     conditions: dict[str, list[dict[str, Any]]] = {}
     for rule in rules.get("Rules") or []:
@@ -232,7 +226,7 @@ def _blue_green(
 
 
 def _target_group_names(clients: AwsClients, arns: list[str]) -> dict[str, str]:
-    groups = _call(
+    groups = call_aws(
         "target groups " + ", ".join(arns), clients.client("elbv2").describe_target_groups, TargetGroupArns=arns
     )["TargetGroups"]
     names = {g["TargetGroupArn"]: g["TargetGroupName"] for g in groups}

@@ -63,7 +63,8 @@ def discover(
     return replace(cached, task_sets=read_task_sets(deployment_id, clients))
 
 
-def _call(what: str, fn: Any, **kwargs: Any) -> Any:
+def call_aws(what: str, fn: Any, **kwargs: Any) -> Any:
+    """``fn(**kwargs)``; an AWS error becomes a :class:`DiscoveryError` saying what could not be read."""
     try:
         return fn(**kwargs)
     except AWS_ERRORS as exc:
@@ -81,7 +82,7 @@ def deployment_info(deployment_id: str, clients: AwsClients) -> dict[str, Any]:
         return cached
     codedeploy = clients.client("codedeploy")
     what = f"deployment {deployment_id}"
-    info: dict[str, Any] = _call(what, codedeploy.get_deployment, deploymentId=deployment_id)["deploymentInfo"]
+    info: dict[str, Any] = call_aws(what, codedeploy.get_deployment, deploymentId=deployment_id)["deploymentInfo"]
     if not info.get("applicationName") or not info.get("deploymentGroupName"):
         raise DiscoveryError(f"deployment {deployment_id} names no application or deployment group")
     with _lock:
@@ -94,7 +95,7 @@ def _read_topology(deployment_id: str, clients: AwsClients, appspec_buckets: Col
     info = deployment_info(deployment_id, clients)
     application = info["applicationName"]
     group_name = info["deploymentGroupName"]
-    group = _call(
+    group = call_aws(
         f"deployment group {application}/{group_name}",
         codedeploy.get_deployment_group,
         applicationName=application,
@@ -136,7 +137,7 @@ def read_listeners(clients: AwsClients, arns: list[str]) -> dict[str, Listener]:
     elbv2 = clients.client("elbv2")
     found = {
         item["ListenerArn"]: item
-        for item in _call("listeners " + ", ".join(arns), elbv2.describe_listeners, ListenerArns=arns)["Listeners"]
+        for item in call_aws("listeners " + ", ".join(arns), elbv2.describe_listeners, ListenerArns=arns)["Listeners"]
     }
     missing = [a for a in arns if a not in found]
     if missing:
@@ -144,7 +145,7 @@ def read_listeners(clients: AwsClients, arns: list[str]) -> dict[str, Listener]:
     lb_arns = sorted({item["LoadBalancerArn"] for item in found.values()})
     dns = {
         lb["LoadBalancerArn"]: lb.get("DNSName", "")
-        for lb in _call("load balancers", elbv2.describe_load_balancers, LoadBalancerArns=lb_arns)["LoadBalancers"]
+        for lb in call_aws("load balancers", elbv2.describe_load_balancers, LoadBalancerArns=lb_arns)["LoadBalancers"]
     }
     listeners: dict[str, Listener] = {}
     for arn, item in found.items():
@@ -192,7 +193,7 @@ def _read_target_groups(clients: AwsClients, names: list[str]) -> tuple[TargetGr
     names = [n for n in names if n]
     if not names:
         return ()
-    groups = _call("target groups " + ", ".join(names), clients.client("elbv2").describe_target_groups, Names=names)[
+    groups = call_aws("target groups " + ", ".join(names), clients.client("elbv2").describe_target_groups, Names=names)[
         "TargetGroups"
     ]
     arns = {g["TargetGroupName"]: g["TargetGroupArn"] for g in groups}
@@ -254,14 +255,14 @@ def read_ecs_targets(deployment_id: str, clients: AwsClients) -> tuple[dict[str,
     ids: list[str] = []
     token: str | None = None
     while True:  # ListDeploymentTargets pages with nextToken
-        page = _call(what, codedeploy.list_deployment_targets, deploymentId=deployment_id, **_token(token))
+        page = call_aws(what, codedeploy.list_deployment_targets, deploymentId=deployment_id, **_token(token))
         ids.extend(page.get("targetIds") or [])
         token = page.get("nextToken")
         if not token:
             break
     targets: list[dict[str, Any]] = []
     for start in range(0, len(ids), TARGETS_PER_BATCH):
-        answer = _call(
+        answer = call_aws(
             what,
             codedeploy.batch_get_deployment_targets,
             deploymentId=deployment_id,

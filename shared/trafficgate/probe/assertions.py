@@ -12,8 +12,7 @@ from typing import Any
 from trafficgate.outcome import CheckResult
 from trafficgate.probe.kinds import STATUS
 from trafficgate.probe.results import BurstResult
-from trafficgate.probe.sequential import SuccessRateTest
-from trafficgate.probe.spec import ProbeSpec
+from trafficgate.probe.spec import ProbeSpec, clean_requests_to_pass
 
 #: Assertion names, in the order they are evaluated (the first failed one is the reason).
 SUCCESS_RATE = "success_rate"
@@ -98,7 +97,7 @@ def _success_rate(spec: ProbeSpec, burst: BurstResult) -> Assertion:
         reason = f"success rate {shown} {sign} {shown_limit} {counts}"
     else:
         # The sequential decision speaks for itself: the observed rate is only what was seen.
-        reason = f"success rate {shown} {counts}; " + _sequential_note(test, shown_limit)
+        reason = f"success rate {shown} {counts}; " + _sequential_note(test, shown_limit, limit)
     # A status failure says it all in the breakdown ("status 500 x4"); others need their detail.
     first = next((sample for sample in burst.failure_samples if sample.detail and sample.kind != STATUS), None)
     if first is not None:
@@ -107,7 +106,7 @@ def _success_rate(spec: ProbeSpec, burst: BurstResult) -> Assertion:
     return Assertion(name=SUCCESS_RATE, value=round(rate, 4), threshold=limit, ok=ok, reason=reason)
 
 
-def _sequential_note(test: Mapping[str, Any], limit: str) -> str:
+def _sequential_note(test: Mapping[str, Any], limit: str, min_success_rate: float) -> str:
     """How the sequential test came to its decision, or why it has none: for a person."""
     decision, at = test["decision"], test["decided_at"]
     # Requests in flight when it was shown still end, and count in the totals: say what it rested on.
@@ -128,7 +127,7 @@ def _sequential_note(test: Mapping[str, Any], limit: str) -> str:
             f"shown above {limit} at {1 - test['beta']:.0%} at request {at} ({then}evidence "
             f"{test['evidence_pass']:g} >= {1 / test['beta']:g})"
         )
-    needed = SuccessRateTest(1.0 - test["max_error_rate"], test["alpha"], test["beta"]).clean_requests_to_pass()
+    needed = clean_requests_to_pass(min_success_rate, test["beta"])
     hint = f"; a pass needs about {needed} requests in a row without an error" if needed else ""
     return (
         f"neither above nor below {limit} shown after {test['judged']} requests (evidence to fail "
