@@ -194,6 +194,74 @@ def test_slower_pairs_need_both_the_ratio_and_the_floor(green_ms: float, blue_ms
     assert stats.slower_pair(green_ms, blue_ms, ratio=1.25, floor_ms=5.0) == slower
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    green=st.floats(min_value=0.0, max_value=1e7, allow_nan=False),
+    blue=st.floats(min_value=0.0, max_value=1e7, allow_nan=False),
+    later=st.floats(min_value=0.0, max_value=1e7, allow_nan=False),
+)
+def test_the_slowdown_score_is_a_fraction_that_grows_with_green_and_shrinks_with_blue(
+    green: float, blue: float, later: float
+) -> None:
+    score = stats.slowdown_pair(green, blue, ratio=1.25, floor_ms=5.0)
+    assert 0.0 <= score <= 1.0
+    assert stats.slowdown_pair(green + later, blue, ratio=1.25, floor_ms=5.0) >= score
+    assert stats.slowdown_pair(green, blue + later, ratio=1.25, floor_ms=5.0) <= score
+
+
+@pytest.mark.parametrize(
+    ("green_ms", "blue_ms", "score"),
+    [
+        (125.0, 100.0, 0.5),  # exactly the allowed time
+        (6.0, 1.0, 0.5),  # the floor sets the allowed time: 1 + 5 ms
+        (125.0 * math.e, 100.0, 1.0),  # e times the allowed time: saturated
+        (1e9, 100.0, 1.0),
+        (0.0, 100.0, 0.0),  # a clock that read 0 is no error
+        (125.0 * math.exp(0.5), 100.0, 0.75),
+    ],
+)
+def test_slowdown_scores(green_ms: float, blue_ms: float, score: float) -> None:
+    assert math.isclose(stats.slowdown_pair(green_ms, blue_ms, ratio=1.25, floor_ms=5.0), score, abs_tol=1e-12)
+
+
+def test_a_mean_slowdown_score_reads_back_as_a_ratio_to_the_allowed_time() -> None:
+    assert stats.slowdown_of(0.5) == 1.0
+    assert math.isclose(stats.slowdown_of(1.0), math.e)
+    assert math.isclose(stats.slowdown_of(0.0), 1 / math.e)
+    assert math.isclose(stats.slowdown_of(0.75), math.exp(0.5))
+
+
+@pytest.mark.parametrize("draw", ["lognormal", "exponential", "bimodal"])
+def test_a_green_exactly_as_slow_as_allowed_fails_at_most_alpha(draw: str) -> None:
+    # The null's edge: green's time is `ratio` times an independent copy of blue's, whatever the
+    # shape of the distribution (skewed, heavy-tailed, two modes). The latency test may say
+    # "slower" at most alpha/2 of the time; 400 runs of 400 pairs, alpha 0.1 so that a broken
+    # test would show (expected failures at most 20; a sign-blind or biased score gives far more).
+    rng = random.Random(f"edge:{draw}")
+
+    def blue_time() -> float:
+        if draw == "lognormal":
+            return 50.0 * math.exp(rng.gauss(0, 0.8))
+        if draw == "exponential":
+            return rng.expovariate(1 / 50.0)
+        return rng.choice((10.0, 400.0)) * math.exp(rng.gauss(0, 0.1))
+
+    failed = 0
+    for _ in range(400):
+        comparison = stats.PairedComparison(alpha=0.1, min_latency_increase_ms=0.0)
+        for _ in range(400):
+            if comparison.add(1.25 * blue_time(), blue_time()) is not None:
+                break
+        failed += comparison.latency.decision == "above"
+    assert failed <= 30  # alpha/2 = 5 % of 400 is 20; 30 leaves room for chance, not for bias
+
+
+def test_a_green_half_again_as_slow_as_blue_is_shown_slower() -> None:
+    # Issue 12's latency cell: x1.5 on the median, allowed x1.25; the sign of each pair alone
+    # missed this in about one run in ten at 400 pairs.
+    assert [paired_run(0.005, 0.005, 1.5, seed) for seed in range(40)] == ["fail"] * 40
+
+
 @settings(max_examples=200, deadline=None)
 @given(values=st.lists(st.floats(min_value=-1e6, max_value=1e6), min_size=1, max_size=50), q=fractions)
 def test_quantile_agrees_with_numpy(values: list[float], q: float) -> None:

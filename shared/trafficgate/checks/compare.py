@@ -23,7 +23,15 @@ from trafficgate.checks.base import Check, CheckError, CheckResult, Policy
 from trafficgate.probe.compare_spec import CompareSpec
 from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.spec import ProbeSpec
-from trafficgate.stats import PairedComparison, confidence_interval, error_pair, quantile, slower_pair
+from trafficgate.stats import (
+    PairedComparison,
+    confidence_interval,
+    error_pair,
+    quantile,
+    slowdown_of,
+    slowdown_pair,
+    slower_pair,
+)
 
 if TYPE_CHECKING:
     from trafficgate.context import CheckContext
@@ -210,6 +218,8 @@ def judge(comparison: PairedComparison, pairs: PairsResult, compare: CompareSpec
         "latency_pairs": len(seen.slower),
         "slower_share": _round(sum(seen.slower) / len(seen.slower)) if seen.slower else None,
         "slower_share_ci": seen.slower_ci,
+        "slowdown": seen.slowdown,
+        "slowdown_ci": seen.slowdown_ci,
         "confidence": 1.0 - compare.alpha,
         "evidence": {
             "errors_worse": _round(comparison.errors.evidence_above),
@@ -272,6 +282,9 @@ class _Figures:
     difference_ms: float | None
     slower: list[float]
     slower_ci: list[float | None] | None
+    #: Green's time over the allowed time (geometric mean, clipped as the latency test scores it).
+    slowdown: float | None
+    slowdown_ci: list[float | None] | None
 
     @classmethod
     def of(cls, comparison: PairedComparison, pairs: PairsResult, compare: CompareSpec) -> _Figures:
@@ -279,6 +292,11 @@ class _Figures:
         errors = [error_pair(g is None, b is None) for g, b in pairs.pairs]
         slower = [
             slower_pair(g, b, ratio=compare.max_latency_increase, floor_ms=compare.min_latency_increase_ms)
+            for g, b in pairs.pairs
+            if g is not None and b is not None
+        ]
+        scores = [
+            slowdown_pair(g, b, ratio=compare.max_latency_increase, floor_ms=compare.min_latency_increase_ms)
             for g, b in pairs.pairs
             if g is not None and b is not None
         ]
@@ -303,6 +321,12 @@ class _Figures:
             slower=slower,
             slower_ci=[_round(v) for v in confidence_interval(slower, compare.alpha, halvings=_CI_HALVINGS)]
             if slower
+            else None,
+            slowdown=_round(slowdown_of(sum(scores) / len(scores))) if scores else None,
+            slowdown_ci=[
+                _round(slowdown_of(v)) for v in confidence_interval(scores, compare.alpha, halvings=_CI_HALVINGS)
+            ]
+            if scores
             else None,
         )
 
