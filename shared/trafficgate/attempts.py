@@ -37,7 +37,10 @@ def run_check(check: Check, ctx: CheckContext) -> CheckRecord:
     retries_left = policy.retries
     while True:
         attempts += 1
-        result = apply_no_data(check, attempt(check, ctx), ctx)
+        result = attempt(check, ctx)
+        if result.waiting:  # not a judgement: the check runs again on the hook's next call
+            break
+        result = apply_no_data(check, result, ctx)
         if result.outcome is Outcome.PASS:
             break
         if result.outcome is Outcome.FAIL:

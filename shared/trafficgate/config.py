@@ -41,6 +41,9 @@ DEFAULT_SERVICE_NAME = "trafficgate"
 DEFAULT_LOG_LEVEL = "INFO"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_PLAN_SSM_PREFIX = "/trafficgate"
+#: The longest a hook may wait across calls (a bake, an approval): one day, the longest ECS bake
+#: (``bakeTimeInMinutes`` 1440) fits.
+MAX_WAIT_S = 86_400.0
 #: Longest value shown back in an error message (a 5,000-character regex need not be).
 
 
@@ -142,6 +145,10 @@ class Settings:
     bake_seconds, max_5xx_rate, max_target_p95_ms, max_unhealthy_hosts, min_samples, metrics_no_data
         AfterAllowTraffic's CloudWatch window and thresholds, and the defaults of the CloudWatch
         checks' no-data rule (a plan's ``min_samples``/``no_data`` override them per check).
+    continuation, max_wait_s
+        Whether a check that needs more time than one invocation continues the hook (ECS
+        ``IN_PROGRESS``; CodeDeploy: the function invokes itself), and for how long at most on ECS
+        (CodeDeploy: within its one-hour hook limit).
     plan_file, plan_ssm_prefix
         Where a check plan comes from: ``<prefix>/<application>/<group>`` in SSM first, then the file.
     check_packages
@@ -168,7 +175,9 @@ class Settings:
     scan_no_data: ScanNoData = "warn"
     steady_timeout_s: float = bounded(60.0, Range(0, LAMBDA_MAX_S))
     alarms: tuple[str, ...] = ()
-    bake_seconds: float = bounded(60.0, Range(0, LAMBDA_MAX_S))
+    bake_seconds: float = bounded(60.0, Range(0, MAX_WAIT_S))
+    continuation: bool = True
+    max_wait_s: float = bounded(86_400.0, Range(0, MAX_WAIT_S))
     max_5xx_rate: float = bounded(0.01, Range(0, 1))
     max_target_p95_ms: float = bounded(1000.0, Range(0, LAMBDA_MAX_S * 1000, exclusive_minimum=True))
     max_unhealthy_hosts: float = bounded(0.0, Range(0, 10_000))
@@ -223,6 +232,8 @@ class Settings:
             steady_timeout_s=r.number(env.STEADY_TIMEOUT_S, cls, "steady_timeout_s"),
             alarms=r.names(env.ALARMS),
             bake_seconds=r.number(env.BAKE_SECONDS, cls, "bake_seconds"),
+            continuation=r.flag(env.CONTINUATION, True),
+            max_wait_s=r.number(env.MAX_WAIT_SECONDS, cls, "max_wait_s"),
             max_5xx_rate=r.number(env.MAX_5XX_RATE, cls, "max_5xx_rate"),
             max_target_p95_ms=r.number(env.MAX_TARGET_P95_MS, cls, "max_target_p95_ms"),
             max_unhealthy_hosts=r.number(env.MAX_UNHEALTHY_HOSTS, cls, "max_unhealthy_hosts"),
@@ -243,6 +254,7 @@ NUMERIC_VARIABLES: Mapping[str, tuple[type, str]] = {
     env.REPORT_BUDGET_MS: (Settings, "report_budget_ms"),
     env.STEADY_TIMEOUT_S: (Settings, "steady_timeout_s"),
     env.BAKE_SECONDS: (Settings, "bake_seconds"),
+    env.MAX_WAIT_SECONDS: (Settings, "max_wait_s"),
     env.MAX_5XX_RATE: (Settings, "max_5xx_rate"),
     env.MAX_TARGET_P95_MS: (Settings, "max_target_p95_ms"),
     env.MAX_UNHEALTHY_HOSTS: (Settings, "max_unhealthy_hosts"),

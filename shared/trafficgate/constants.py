@@ -80,8 +80,15 @@ SCAN_NO_DATA = "TRAFFICGATE_SCAN_NO_DATA"
 STEADY_TIMEOUT_S = "TRAFFICGATE_STEADY_TIMEOUT_S"
 #: Comma-separated CloudWatch alarm names (``prefix*`` allowed) checked with the group's alarms.
 ALARMS = "TRAFFICGATE_ALARMS"
-#: Bake window of AfterAllowTraffic's metric checks, in seconds.
+#: Bake window of AfterAllowTraffic's metric checks, in seconds (a bake longer than one
+#: invocation continues: see CONTINUATION).
 BAKE_SECONDS = "TRAFFICGATE_BAKE_SECONDS"
+#: on (default) or off: whether a check that needs more time than one invocation (a long bake,
+#: an approval) continues the hook: ECS IN_PROGRESS, or a CodeDeploy hook invoking itself.
+CONTINUATION = "TRAFFICGATE_CONTINUATION"
+#: How long an ECS hook may keep a stage waiting across calls, in seconds (CodeDeploy: at most
+#: its one-hour hook limit, whatever this says).
+MAX_WAIT_SECONDS = "TRAFFICGATE_MAX_WAIT_SECONDS"
 #: Highest acceptable HTTPCode_Target_5XX_Count / RequestCount over the bake window.
 MAX_5XX_RATE = "TRAFFICGATE_MAX_5XX_RATE"
 #: Highest acceptable TargetResponseTime p95 over the bake window, in ms.
@@ -144,6 +151,8 @@ ALL = (
     STEADY_TIMEOUT_S,
     ALARMS,
     BAKE_SECONDS,
+    CONTINUATION,
+    MAX_WAIT_SECONDS,
     MAX_5XX_RATE,
     MAX_TARGET_P95_MS,
     MAX_UNHEALTHY_HOSTS,

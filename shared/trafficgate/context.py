@@ -76,6 +76,15 @@ class CheckContext:
         Set when the hook walks away from its checks (the deadline came). Long checks look at it
         between steps, wait with :meth:`sleep`, and pass it to probes, so an abandoned check stops
         within moments instead of living on in the warm container.
+    first_called_at
+        Wall-clock (epoch) seconds of the hook's first call: this one, or the first of a hook that
+        continues across calls (see :mod:`trafficgate.continuation`).
+    wait_until
+        The latest epoch second this hook may continue until (ECS: ``IN_PROGRESS``; CodeDeploy: the
+        function invokes itself), or None when it must decide in this call. See :meth:`can_wait_until`.
+    resumed
+        The state the running check left when it last asked to wait (:meth:`CheckResult.wait`);
+        None on its first run. The runner sets it for that check only.
     """
 
     hook: Hook
@@ -94,7 +103,14 @@ class CheckContext:
     platform: Literal["codedeploy", "ecs"] = "codedeploy"
     test_traffic_shifted: bool = False
     cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
+    first_called_at: float = field(default_factory=time.time)
+    wait_until: float | None = None
+    resumed: Mapping[str, Any] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def can_wait_until(self, when: float) -> bool:
+        """Whether a check may answer :meth:`CheckResult.wait` to run again at epoch second ``when``."""
+        return self.wait_until is not None and when <= self.wait_until
 
     def deployment(self) -> Deployment:
         """The deployment discovered from its id (topology cached per container, task sets fresh).

@@ -25,6 +25,24 @@ class Outcome(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Resume:
+    """A check that needs more time than this invocation has: when to look again, and what to remember.
+
+    Parameters
+    ----------
+    after_s
+        Seconds from now after which the check should run again (a bake's rest, a poll's interval).
+    state
+        JSON-serialisable progress the check gets back on its next run (``CheckContext.resumed``):
+        when its bake began, when its wait began. The next run's answer must follow from this state
+        and from AWS alone, so a call repeated after a crash answers the same.
+    """
+
+    after_s: float
+    state: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CheckResult:
     """The typed result of one check.
 
@@ -44,6 +62,9 @@ class CheckResult:
     samples
         How many observations the verdict rests on (requests, datapoints), when that applies;
         the check's policy (``min_samples`` / ``no_data``) judges it.
+    resume
+        Set on a check that is still waiting (:meth:`wait`): the hook continues later (ECS:
+        ``IN_PROGRESS``; CodeDeploy: the function invokes itself) instead of judging now.
     """
 
     outcome: Outcome
@@ -53,6 +74,26 @@ class CheckResult:
     details: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     samples: int | None = None
+    resume: Resume | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the check asks to be run again later rather than judged now."""
+        return self.resume is not None
+
+    @classmethod
+    def wait(cls, reason: str, *, after_s: float, state: Mapping[str, Any], **kwargs: Any) -> CheckResult:
+        """Not decided yet: run again in ``after_s`` seconds with ``state`` (see :class:`Resume`).
+
+        Only return this when :attr:`CheckContext.can_wait_until` allows it; the outcome is
+        ``inconclusive``, which is what the verdict sees when the hook cannot continue.
+        """
+        return cls(
+            outcome=Outcome.INCONCLUSIVE,
+            reason=reason,
+            resume=Resume(after_s=max(0.0, float(after_s)), state=dict(state)),
+            **kwargs,
+        )
 
     @classmethod
     def passed(cls, reason: str, **kwargs: Any) -> CheckResult:

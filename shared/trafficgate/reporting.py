@@ -10,9 +10,11 @@ Layer L3 (composition): imports the leaves and the engines (AWS error codes, the
 from __future__ import annotations
 
 import enum
+import json
 import random
 import time
-from typing import TYPE_CHECKING, Literal, Protocol
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -174,3 +176,36 @@ _THROTTLING = frozenset(
 def _retryable(exc: ClientError) -> bool:
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
     return error_code(exc) in _THROTTLING or int(status or 0) >= 500
+
+
+class Continuer(Protocol):
+    """Starts the next link of a CodeDeploy hook that continues past one invocation.
+
+    See :mod:`trafficgate.continuation`. Raises :class:`ReportError` when the next link could not
+    be started: the link that tried then reports Failed itself, so the hook still gets one answer.
+    """
+
+    def continue_hook(self, *, function_arn: str, event: Mapping[str, Any]) -> None: ...
+
+
+class LambdaContinuer:
+    """Invokes the function itself, asynchronously, with the next link's event (``lambda:InvokeFunction``).
+
+    An asynchronous invocation is queued by Lambda, which retries it twice if the function fails,
+    so a link that crashes is run again from the same progress (and answers the same).
+    """
+
+    def __init__(self, clients: Any) -> None:
+        self._clients = clients
+
+    def continue_hook(self, *, function_arn: str, event: Mapping[str, Any]) -> None:
+        payload = json.dumps(event, separators=(",", ":")).encode()
+        try:
+            answer = self._clients.client("lambda").invoke(
+                FunctionName=function_arn, InvocationType="Event", Payload=payload
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise ReportError(f"lambda Invoke of {function_arn} (the next link) failed: {error_code(exc)}") from exc
+        status = answer.get("StatusCode")
+        if status != 202:  # what an accepted asynchronous invocation answers
+            raise ReportError(f"lambda Invoke of {function_arn} (the next link) answered status {status}, not 202")

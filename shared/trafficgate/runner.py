@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from trafficgate import constants as env
@@ -19,18 +19,43 @@ from trafficgate.aws import AwsClients
 from trafficgate.checks.base import Check
 from trafficgate.config import DEFAULT_REPORT_BUDGET_MS, DEFAULT_REPORT_MAX_ATTEMPTS, ObservabilitySettings, Settings
 from trafficgate.context import CheckContext
+from trafficgate.continuation import (
+    EVENT_KEY,
+    HOOK_DETAILS_KEY,
+    MAX_CALLS,
+    Progress,
+    callback_delay,
+    codedeploy_wait_until,
+    without_resume,
+)
 from trafficgate.event import EcsHookEvent, HookEvent
 from trafficgate.exceptions import ConfigError, InvalidEventError, ReportError
 from trafficgate.hooks import EcsStage, Hook
 from trafficgate.observability import SETTINGS as IMPORT_TIME_OBSERVABILITY
 from trafficgate.observability import begin_invocation, end_invocation, logger
-from trafficgate.reporting import CodeDeployReporter, Reporter, ReportOutcome
+from trafficgate.reporting import CodeDeployReporter, Continuer, LambdaContinuer, Reporter, ReportOutcome
 from trafficgate.telemetry import emit_metrics, emit_report_failed, publish_verdict, summarize
-from trafficgate.verdict import CONFIG_CHECK_ID, FAILED, RUNNER_CHECK_ID, SUCCEEDED, CheckRecord, Verdict, decide
+from trafficgate.verdict import (
+    CONFIG_CHECK_ID,
+    FAILED,
+    RUNNER_CHECK_ID,
+    SUCCEEDED,
+    CheckRecord,
+    Verdict,
+    decide,
+)
 from trafficgate.watchdog import PlanFactory, PlanRun
 
 #: Publishing the verdict to SNS is skipped with less time than this left (it is a courtesy copy).
 PUBLISH_MIN_REMAINING_MS = 1500
+
+#: A CodeDeploy link waits in-process only when this much of the invocation is left after the wait,
+#: for the waiting check's next run and the checks after it; otherwise the next link waits.
+RERUN_RESERVE_S = 30.0
+#: The ``hookStatus`` of an ECS hook that continues.
+IN_PROGRESS = "InProgress"
+#: The gate's own id for a hook that could not continue past one invocation.
+CONTINUATION_CHECK_ID = "trafficgate.continuation"
 
 #: Numbers the invocations of this container: a duplicate invocation (the same execution id, sent
 #: again by CodeDeploy) is a different invocation for its threads' logs.
@@ -62,6 +87,9 @@ class HookRunner:
     verify_wiring
         Fail when CodeDeploy is running another lifecycle event than the hook (a function listed
         under the wrong appspec key). Off for a dry run, which asks "what if this hook ran now".
+    continuer
+        Starts the next link of a CodeDeploy hook that continues (:mod:`trafficgate.continuation`);
+        :class:`LambdaContinuer` (the function invokes itself) by default.
     """
 
     def __init__(
@@ -73,6 +101,7 @@ class HookRunner:
         plan_factory: PlanFactory | None = None,
         on_progress: Callable[[str, int, int], None] | None = None,
         verify_wiring: bool = True,
+        continuer: Continuer | None = None,
     ) -> None:
         self.settings = settings
         self._verify_wiring = verify_wiring
@@ -80,6 +109,7 @@ class HookRunner:
         self._reporter = reporter
         self._plan_factory = plan_factory
         self._on_progress = on_progress
+        self._continuer = continuer
 
     @property
     def reporter(self) -> Reporter:
@@ -128,6 +158,7 @@ class HookRunner:
         """
         ids = HookEvent.parse(event)
         started = time.monotonic()
+        link_s = context.get_remaining_time_in_millis() / 1000.0  # this invocation's whole time
         reporter = self.reporter  # created now, not in the last seconds before the deadline
         # This invocation's threads log under its ids; threads left behind by an earlier one go quiet.
         owner = begin_invocation(f"{ids.execution_id}#{next(_invocations)}")
@@ -139,15 +170,108 @@ class HookRunner:
                 execution_id=ids.execution_id,
             )
             try:
-                verdict = self._judge(hook, ids, context, plan, started)
+                judged = self._judge_codedeploy(hook, ids, event, context, plan, started, link_s)
             except Exception:
                 logger.exception("runner error; reporting Failed")
                 record = CheckRecord.errored(RUNNER_CHECK_ID, "runner error (see logs)")
                 status, reason = decide([record])
-                verdict = _verdict(hook.value, ids, status, reason, (record,), started)
-            return self._report(verdict, reporter, context)
+                judged = _verdict(hook.value, ids, status, reason, (record,), started)
+            if not isinstance(judged, Verdict):
+                return judged  # the next link goes on and reports; this one must not
+            return self._report(judged, reporter, context)
         finally:
             end_invocation(owner)
+
+    def _judge_codedeploy(
+        self,
+        hook: Hook,
+        ids: HookEvent,
+        event: Any,
+        context: LambdaContextLike,
+        plan: Sequence[Check] | PlanFactory | None,
+        started: float,
+        link_s: float,
+    ) -> Verdict | dict[str, Any]:
+        """The verdict to report, or the summary of a link that handed over to the next one."""
+        progress = _progress(event.get(EVENT_KEY) if isinstance(event, Mapping) else None)
+        function_arn = getattr(context, "invoked_function_arn", None)
+        can_continue = (
+            isinstance(self.settings, Settings)
+            and self.settings.continuation
+            and isinstance(function_arn, str)
+            and bool(function_arn)
+        )
+        while True:
+            wait_s = progress.not_before - time.time()
+            if wait_s > 0:
+                if self._left_s(context) - wait_s < RERUN_RESERVE_S:
+                    # Not in this invocation: the next link waits the rest (it has a whole invocation).
+                    interim = _verdict(
+                        hook.value, ids, IN_PROGRESS, f"waiting {wait_s:.0f} s more for {progress.waiting_id}",
+                        progress.done, started,
+                    )
+                    return self._hop(interim, event, progress.hop(), str(function_arn), started)
+                time.sleep(wait_s)
+            wait_until = (
+                codedeploy_wait_until(progress.started_at, link_s)
+                if can_continue and progress.calls + 1 < MAX_CALLS
+                else None
+            )
+            verdict, following = self._judge(
+                hook, ids, context, plan, started, progress=progress, wait_until=wait_until
+            )
+            if following is None:
+                return verdict
+            wait_s = following.not_before - time.time()
+            if self._left_s(context) - max(0.0, wait_s) < RERUN_RESERVE_S:
+                return self._hop(verdict, event, following, str(function_arn), started)
+            progress = following
+
+    def _hop(
+        self, interim: Verdict, event: Mapping[str, Any], following: Progress, function_arn: str, started: float
+    ) -> Verdict | dict[str, Any]:
+        """Start the next link with ``following``; a Failed verdict to report when it cannot be started."""
+        try:
+            self.continuer.continue_hook(function_arn=function_arn, event={**event, EVENT_KEY: following.to_dict()})
+        except Exception as exc:
+            logger.exception("could not start the next link; reporting Failed")
+            why = str(exc) if isinstance(exc, ReportError) else type(exc).__name__
+            record = CheckRecord.errored(
+                CONTINUATION_CHECK_ID,
+                f"could not continue past this invocation ({why}); the function needs lambda:InvokeFunction "
+                f"on itself, or set {env.CONTINUATION}=off to decide within one invocation",
+            )
+            records = (*following.done, record)
+            status, reason = decide(records)
+            return Verdict(
+                hook=interim.hook,
+                deployment_id=interim.deployment_id,
+                execution_id=interim.execution_id,
+                status=status,
+                reason=reason,
+                checks=records,
+                duration_ms=(time.monotonic() - started) * 1000.0,
+            )
+        summary = summarize(interim)
+        summary["report"] = "continued"
+        summary["call"] = following.calls
+        logger.info(
+            f"continuing in the next invocation (call {following.calls + 1}): {interim.reason}",
+            extra={"verdict": summary},
+        )
+        return summary
+
+    @property
+    def continuer(self) -> Continuer:
+        if self._continuer is None:
+            self._continuer = LambdaContinuer(self.clients)
+        return self._continuer
+
+    def _left_s(self, context: LambdaContextLike) -> float:
+        margin_ms = (
+            self.settings.deadline_margin_ms if isinstance(self.settings, Settings) else DEFAULT_REPORT_BUDGET_MS
+        )
+        return (context.get_remaining_time_in_millis() - margin_ms) / 1000.0
 
     def run_ecs(
         self, event: Any, context: LambdaContextLike, *, plan: Sequence[Check] | PlanFactory | None = None
@@ -176,25 +300,57 @@ class HookRunner:
             )
             hook = ids.stage.hook
             label = ids.stage.value if hook is None else f"{ids.stage.value} ({hook.value} plan)"
+            following: Progress | None = None
             try:
                 if hook is None:
                     reason = f"{ids.stage.value}: no checks at this stage"
                     verdict = _verdict(label, ids, SUCCEEDED, reason, (), started)
                 else:
-                    verdict = self._judge(hook, ids, context, plan, started, ecs_stage=ids.stage, label=label)
+                    progress = _progress(ids.hook_details.get(HOOK_DETAILS_KEY))
+                    settings = self.settings
+                    wait_until = (
+                        progress.started_at + settings.max_wait_s
+                        if isinstance(settings, Settings) and settings.continuation and progress.calls + 1 < MAX_CALLS
+                        else None
+                    )
+                    verdict, following = self._judge(
+                        hook,
+                        ids,
+                        context,
+                        plan,
+                        started,
+                        ecs_stage=ids.stage,
+                        label=label,
+                        progress=progress,
+                        wait_until=wait_until,
+                    )
             except Exception:
                 logger.exception("runner error; answering FAILED")
                 record = CheckRecord.errored(RUNNER_CHECK_ID, "runner error (see logs)")
                 status, reason = decide([record])
                 verdict = _verdict(label, ids, status, reason, (record,), started)
-            answer = {"hookStatus": "SUCCEEDED" if verdict.succeeded else "FAILED"}
+                following = None
+            answer: dict[str, Any]
+            if following is not None:
+                # ECS calls again after callBackDelay with these hookDetails: the hook's own
+                # configured details are kept, ours go under one key.
+                kept = {key: value for key, value in ids.hook_details.items() if key != HOOK_DETAILS_KEY}
+                answer = {
+                    "hookStatus": "IN_PROGRESS",
+                    "callBackDelay": callback_delay(following.not_before - time.time()),
+                    "hookDetails": {**kept, HOOK_DETAILS_KEY: following.to_dict()},
+                }
+            else:
+                answer = {"hookStatus": "SUCCEEDED" if verdict.succeeded else "FAILED"}
             try:
                 summary = summarize(verdict)
                 summary["report"] = "returned"
-                log = logger.info if verdict.succeeded else logger.warning
+                summary["hookStatus"] = answer["hookStatus"]
+                log = logger.info if verdict.succeeded or following is not None else logger.warning
                 log(f"verdict {verdict.status}: {verdict.reason}", extra={"verdict": summary})
-                self._metrics(verdict)
-                self._publish(summary, context)
+                if following is None:
+                    self._metrics(verdict)
+                    self._publish(summary, context)
             except Exception:  # presenting the verdict must never change or lose the answer
                 logger.exception("could not log or publish the verdict; answering anyway")
             return answer
@@ -211,11 +367,19 @@ class HookRunner:
         *,
         ecs_stage: EcsStage | None = None,
         label: str | None = None,
-    ) -> Verdict:
+        progress: Progress | None = None,
+        wait_until: float | None = None,
+    ) -> tuple[Verdict, Progress | None]:
+        """This call's verdict, and the progress to continue with when a check waits (else None).
+
+        ``progress`` says what earlier calls of the hook did; ``wait_until`` is the latest epoch
+        second a check may ask to wait until (None: decide now).
+        """
         label = label or hook.value
+        progress = progress or Progress(started_at=time.time())
         if isinstance(self.settings, ConfigError):
             record = CheckRecord.errored(CONFIG_CHECK_ID, f"invalid configuration: {self.settings}")
-            return _verdict(label, ids, FAILED, f"{CONFIG_CHECK_ID}: {record.reason}", (record,), started)
+            return _verdict(label, ids, FAILED, f"{CONFIG_CHECK_ID}: {record.reason}", (record,), started), None
 
         margin_s = self.settings.deadline_margin_ms / 1000.0
         remaining_ms = context.get_remaining_time_in_millis()
@@ -227,7 +391,7 @@ class HookRunner:
                 f"the function had {remaining_ms} ms left; lower the margin or raise the function's Timeout"
             )
             record = CheckRecord.errored(CONFIG_CHECK_ID, reason)
-            return _verdict(label, ids, FAILED, f"{CONFIG_CHECK_ID}: {reason}", (record,), started)
+            return _verdict(label, ids, FAILED, f"{CONFIG_CHECK_ID}: {reason}", (record,), started), None
         deadline = read_at + remaining_s - margin_s
         ctx = CheckContext(
             hook=hook,
@@ -239,13 +403,25 @@ class HookRunner:
             on_progress=self._on_progress,
             platform="codedeploy" if ecs_stage is None else "ecs",
             test_traffic_shifted=ecs_stage is not None and ecs_stage.test_traffic_shifted,
+            first_called_at=progress.started_at,
+            wait_until=wait_until,
         )
         chosen = plan if plan is not None else (self._plan_factory or _configured_plan)
         # The wiring check asks CodeDeploy which lifecycle event runs: there is none on ECS.
         wiring = self._verify_wiring and ecs_stage is None
-        records = PlanRun(hook, ctx, chosen, verify_wiring=wiring).wait(deadline)
+        resumed = (progress.waiting_id, progress.waiting_state) if progress.waiting_id is not None else None
+        ran = PlanRun(hook, ctx, chosen, verify_wiring=wiring, done=progress.done_ids, resumed=resumed).wait(deadline)
+        records = [*progress.done, *ran]
+        waiting = next((record for record in ran if record.resume is not None), None)
+        if waiting is not None:
+            if wait_until is not None and not any(record.blocks and record.resume is None for record in records):
+                following = progress.resumed(ran, waiting, time.time())
+                reason = f"waiting: {waiting.check_id}: {waiting.reason}"
+                return _verdict(label, ids, IN_PROGRESS, reason, tuple(records), started), following
+            # Judged as it stands: a failure elsewhere decides already, or the hook cannot continue.
+            records = [without_resume(record) for record in records]
         status, reason = decide(records)
-        return _verdict(label, ids, status, reason, tuple(records), started)
+        return _verdict(label, ids, status, reason, tuple(records), started), None
 
     def _report(self, verdict: Verdict, reporter: Reporter, context: LambdaContextLike) -> dict[str, Any]:
         # Report first: nothing about presenting the verdict may stand between it and CodeDeploy.
@@ -301,7 +477,7 @@ def _verdict(
     ids: HookEvent | EcsHookEvent,
     status: str,
     reason: str,
-    records: tuple[CheckRecord, ...],
+    records: Sequence[CheckRecord],
     started: float,
 ) -> Verdict:
     return Verdict(
@@ -310,9 +486,21 @@ def _verdict(
         execution_id=ids.execution_id,
         status=status,
         reason=reason,
-        checks=records,
+        checks=tuple(records),
         duration_ms=(time.monotonic() - started) * 1000.0,
     )
+
+
+def _progress(data: Any) -> Progress:
+    """The progress an earlier call left (event or hookDetails), or a fresh one from now."""
+    if data is None:
+        return Progress(started_at=time.time())
+    try:
+        return Progress.parse(data)
+    except (ValueError, TypeError) as exc:
+        # Not ours, or damaged: start again rather than trust it (the checks run again).
+        logger.error(f"ignoring the progress carried by the event: {exc}")
+        return Progress(started_at=time.time())
 
 
 # --- the container-wide runner ---------------------------------------------------------------

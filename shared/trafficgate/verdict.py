@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from trafficgate.outcome import CheckResult, Outcome
+from trafficgate.outcome import CheckResult, Outcome, Resume
 from trafficgate.policy import DEFAULT_POLICY, Policy
 from trafficgate.redaction import describe
 
@@ -44,6 +44,8 @@ class CheckRecord:
     attempts: int = 1
     #: Whether the outcome counts against the deployment under the check's policy.
     counts: bool = True
+    #: Set when the check is still waiting: the hook continues later instead of judging it now.
+    resume: Resume | None = None
 
     @classmethod
     def from_result(
@@ -67,6 +69,36 @@ class CheckRecord:
             dry_run=policy.dry_run,
             attempts=attempts,
             counts=policy.blocks(result.outcome),
+            resume=result.resume,
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckRecord:
+        """A record back from :meth:`to_dict` (and ``blocks``): a check judged by an earlier call of the hook.
+
+        Raises
+        ------
+        ValueError
+            When ``data`` is not such a record.
+        """
+        if not isinstance(data, Mapping) or not isinstance(data.get("id"), str) or not isinstance(
+            data.get("reason"), str
+        ):
+            raise ValueError("a check record needs an id and a reason")
+        warnings = data.get("warnings") or []
+        details = data.get("details") or {}
+        return cls(
+            check_id=data["id"],
+            outcome=Outcome(str(data.get("outcome"))),
+            reason=data["reason"],
+            value=data.get("value"),
+            threshold=data.get("threshold"),
+            duration_ms=float(data.get("duration_ms") or 0.0),
+            warnings=tuple(str(w) for w in warnings) if isinstance(warnings, list) else (),
+            details=details if isinstance(details, Mapping) else {},
+            dry_run=bool(data.get("dry_run", False)),
+            attempts=int(data.get("attempts") or 1),
+            counts=bool(data.get("counts", True)),
         )
 
     @classmethod
@@ -91,6 +123,7 @@ class CheckRecord:
             "dry_run": self.dry_run,
             "attempts": self.attempts,
             "details": _jsonable(dict(self.details) if isinstance(self.details, Mapping) else {"value": self.details}),
+            **({"resume_after_s": round(self.resume.after_s, 1)} if self.resume is not None else {}),
         }
 
 

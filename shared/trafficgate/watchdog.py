@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextvars
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from trafficgate.attempts import describe_exception, run_check
 from trafficgate.checks.base import DEFAULT_EXPECTED_S, Check
@@ -54,15 +55,34 @@ class PlanRun:
         that must count against the deadline too).
     verify_wiring
         First make sure CodeDeploy is running ``hook`` (see :mod:`trafficgate.wiring`).
+    done
+        Ids of the plan's leading checks that an earlier call of the hook judged: not run again.
+        When the plan no longer starts with them (it changed meanwhile), a record says so and
+        nothing runs.
+    resumed
+        ``(check_id, state)``: the first check to run asked to wait last time; it gets ``state``
+        back in :attr:`CheckContext.resumed`.
+
+    A check that asks to wait (:meth:`CheckResult.wait`) ends the run: the checks after it run
+    once it is done, on a later call, so the plan keeps its order.
     """
 
     def __init__(
-        self, hook: Hook, ctx: CheckContext, plan: Sequence[Check] | PlanFactory, *, verify_wiring: bool = False
+        self,
+        hook: Hook,
+        ctx: CheckContext,
+        plan: Sequence[Check] | PlanFactory,
+        *,
+        verify_wiring: bool = False,
+        done: Sequence[str] = (),
+        resumed: tuple[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self._hook = hook
         self._ctx = ctx
         self._plan = plan
         self._verify_wiring = verify_wiring
+        self._done_ids = tuple(done)
+        self._resumed = resumed
         self._lock = threading.Lock()
         self._records: list[CheckRecord] = []
         self._current: tuple[str, float] | None = None
@@ -155,9 +175,22 @@ class PlanRun:
                 with self._lock:
                     self._records.append(miswired)
                 return
+        if self._done_ids:
+            leading = tuple(check.check_id for check in checks[: len(self._done_ids)])
+            if leading != self._done_ids:
+                with self._lock:
+                    self._records.append(
+                        CheckRecord.errored(
+                            PLAN_CHECK_ID,
+                            f"the plan changed while the hook waited: it began with {', '.join(self._done_ids)}, "
+                            f"now with {', '.join(leading) or 'nothing'}",
+                        )
+                    )
+                return
+            checks = checks[len(self._done_ids) :]
         with self._lock:
             self._pending = list(checks)
-        for check in checks:
+        for index, check in enumerate(checks):
             with self._lock:
                 if self._abandoned:
                     return
@@ -165,9 +198,16 @@ class PlanRun:
                 self._current = (check.check_id, time.monotonic())
                 after = list(self._pending)
             self._ctx.time_after_s = _expected(after, self._ctx)
-            record = run_check(check, self._ctx)
+            resumed = self._resumed
+            self._ctx.resumed = resumed[1] if index == 0 and resumed and resumed[0] == check.check_id else None
+            try:
+                record = run_check(check, self._ctx)
+            finally:
+                self._ctx.resumed = None
             with self._lock:
                 if self._abandoned:
                     return
                 self._current = None
                 self._records.append(record)
+            if record.resume is not None:
+                return

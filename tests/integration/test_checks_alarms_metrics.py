@@ -19,7 +19,7 @@ from trafficgate.aws import AwsClients
 from trafficgate.checks.alarms import ALARMS_CHECK_ID, AlarmsCheck
 from trafficgate.checks.base import Check, Outcome, Policy
 from trafficgate.checks.metrics import (
-    BAKE_STARTED,
+    BAKE_STARTED_AT,
     FIVE_XX_RATE_CHECK_ID,
     TARGET_P95_CHECK_ID,
     UNHEALTHY_HOSTS_CHECK_ID,
@@ -111,7 +111,7 @@ def make_ctx(deployment: Deployment | None = None, *, deadline_s: float = 30, **
         deadline=time.monotonic() + deadline_s,
     )
     if baked:
-        ctx.cache[BAKE_STARTED] = time.monotonic() - 60.0
+        ctx.cache[BAKE_STARTED_AT] = time.time() - 60.0
     ctx._deployment = deployment or hand_built()
     return ctx
 

@@ -9,6 +9,12 @@ three checks judge that one answer, kept in the context's per-invocation cache.
 
 ALB metrics have one-minute resolution, so the window is the last ``bake_seconds`` widened
 outwards to whole minutes, read as a single period: one datapoint per metric.
+
+A bake longer than the invocation can hold continues the hook (:meth:`CheckResult.wait`): the
+first metric check answers "waiting" with when the bake began, and the hook runs it again once
+the bake is over (ECS ``IN_PROGRESS``; CodeDeploy: the function invokes itself). Where the hook
+cannot wait that long (CodeDeploy's hour, ``TRAFFICGATE_MAX_WAIT_SECONDS``), the bake is cut, and
+the reason says so.
 """
 
 from __future__ import annotations
@@ -39,9 +45,10 @@ QUERIES = (
     ("target_p95", "TargetResponseTime", "p95"),
     ("unhealthy", "UnHealthyHostCount", "Maximum"),
 )
-#: Per-invocation cache key: when the bake began (monotonic). The first metric check of a hook bakes;
-#: the others find it here and read the same window.
-BAKE_STARTED = "cloudwatch.bake_started"
+#: Per-invocation cache key: when the bake began (epoch seconds; from the waiting state when the
+#: hook continues). The first metric check of a hook bakes; the others find it here and read the
+#: same window.
+BAKE_STARTED_AT = "cloudwatch.bake_started_at"
 _WINDOW = "cloudwatch.window"
 #: Kept after the bake for the GetMetricData read itself (a slow answer and one retry).
 READ_RESERVE_S = 10.0
@@ -105,12 +112,50 @@ def metric_window(ctx: CheckContext, check_id: str) -> MetricWindow:
     cached = ctx.cache.get(_WINDOW)
     if isinstance(cached, MetricWindow):
         return cached
-    started: float = ctx.cache.setdefault(BAKE_STARTED, time.monotonic())
+    started_at = bake_started_at(ctx)
+    # The bake's start as this process's monotonic clock sees it (the bake may have begun in an
+    # earlier call of the hook).
+    started = time.monotonic() - max(0.0, time.time() - started_at)
     # Only a successful read is shared: after an error, a retry (plan policy) or the next metric
     # check reads again, without baking again.
     window = _bake_and_read(ctx, check_id, started)
     ctx.cache[_WINDOW] = window
     return window
+
+
+def bake_started_at(ctx: CheckContext) -> float:
+    """When the bake began (epoch seconds): as the waiting state says, else now, once per invocation."""
+    resumed = ctx.resumed.get("bake_started_at") if ctx.resumed else None
+    if isinstance(resumed, int | float) and not isinstance(resumed, bool):
+        ctx.cache.setdefault(BAKE_STARTED_AT, min(float(resumed), time.time()))
+    started_at: float = ctx.cache.setdefault(BAKE_STARTED_AT, time.time())
+    return started_at
+
+
+def bake_wait(ctx: CheckContext) -> CheckResult | None:
+    """"Waiting" when the rest of the bake does not fit in this invocation and the hook can continue.
+
+    The hook then runs the check again when the bake is over, or at the latest moment it may
+    wait until (where the bake is cut). None: bake here (what fits) and read.
+    """
+    if _WINDOW in ctx.cache:
+        return None
+    started_at = bake_started_at(ctx)
+    bake_s = ctx.settings.bake_seconds
+    now = time.time()
+    end_at = started_at + bake_s
+    here_until = now + (ctx.deadline - READ_RESERVE_S - ctx.time_after_s - time.monotonic())
+    if end_at <= here_until or ctx.wait_until is None or ctx.wait_until <= here_until:
+        return None
+    resume_at = min(end_at, ctx.wait_until)
+    if not ctx.can_wait_until(resume_at):
+        return None
+    return CheckResult.wait(
+        f"baking: {now - started_at:.0f} s of {bake_s:.0f} s; the metrics are read when the bake is over, "
+        f"in {resume_at - now:.0f} s",
+        after_s=resume_at - now,
+        state={"bake_started_at": round(started_at, 3)},
+    )
 
 
 def _bake_and_read(ctx: CheckContext, check_id: str, started: float) -> MetricWindow:
@@ -207,6 +252,9 @@ class MetricCheck(Check):
     sample_unit: ClassVar[str] = "requests"
 
     def run(self, ctx: CheckContext) -> CheckResult:
+        waiting = bake_wait(ctx)
+        if waiting is not None:
+            return waiting
         window = metric_window(ctx, self.check_id)
         result = self.judge(ctx, window)
         # A cut bake judges less traffic than configured: the reason says so, not only the warnings.

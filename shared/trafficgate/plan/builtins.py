@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trafficgate.checks.alarms import ALARMS_CHECK_ID, AlarmsCheck
+from trafficgate.checks.approval import APPROVAL_CHECK_ID, ApprovalGate
 from trafficgate.checks.base import Check
 from trafficgate.checks.compare import COMPARE_CHECK_ID, HttpCompare
 from trafficgate.checks.container_port import CONTAINER_PORT_CHECK_ID, ContainerPortMapped
@@ -61,4 +62,6 @@ BUILTIN_TYPES: Mapping[str, CheckType] = {
     FIVE_XX_RATE_CHECK_ID: (FiveXxRate, {}),
     TARGET_P95_CHECK_ID: (TargetP95, {}),
     UNHEALTHY_HOSTS_CHECK_ID: (UnhealthyHosts, {}),
+    # A person's decision (in no built-in plan)
+    APPROVAL_CHECK_ID: (ApprovalGate, {}),
 }
