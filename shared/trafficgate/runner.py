@@ -49,8 +49,9 @@ from trafficgate.watchdog import PlanFactory, PlanRun
 #: Publishing the verdict to SNS is skipped with less time than this left (it is a courtesy copy).
 PUBLISH_MIN_REMAINING_MS = 1500
 
-#: A CodeDeploy link waits in-process only when this much of the invocation is left after the wait,
-#: for the waiting check's next run and the checks after it; otherwise the next link waits.
+#: A CodeDeploy link waits in-process only when this much of the invocation is left after the wait
+#: (at most half of what is left), for the waiting check's next run and the checks after it; it
+#: waits what it can hold, and the next link waits the rest.
 RERUN_RESERVE_S = 30.0
 #: The ``hookStatus`` of an ECS hook that continues.
 IN_PROGRESS = "InProgress"
@@ -201,31 +202,38 @@ class HookRunner:
             and isinstance(function_arn, str)
             and bool(function_arn)
         )
+        judged: Verdict | None = None  # this link's own verdict so far, once it ran the plan
         while True:
             wait_s = progress.not_before - time.time()
             if wait_s > 0:
-                if self._left_s(context) - wait_s < RERUN_RESERVE_S:
-                    # Not in this invocation: the next link waits the rest (it has a whole invocation).
-                    interim = _verdict(
-                        hook.value, ids, IN_PROGRESS, f"waiting {wait_s:.0f} s more for {progress.waiting_id}",
-                        progress.done, started,
+                left_s = self._left_s(context)
+                if left_s - wait_s < _reserve(left_s):
+                    # Not all in this invocation: wait what it can hold, then the next link waits the rest.
+                    time.sleep(max(0.0, left_s - _reserve(left_s)))
+                    interim = judged or _verdict(
+                        hook.value,
+                        ids,
+                        IN_PROGRESS,
+                        f"waiting {progress.not_before - time.time():.0f} s more for {progress.waiting_id}",
+                        progress.done,
+                        started,
                     )
-                    return self._hop(interim, event, progress.hop(), str(function_arn), started)
+                    # A link that ran the plan is counted already (Progress.resumed); one that only waited is not.
+                    following = progress if judged is not None else progress.hop()
+                    return self._hop(interim, event, following, str(function_arn), started)
                 time.sleep(wait_s)
             wait_until = (
                 codedeploy_wait_until(progress.started_at, link_s)
                 if can_continue and progress.calls + 1 < MAX_CALLS
                 else None
             )
-            verdict, following = self._judge(
+            verdict, following_or_none = self._judge(
                 hook, ids, context, plan, started, progress=progress, wait_until=wait_until
             )
-            if following is None:
+            if following_or_none is None:
                 return verdict
-            wait_s = following.not_before - time.time()
-            if self._left_s(context) - max(0.0, wait_s) < RERUN_RESERVE_S:
-                return self._hop(verdict, event, following, str(function_arn), started)
-            progress = following
+            # The next round of this loop waits here what the invocation can hold, then hands over.
+            judged, progress = verdict, following_or_none
 
     def _hop(
         self, interim: Verdict, event: Mapping[str, Any], following: Progress, function_arn: str, started: float
@@ -489,6 +497,11 @@ def _verdict(
         checks=tuple(records),
         duration_ms=(time.monotonic() - started) * 1000.0,
     )
+
+
+def _reserve(left_s: float) -> float:
+    """Invocation time kept after an in-process wait (see :data:`RERUN_RESERVE_S`)."""
+    return min(RERUN_RESERVE_S, max(0.0, left_s) / 2)
 
 
 def _progress(data: Any) -> Progress:

@@ -38,6 +38,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from trafficgate.exceptions import ConfigError
     from trafficgate.reporting import DryRunReporter
     from trafficgate.runner import HookRunner
+    from trafficgate_local.chain import LocalChain, run_chain
     from trafficgate_local.lambda_context import LocalLambdaContext
     from trafficgate_local.render import print_verdict
 
@@ -98,8 +99,14 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"trafficgate: {exc}", file=sys.stderr)
             return EXIT_USAGE
     # A dry run asks "what if this hook ran now": whichever lifecycle event CodeDeploy is in.
+    chain = LocalChain()  # a long bake or an approval continues in the next link, here as in Lambda
     runner = HookRunner(
-        settings=settings, clients=clients, reporter=DryRunReporter(), on_progress=progress, verify_wiring=False
+        settings=settings,
+        clients=clients,
+        reporter=DryRunReporter(),
+        on_progress=progress,
+        verify_wiring=False,
+        continuer=chain,
     )
     plan = None
     if not args.deployment_id and not settings.plan_file:
@@ -131,10 +138,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         "DeploymentId": args.deployment_id or "d-DRYRUN000",
         "LifecycleEventHookExecutionId": "dry-run",
     }
-    context = LocalLambdaContext(function_name=f"trafficgate-check-{hook.value}", timeout_s=args.timeout)
+    def new_context() -> LocalLambdaContext:
+        return LocalLambdaContext(function_name=f"trafficgate-check-{hook.value}", timeout_s=args.timeout)
+
     started_at = time.time()
     with contextlib.redirect_stdout(log_stream):
-        summary = runner.run(hook, event, context, plan=plan)
+        summary = run_chain(
+            chain,
+            runner.run(hook, event, new_context(), plan=plan),
+            lambda linked, context: runner.run(hook, linked, context, plan=plan),
+            new_context,
+        )
     if progress is not None:
         sys.stderr.write("\r" + " " * 72 + "\r")
     if args.json:

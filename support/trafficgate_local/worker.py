@@ -17,18 +17,26 @@ def main(argv: list[str]) -> int:
     # Lambda puts the function's code directory first on sys.path, the layer under /opt/python;
     # here the layer is the editable install of trafficgate.
     sys.path.insert(0, code_dir)
+    from trafficgate.runner import configure_runner
+    from trafficgate_local.chain import LocalChain, run_chain
     from trafficgate_local.handlers import load_handler, parse_handler_ref
     from trafficgate_local.lambda_context import LocalLambdaContext
 
-    context = LocalLambdaContext(
-        function_name=function_name, timeout_s=float(timeout_s), memory_limit_in_mb=int(memory_mb)
-    )
+    def new_context() -> LocalLambdaContext:
+        return LocalLambdaContext(
+            function_name=function_name, timeout_s=float(timeout_s), memory_limit_in_mb=int(memory_mb)
+        )
+
+    # A CodeDeploy hook that outlasts its invocation invokes itself; here the next link runs in
+    # this process once the first returns, with a fresh context, as Lambda would run it.
+    chain = LocalChain()
+    configure_runner(continuer=chain)
     payload: dict[str, object]
     try:
         event = json.loads(Path(event_path).read_text())
         # Under the module's own name, as Lambda imports it: relative imports in a package resolve.
         handler = load_handler(Path(code_dir), handler_ref, alias=parse_handler_ref(handler_ref)[0])
-        payload = {"result": handler(event, context)}
+        payload = {"result": run_chain(chain, handler(event, new_context()), handler, new_context)}
         code = 0
     except Exception as exc:
         payload = {

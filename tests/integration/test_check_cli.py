@@ -319,3 +319,59 @@ def test_dry_run_of_the_builtin_plan_matches_the_hook(
     assert proc.returncode == 1
     assert essentials(dry) == essentials(hooked)
     assert dry["reason"] == "http.test_listener: success rate 0.00 < 0.99 (0/1 ok; status 502 x1); stopped early"
+
+
+WAITING_CHECK = '''\
+from dataclasses import dataclass
+import time
+
+from trafficgate.checks.base import Check, CheckResult
+
+
+@dataclass(kw_only=True)
+class BakesFor(Check):
+    """Waits ``seconds`` from its first look, across as many invocations as that takes."""
+
+    seconds: float = 6.0
+
+    def run(self, ctx):
+        since = float((ctx.resumed or {}).get("since", time.time()))
+        left = since + self.seconds - time.time()
+        if left > 0 and ctx.can_wait_until(since + self.seconds):
+            return CheckResult.wait(f"{left:.0f} s to go", after_s=left, state={"since": since})
+        return CheckResult.passed(f"waited {time.time() - since:.0f} s of {self.seconds:.0f} s")
+'''
+
+
+def test_a_check_that_outlasts_the_invocation_continues_in_local_links(tmp_path: Path) -> None:
+    # --timeout 8 leaves 5 s after the deadline margin: a six-second wait needs more than one link,
+    # which the dry run runs here, as Lambda would run the function's asynchronous self-invocation.
+    package = tmp_path / "layer" / "waitchecks"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "bake.py").write_text(WAITING_CHECK)
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "version: 1\nhooks:\n  AfterAllowTestTraffic:\n    - id: demo.bake\n      check: waitchecks.bake:BakesFor\n"
+    )
+    with serve(orders_app()) as server:
+        proc = run_check(
+            [
+                *JSON_CHECK,
+                "--test-url",
+                server.url,
+                "--plan",
+                str(plan),
+                "--check-path",
+                str(tmp_path / "layer"),
+                "--timeout",
+                "8",
+            ]
+        )
+
+    assert proc.returncode == 0, proc.stderr
+    summary = summary_of(proc)
+    assert summary["status"] == "Succeeded", summary["reason"]
+    assert re.fullmatch(r"waited \d+ s of 6 s", summary["checks"][0]["reason"])
+    waited = int(summary["checks"][0]["reason"].split()[1])
+    assert waited >= 6

@@ -181,12 +181,14 @@ def test_a_codedeploy_hook_that_waits_past_its_invocation_hands_over_and_only_th
     runner = HookRunner(settings=Settings(), reporter=reporter, continuer=continuer)
     before, waits = Counts(check_id="demo.before"), Waits(check_id="demo.waits", after_s=600)
     plan: list[Check] = [before, waits]
-    context = FunctionContext(60_000)
+    # 6 s, 3 of them the deadline margin: a link spends half of the rest waiting, then hands over.
+    context = FunctionContext(6_000)
 
     first = runner.run(Hook.AFTER_ALLOW_TRAFFIC, EVENT, context, plan=plan)
 
     assert reporter.calls == []  # not this link's to report
     assert first["report"] == "continued" and first["status"] == "InProgress"
+    assert first["reason"] == "waiting: demo.waits: round 1 of 1"
     ((arn, linked),) = continuer.calls
     assert arn == context.invoked_function_arn  # its own ARN, nothing else
     assert {key: linked[key] for key in EVENT} == EVENT
@@ -227,7 +229,7 @@ def test_a_next_link_that_cannot_be_started_is_reported_failed_by_this_one() -> 
     runner = HookRunner(settings=Settings(), reporter=reporter, continuer=continuer)
 
     summary = runner.run(
-        Hook.AFTER_ALLOW_TRAFFIC, EVENT, FunctionContext(60_000), plan=[Waits(check_id="demo.waits", after_s=600)]
+        Hook.AFTER_ALLOW_TRAFFIC, EVENT, FunctionContext(6_000), plan=[Waits(check_id="demo.waits", after_s=600)]
     )
 
     assert [status for _, _, status in reporter.calls] == ["Failed"]
