@@ -44,7 +44,7 @@ CODEDEPLOY_SAFETY_S = 60.0
 #: The longest ``callBackDelay`` we ask of ECS: a waiting check is looked at least this often.
 ECS_MAX_CALLBACK_DELAY_S = 900
 #: A chain (ECS calls or CodeDeploy links) that reaches this many calls is a bug: it fails.
-MAX_CALLS = 2000
+MAX_CALLS = 10_000
 #: A reason carried from call to call is cut to this many characters (the progress stays small).
 _REASON_CHARS = 600
 

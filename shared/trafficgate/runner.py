@@ -205,7 +205,8 @@ class HookRunner:
         judged: Verdict | None = None  # this link's own verdict so far, once it ran the plan
         while True:
             wait_s = progress.not_before - time.time()
-            if wait_s > 0:
+            # A link that may not continue (continuation switched off mid-chain) judges now.
+            if wait_s > 0 and can_continue:
                 left_s = self._left_s(context)
                 if left_s - wait_s < _reserve(left_s):
                     # Not all in this invocation: wait what it can hold, then the next link waits the rest.

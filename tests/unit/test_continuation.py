@@ -318,3 +318,16 @@ def test_progress_survives_json_and_keeps_records_small() -> None:
 def test_bad_progress_is_refused_naming_the_field(data: Any, named: str) -> None:
     with pytest.raises(ValueError, match=named.replace(".", r"\.")):
         Progress.parse(data)
+
+
+def test_a_link_that_may_no_longer_continue_judges_at_once_instead_of_waiting() -> None:
+    reporter, continuer = FakeReporter(), FakeContinuer()
+    runner = HookRunner(settings=Settings(continuation=False), reporter=reporter, continuer=continuer)
+    early = Progress(started_at=time.time(), calls=1, waiting_id="demo.waits", waiting_state={"round": 1},
+                     not_before=time.time() + 600)
+    waits = Waits(check_id="demo.waits", rounds=3)
+
+    runner.run(Hook.AFTER_ALLOW_TRAFFIC, {**EVENT, EVENT_KEY: early.to_dict()}, FunctionContext(60_000), plan=[waits])
+
+    assert continuer.calls == [] and [s for _, _, s in reporter.calls] == ["Succeeded"]
+    assert waits.seen == [{"round": 1}]
