@@ -41,6 +41,8 @@ DEFAULT_SERVICE_NAME = "trafficgate"
 DEFAULT_LOG_LEVEL = "INFO"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_PLAN_SSM_PREFIX = "/trafficgate"
+#: What a health check path answers when healthy, unless TRAFFICGATE_HEALTH_CHECK_STATUS says otherwise.
+DEFAULT_HEALTH_CHECK_STATUS = StatusSet.parse("200")
 #: Longest value shown back in an error message (a 5,000-character regex need not be).
 
 
@@ -139,6 +141,9 @@ class Settings:
         How long AfterInstall polls for a steady green task set.
     alarms
         Extra CloudWatch alarm names (``prefix*`` allowed) on top of the group's alarms.
+    health_check_status
+        Codes the green target group's health check path answers with when healthy; its matcher
+        must accept each (``elb.health_check_config``).
     bake_seconds, max_5xx_rate, max_target_p95_ms, max_unhealthy_hosts, min_samples, metrics_no_data
         AfterAllowTraffic's CloudWatch window and thresholds, and the defaults of the CloudWatch
         checks' no-data rule (a plan's ``min_samples``/``no_data`` override them per check).
@@ -167,6 +172,7 @@ class Settings:
     scan_severity: str = "CRITICAL"
     scan_no_data: ScanNoData = "warn"
     steady_timeout_s: float = bounded(60.0, Range(0, LAMBDA_MAX_S))
+    health_check_status: StatusSet = DEFAULT_HEALTH_CHECK_STATUS
     alarms: tuple[str, ...] = ()
     bake_seconds: float = bounded(60.0, Range(0, LAMBDA_MAX_S))
     max_5xx_rate: float = bounded(0.01, Range(0, 1))
@@ -221,6 +227,7 @@ class Settings:
             scan_severity=r.choice(env.SCAN_SEVERITY, SEVERITIES, "CRITICAL", upper=True),
             scan_no_data=r.choice(env.SCAN_NO_DATA, ("warn", "pass", "fail"), "warn"),
             steady_timeout_s=r.number(env.STEADY_TIMEOUT_S, cls, "steady_timeout_s"),
+            health_check_status=_status_set(r, env.HEALTH_CHECK_STATUS, DEFAULT_HEALTH_CHECK_STATUS),
             alarms=r.names(env.ALARMS),
             bake_seconds=r.number(env.BAKE_SECONDS, cls, "bake_seconds"),
             max_5xx_rate=r.number(env.MAX_5XX_RATE, cls, "max_5xx_rate"),
@@ -278,6 +285,16 @@ def _ssm_prefix(r: EnvReader, name: str) -> str | None:
     if not raw.startswith("/") or raw.endswith("/") or " " in raw:
         raise ConfigError(f"{name}={r.shown(name)}: expected an SSM path such as /trafficgate, or off")
     return raw
+
+
+def _status_set(r: EnvReader, name: str, default: StatusSet) -> StatusSet:
+    raw = r.raw(name)
+    if raw is None:
+        return default
+    try:
+        return StatusSet.parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={r.shown(name)}: expected codes and ranges such as 200 or 200,302 ({exc})") from None
 
 
 def _probe_spec(r: EnvReader) -> ProbeSpec:
