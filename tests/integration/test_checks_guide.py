@@ -342,6 +342,29 @@ def test_security_groups_fail_when_cidrs_cover_only_part_of_the_load_balancer(wo
     )
 
 
+def test_a_load_balancer_without_security_groups_is_judged_by_its_subnets(world: World) -> None:
+    elbv2 = world.client("elbv2")
+    arn = elbv2.describe_load_balancers(Names=[world.lb_name])["LoadBalancers"][0]["LoadBalancerArn"]
+    elbv2.set_security_groups(LoadBalancerArn=arn, SecurityGroups=[])
+    world.ingress(world.task_sg, from_lb(world))  # names a group the load balancer no longer has
+    world.deploy()
+
+    blocked = run(SecurityGroupsAllowLoadBalancer(), world.ctx())
+    world.ingress(world.task_sg, cidr(PORT, "10.0.0.0/23"))
+    allowed = run(SecurityGroupsAllowLoadBalancer(), world.ctx())
+
+    assert blocked.outcome is Outcome.FAIL
+    assert blocked.reason == (
+        f"{world.task_sg} (tasks) has no ingress from the subnets of load balancer shop-alb (10.0.0.0/24, "
+        f"10.0.1.0/24) on tcp/8080 (seen ingress: {world.task_sg} tcp/8080 from {world.lb_sg})"
+    )
+    assert allowed.outcome is Outcome.PASS
+    assert allowed.reason == (
+        f"{world.task_sg} (tasks, from the AppSpec) allows ingress from the subnets of load balancer shop-alb "
+        "(10.0.0.0/24, 10.0.1.0/24) on tcp/8080 (the load balancer has no security groups: no egress rule to judge)"
+    )
+
+
 def test_a_prefix_list_alone_is_inconclusive_and_named(world: World) -> None:
     ec2 = world.client("ec2")
     prefix_list = ec2.create_managed_prefix_list(PrefixListName="alb", MaxEntries=2, AddressFamily="IPv4")[
