@@ -135,15 +135,15 @@ class Settings:
         Check ids switched off in the default plans.
     required_env
         Environment variable names every container of the new task definition must set.
+    health_check_status
+        Codes the green target group's health check path answers with when healthy; its matcher
+        must accept each (``elb.health_check_config``).
     scan_severity, scan_no_data
         Lowest ECR finding severity that fails, and what an unscanned image means.
     steady_timeout_s
         How long AfterInstall polls for a steady green task set.
     alarms
         Extra CloudWatch alarm names (``prefix*`` allowed) on top of the group's alarms.
-    health_check_status
-        Codes the green target group's health check path answers with when healthy; its matcher
-        must accept each (``elb.health_check_config``).
     bake_seconds, max_5xx_rate, max_target_p95_ms, max_unhealthy_hosts, min_samples, metrics_no_data
         AfterAllowTraffic's CloudWatch window and thresholds, and the defaults of the CloudWatch
         checks' no-data rule (a plan's ``min_samples``/``no_data`` override them per check).
@@ -169,10 +169,10 @@ class Settings:
     comparison: CompareSpec = field(default_factory=CompareSpec)
     disabled_checks: frozenset[str] = frozenset()
     required_env: tuple[str, ...] = ()
+    health_check_status: StatusSet = DEFAULT_HEALTH_CHECK_STATUS
     scan_severity: str = "CRITICAL"
     scan_no_data: ScanNoData = "warn"
     steady_timeout_s: float = bounded(60.0, Range(0, LAMBDA_MAX_S))
-    health_check_status: StatusSet = DEFAULT_HEALTH_CHECK_STATUS
     alarms: tuple[str, ...] = ()
     bake_seconds: float = bounded(60.0, Range(0, LAMBDA_MAX_S))
     max_5xx_rate: float = bounded(0.01, Range(0, 1))
@@ -224,10 +224,10 @@ class Settings:
             ),
             disabled_checks=frozenset(r.names(env.DISABLED_CHECKS)),
             required_env=r.names(env.REQUIRED_ENV),
+            health_check_status=_status_set(r, env.HEALTH_CHECK_STATUS, DEFAULT_HEALTH_CHECK_STATUS),
             scan_severity=r.choice(env.SCAN_SEVERITY, SEVERITIES, "CRITICAL", upper=True),
             scan_no_data=r.choice(env.SCAN_NO_DATA, ("warn", "pass", "fail"), "warn"),
             steady_timeout_s=r.number(env.STEADY_TIMEOUT_S, cls, "steady_timeout_s"),
-            health_check_status=_status_set(r, env.HEALTH_CHECK_STATUS, DEFAULT_HEALTH_CHECK_STATUS),
             alarms=r.names(env.ALARMS),
             bake_seconds=r.number(env.BAKE_SECONDS, cls, "bake_seconds"),
             max_5xx_rate=r.number(env.MAX_5XX_RATE, cls, "max_5xx_rate"),
