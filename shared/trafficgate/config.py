@@ -32,6 +32,8 @@ ScanNoData = Literal["warn", "pass", "fail"]
 MetricsNoData = Literal["pass", "fail", "inconclusive"]
 
 DEFAULT_REPORT_BUDGET_MS = 2500
+#: What a health check path answers when healthy, unless TRAFFICGATE_HEALTH_CHECK_STATUS says otherwise.
+DEFAULT_HEALTH_CHECK_STATUS = StatusSet.parse("200")
 #: What the margin holds on top of the report's budget: the summary, the metrics, the return.
 REPORT_SLACK_MS = 500
 DEFAULT_DEADLINE_MARGIN_MS = DEFAULT_REPORT_BUDGET_MS + REPORT_SLACK_MS
@@ -41,8 +43,6 @@ DEFAULT_SERVICE_NAME = "trafficgate"
 DEFAULT_LOG_LEVEL = "INFO"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_PLAN_SSM_PREFIX = "/trafficgate"
-#: What a health check path answers when healthy, unless TRAFFICGATE_HEALTH_CHECK_STATUS says otherwise.
-DEFAULT_HEALTH_CHECK_STATUS = StatusSet.parse("200")
 #: Longest value shown back in an error message (a 5,000-character regex need not be).
 
 
