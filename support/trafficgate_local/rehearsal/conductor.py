@@ -248,7 +248,7 @@ class Rehearsal:
         self.user_load = None
         load.stop()
         statuses = dict(sorted(load.statuses.items()))
-        shown = ", ".join(f"{n} × {s}" for s, n in statuses.items()) or "none answered"
+        shown = ", ".join(f"{n} x {s}" for s, n in statuses.items()) or "none answered"
         self.timeline.emit(
             "user-load",
             f"simulated users stopped: {sum(statuses.values())} requests ({shown})",

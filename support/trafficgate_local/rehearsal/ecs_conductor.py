@@ -285,14 +285,14 @@ class EcsRehearsal(Rehearsal):
                 raise _Failed(
                     stage.value,
                     f"still IN_PROGRESS after {calls} calls; calling again in {delay:.1f} s would pass the hook "
-                    f"timeout of {limit_s:.1f} s (timeoutInMinutes {HOOK_TIMEOUT_MINUTES:g} × time scale "
+                    f"timeout of {limit_s:.1f} s (timeoutInMinutes {HOOK_TIMEOUT_MINUTES:g} x time scale "
                     f"{self.options.time_scale:g}), whose action is ROLLBACK",
                 )
             details = answer.hook_details
             self.timeline.emit(
                 "callback",
                 f"{stage.value}: IN_PROGRESS, called again in {delay:.2f} s "
-                f"(callBackDelay {answer.callback_delay_s:g} s × time scale {self.options.time_scale:g})",
+                f"(callBackDelay {answer.callback_delay_s:g} s x time scale {self.options.time_scale:g})",
                 hook=stage.value,
                 delay_s=round(delay, 3),
                 step=step,
@@ -310,7 +310,8 @@ class EcsRehearsal(Rehearsal):
         self._test_on_green = False
         self.timeline.emit(
             "rollback",
-            f"ROLLBACK after {stage}: production and test listener rules → blue; ECS calls the traffic-shift hooks again",
+            f"ROLLBACK after {stage}: production and test listener rules → blue; "
+            "ECS calls the traffic-shift hooks again",
             step=stage,
             reason=reason,
         )

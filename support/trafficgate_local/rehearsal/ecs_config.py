@@ -93,7 +93,9 @@ def ecs_strategy(config: str) -> EcsStrategy:
         try:
             steps = steps_for(text)
         except ValueError:
-            raise ValueError(f"--config {config!r} is not an ECS deployment strategy; expected {ECS_CONFIG_FORMS}") from None
+            raise ValueError(
+                f"--config {config!r} is not an ECS deployment strategy; expected {ECS_CONFIG_FORMS}"
+            ) from None
         if len(steps) == 1:
             return EcsStrategy("BLUE_GREEN")
         strategy = "CANARY" if len(steps) == 2 else "LINEAR"

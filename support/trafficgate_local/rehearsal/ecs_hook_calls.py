@@ -75,7 +75,9 @@ class EcsHookCaller(HookCaller):
 
     _ecs_handler: Callable[..., Any] | None = None
 
-    def call_stage(self, stage: EcsStage, spec: FunctionSpec, event: dict[str, Any], *, rollback: bool = False) -> tuple[HookRun, EcsAnswer]:
+    def call_stage(
+        self, stage: EcsStage, spec: FunctionSpec, event: dict[str, Any], *, rollback: bool = False
+    ) -> tuple[HookRun, EcsAnswer]:
         """Invoke the function with ``event`` and return the call's record and the answer ECS takes from it.
 
         Parameters
@@ -97,7 +99,8 @@ class EcsHookCaller(HookCaller):
         label = f"{stage.value} (rollback)" if rollback else stage.value
         self.timeline.emit(
             "hook-start",
-            f"{label} → {spec.function_name}" + (f" · hookDetails {_short(event['hookDetails'])}" if event.get("hookDetails") else ""),
+            f"{label} → {spec.function_name}"
+            + (f" · hookDetails {_short(event['hookDetails'])}" if event.get("hookDetails") else ""),
             hook=stage.value,
             execution_id=execution_id,
             rollback=rollback,
@@ -111,7 +114,12 @@ class EcsHookCaller(HookCaller):
         send_logs_to(log)  # type: ignore[arg-type]  # a stream: write and flush
         started = time.monotonic()
         outcome = _call_in_thread(
-            self._ecs_handler, event, context, timeout_s=timeout, log=log, name=f"hook-{stage.value}"  # type: ignore[arg-type]
+            self._ecs_handler,
+            event,
+            context,
+            timeout_s=timeout,
+            log=log,
+            name=f"hook-{stage.value}",  # type: ignore[arg-type]
         )
         duration = time.monotonic() - started
         if "summary" not in outcome and "error" not in outcome:

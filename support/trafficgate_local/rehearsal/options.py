@@ -122,7 +122,9 @@ class RehearsalOptions:
                 f"not {self.user_load_rps:g}"
             )
         if not 0 <= self.bake_minutes <= 1440:
-            raise ValueError(f"--bake-minutes must be between 0 and 1440 (ECS bakeTimeInMinutes), not {self.bake_minutes:g}")
+            raise ValueError(
+                f"--bake-minutes must be between 0 and 1440 (ECS bakeTimeInMinutes), not {self.bake_minutes:g}"
+            )
         if self.time_scale < 0:
             raise ValueError("--time-scale must be >= 0")
         if self.target_initial_s is not None and not 0 <= self.target_initial_s <= _MAX_TARGET_INITIAL_S:
