@@ -254,7 +254,7 @@ def test_a_function_that_answers_no_hook_status_rolls_back(tmp_path: Path) -> No
 #: Every probe off: whatever reaches green's target group comes from the simulated users alone.
 PROBES_OFF = {"TRAFFICGATE_DISABLED_CHECKS": "http.test_listener,http.prod_listener,http.compare,http.diff"}
 #: A bake long enough for several of the load balancer's metric publications (every 0.5 s).
-BAKE = {"TRAFFICGATE_BAKE_SECONDS": "3"}
+BAKE = {"TRAFFICGATE_BAKE_SECONDS": "2"}
 AFTER_PRODUCTION = {"codedeploy": "AfterAllowTraffic", "ecs": "POST_PRODUCTION_TRAFFIC_SHIFT"}
 
 

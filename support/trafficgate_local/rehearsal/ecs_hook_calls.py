@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from trafficgate.hooks import EcsStage
 from trafficgate.observability import send_logs_to
@@ -110,8 +110,10 @@ class EcsHookCaller(HookCaller):
         reset_runner()
         configure_runner(on_progress=lambda check, done, total: self.timeline.progress(check, done, total))
         context = LocalLambdaContext(function_name=spec.function_name, timeout_s=timeout, region=self.options.region)
-        log = _CapturedLog(self._open_log())
-        send_logs_to(log)  # type: ignore[arg-type]  # a stream: write and flush
+        # A stream (write and flush) is all the log handler and redirect_stdout use.
+        captured = _CapturedLog(self._open_log())
+        log = cast(TextIO, captured)
+        send_logs_to(log)
         started = time.monotonic()
         outcome = _call_in_thread(
             self._ecs_handler,
@@ -119,13 +121,13 @@ class EcsHookCaller(HookCaller):
             context,
             timeout_s=timeout,
             log=log,
-            name=f"hook-{stage.value}",  # type: ignore[arg-type]
+            name=f"hook-{stage.value}",
         )
         duration = time.monotonic() - started
         if "summary" not in outcome and "error" not in outcome:
             outcome["error"] = f"no answer within the function timeout of {timeout:g} s"
         answer = interpret(outcome)
-        summary = _verdict_logged(log.lines(), execution_id)
+        summary = _verdict_logged(captured.lines(), execution_id)
         reason = answer.reason
         if summary and summary.get("reason"):
             reason = f"{reason} — {summary['reason']}"

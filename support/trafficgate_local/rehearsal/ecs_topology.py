@@ -133,7 +133,7 @@ def build_ecs_topology(
         taskDefinition=blue_def,
         desiredCount=DESIRED_COUNT,
         deploymentController={"type": "ECS"},
-        deploymentConfiguration=strategy.deployment_configuration(bake_minutes=bake_minutes, hooks=hooks),  # type: ignore[typeddict-item]
+        deploymentConfiguration=strategy.deployment_configuration(bake_minutes=bake_minutes, hooks=hooks),  # type: ignore[arg-type]
         launchType="FARGATE",
         loadBalancers=[
             {
@@ -176,7 +176,7 @@ def build_ecs_topology(
 def forward(elbv2: ElasticLoadBalancingv2Client, rule: str, percents: dict[str, float]) -> None:
     """Point ``rule`` at the target groups ``percents`` names (target group ARN → percent)."""
     groups = [{"TargetGroupArn": arn, "Weight": round(p * WEIGHT_SCALE)} for arn, p in percents.items() if p > 0]
-    elbv2.modify_rule(RuleArn=rule, Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}])  # type: ignore[list-item]
+    elbv2.modify_rule(RuleArn=rule, Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}])  # type: ignore[misc,list-item]
 
 
 def rule_weights(elbv2: ElasticLoadBalancingv2Client, rule: str, names: dict[str, str]) -> dict[str, int]:

@@ -215,7 +215,8 @@ class LocalLoadBalancer:
 
             def _forward(self) -> None:
                 host_header = (self.headers.get("Host") or "").rsplit(":", 1)[0] if self.headers.get("Host") else ""
-                target = lb._choose(arn, host_header, self.path.split("?", 1)[0], self.headers, self.command)
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                target = lb._choose(arn, host_header, self.path.split("?", 1)[0], headers, self.command)
                 if target is None:
                     self._reply(503, b'{"message": "no targets"}')
                     return
@@ -285,7 +286,8 @@ def _condition_holds(
         return _any_matches(values, path, ignore_case=False)
     if kind == "http-header":
         config = condition.get("HttpHeaderConfig") or {}
-        value = headers.get(str(config.get("HttpHeaderName", "")))
+        wanted = str(config.get("HttpHeaderName", "")).lower()  # header names are case-insensitive
+        value = next((v for k, v in headers.items() if k.lower() == wanted), None)
         return value is not None and _any_matches(config.get("Values") or [], value, ignore_case=True)
     if kind == "http-request-method":
         values = (condition.get("HttpRequestMethodConfig") or {}).get("Values") or []

@@ -112,7 +112,8 @@ class UserLoad:
                         conn = None
                 except (OSError, http.client.HTTPException):
                     outcome = "error"
-                    conn.close()
+                    if conn is not None:
+                        conn.close()
                     conn = None
                 with self._lock:
                     self.statuses[outcome] += 1
