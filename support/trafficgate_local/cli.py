@@ -3,6 +3,7 @@
 trafficgate invoke AfterAllowTestTraffic --event events/after_allow_test_traffic.json --timeout 60
 trafficgate standin --port 5000
 trafficgate rehearse --scenario errors
+trafficgate rehearse --platform ecs --config ecs:CANARY:10:5 --user-load 30
 trafficgate check --hook AfterAllowTestTraffic --test-url http://localhost:8080   (see :mod:`.check_command`)
 """
 

@@ -21,6 +21,7 @@ import pytest
 
 from trafficgate_local.rehearsal import conductor
 from trafficgate_local.rehearsal.conductor import SCENARIOS, RehearsalOptions, RehearsalResult, rehearse
+from trafficgate_local.report_html import rehearsal_page
 
 pytestmark = pytest.mark.integration
 
@@ -158,6 +159,8 @@ def test_a_healthy_green_goes_through_every_stage_and_ends_successful() -> None:
     assert "http.test_listener" in judged["POST_TEST_TRAFFIC_SHIFT"]
     assert "cloudwatch.5xx_rate" in judged["POST_PRODUCTION_TRAFFIC_SHIFT"]
     assert result.to_dict()["deployment_status"] == "SUCCESSFUL"
+    page = rehearsal_page(result.to_dict(), started_at=result.started_at)
+    assert all(f"{stage}: " in page for stage in BLUE_GREEN_STAGES)
 
 
 @pytest.mark.parametrize("scenario", sorted(FAILS_AT))
@@ -248,6 +251,8 @@ def test_a_function_that_answers_no_hook_status_rolls_back(tmp_path: Path) -> No
     assert result.deployment_status == "ROLLBACK_SUCCESSFUL"
     assert "no hookStatus, expected one of SUCCEEDED, FAILED, IN_PROGRESS" in result.reason
     assert [h.hook for h in result.hooks if h.rollback] == ["TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"]
+    page = rehearsal_page(result.to_dict(), started_at=result.started_at)
+    assert "rolled back: POST_SCALE_UP FAILED" in page
 
 
 # --- simulated users --------------------------------------------------------------------------
