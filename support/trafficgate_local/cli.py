@@ -200,6 +200,7 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
         platform=args.platform,
         user_load_rps=args.user_load,
         bake_minutes=args.bake_minutes,
+        approve_after_s=args.approve_after,
     )
     if args.platform == "ecs" and args.config == _CODEDEPLOY_DEFAULT_CONFIG:
         options.deployment_config = "ecs:BLUE_GREEN"  # the ECS default; a CodeDeploy config given is mapped
@@ -315,6 +316,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=1.0,
         metavar="MINUTES",
         help="--platform ecs: the service's bakeTimeInMinutes, waited times the time scale (default 1)",
+    )
+    p.add_argument(
+        "--approve-after",
+        type=float,
+        metavar="SECONDS",
+        help="put approval.gate first in BeforeAllowTraffic's plan (ECS: PRE_PRODUCTION_TRAFFIC_SHIFT) and have "
+        "a person approve this deployment in its SSM parameter SECONDS (real time) after the gate begins to wait",
     )
     p.add_argument("--time-scale", type=float, default=0.01, help="multiplier for the config's waits (default 0.01)")
     p.add_argument("--blue-url", help="your running blue app, http://host:port")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import re
 import shlex
 import shutil
 import socket
@@ -508,3 +509,21 @@ def test_cli_unknown_scenario_is_a_usage_error() -> None:
     assert "unknown scenario 'nope'" in err
     for name in SCENARIOS:
         assert name in err
+
+
+def test_approve_after_holds_allow_traffic_until_a_person_approves() -> None:
+    # CodeDeploy: approval.gate polls within BeforeAllowTraffic's invocation (every second) until a
+    # person writes "approve <deployment id>", two seconds after the gate began to wait.
+    result = run(approve_after_s=2.0, env=NO_COMPARE)
+
+    assert result.status == "Succeeded", result.reason
+    gate = check_of(result, "BeforeAllowTraffic", "approval.gate")
+    assert gate["outcome"] == "pass"
+    assert re.fullmatch(
+        r"approved after \d+ s: /trafficgate/trafficgate-rehearsal/approval holds 'approve d-\w+'", gate["reason"]
+    )
+    kinds = [e["kind"] for e in result.timeline]
+    approved = kinds.index("approval")
+    assert kinds.index("approval-wait") < approved
+    prod = [i for i, e in enumerate(result.timeline) if e["kind"] == "traffic" and e.get("listener") == "prod"]
+    assert prod and min(prod) > approved

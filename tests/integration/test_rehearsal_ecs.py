@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -286,3 +287,28 @@ def test_simulated_users_give_green_requests_in_cloudwatch_after_the_production_
     quiet_check = requests_seen(quiet, AFTER_PRODUCTION[platform])
     assert quiet_check["value"] is None and "no RequestCount" in quiet_check["reason"], quiet_check
     assert not [e for e in quiet.timeline if e["kind"] == "user-load"]
+
+
+def test_approve_after_holds_production_until_a_person_approves() -> None:
+    # approval.gate goes first in PRE_PRODUCTION_TRAFFIC_SHIFT's plan; a person writes
+    # "approve <service deployment ARN>" two seconds after it begins to wait; until then ECS calls
+    # the stage again (IN_PROGRESS), and production traffic does not move.
+    result = run(approve_after_s=2.0, time_scale=0.01)
+
+    assert result.status == "Succeeded", result.reason
+    pre_production = [h for h in result.hooks if h.hook == "PRE_PRODUCTION_TRAFFIC_SHIFT"]
+    assert [h.hook_status for h in pre_production][-1] == "SUCCEEDED"
+    assert all(h.hook_status == "IN_PROGRESS" for h in pre_production[:-1])
+    assert pre_production[-1].summary is not None
+    [gate] = [c for c in pre_production[-1].summary["checks"] if c["id"] == "approval.gate"]
+    assert gate["outcome"] == "pass"
+    assert re.fullmatch(
+        r"approved after \d+ s: /trafficgate/trafficgate-rehearsal/web/approval holds 'approve arn:aws:ecs:.*",
+        gate["reason"],
+    )
+    kinds = [e["kind"] for e in result.timeline]
+    approved = kinds.index("approval")
+    assert kinds.index("approval-wait") < approved
+    # Production moved only after the approval.
+    shifts = [i for i, e in enumerate(result.timeline) if e["kind"] == "traffic" and e.get("listener") == "prod"]
+    assert shifts and min(shifts) > approved

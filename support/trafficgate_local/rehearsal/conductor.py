@@ -18,12 +18,17 @@ import contextlib
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, TextIO
 
+import boto3
+
+from trafficgate import constants
 from trafficgate.checks.targets import TargetsHealthy
+from trafficgate.config import DEFAULT_PLAN_SSM_PREFIX
 from trafficgate.hooks import Hook
 from trafficgate_local.rehearsal.apps import (
     SCENARIO_SETTINGS,
@@ -190,6 +195,37 @@ class Rehearsal:
             platform=opts.platform,
         )
         self._start_user_load(prod_port)
+        self._start_approver()
+
+    def _approval(self) -> tuple[str, str]:
+        """The approval parameter approval.gate reads for this deployment, and the value that approves it."""
+        prefix = self.options.env.get(constants.PLAN_SSM_PREFIX) or DEFAULT_PLAN_SSM_PREFIX
+        return f"{prefix}/{APPLICATION}/approval", f"approve {self.deployment_id}"
+
+    def _start_approver(self) -> None:
+        """``--approve-after``: a person writes the approval into SSM that long after approval.gate begins to wait."""
+        after = self.options.approve_after_s
+        if after is None:
+            return
+        name, value = self._approval()
+        ssm = boto3.session.Session(region_name=self.options.region).client(
+            "ssm", endpoint_url=os.environ["AWS_ENDPOINT_URL"]
+        )
+
+        def approve() -> None:
+            ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+            self.timeline.emit("approval", f"a person approved: {name} = {value!r}", parameter=name)
+
+        def gate_waits() -> None:
+            timer = threading.Timer(after, approve)
+            timer.daemon = True
+            timer.start()
+            self._stack.callback(timer.cancel)
+            self.timeline.emit(
+                "approval-wait", f"approval.gate waits for {name}; a person approves in {after:g} s", parameter=name
+            )
+
+        self.hooks.on_gate = gate_waits
 
     def _build(self, prod_port: int, test_port: int) -> None:
         """Build the deployment in the stand-in (``self.topology``)."""

@@ -27,7 +27,9 @@ import time
 import uuid
 from typing import Any
 
+from trafficgate import constants
 from trafficgate.checks.targets import TargetsHealthy
+from trafficgate.config import DEFAULT_PLAN_SSM_PREFIX
 from trafficgate.hooks import EcsStage
 from trafficgate_local.rehearsal.conductor import _SETTLE_GUARD_S, Layout, Rehearsal
 from trafficgate_local.rehearsal.ecs_config import EcsStrategy, ecs_strategy
@@ -118,6 +120,10 @@ class EcsRehearsal(Rehearsal):
             f"service deployment {self.deployment_id} created: {CLUSTER}/{SERVICE}, {self.strategy} "
             f"(bake {self.options.bake_minutes:g} min), lifecycle hook {self.ecs.function_arn} at every stage"
         )
+
+    def _approval(self) -> tuple[str, str]:
+        prefix = self.options.env.get(constants.PLAN_SSM_PREFIX) or DEFAULT_PLAN_SSM_PREFIX
+        return f"{prefix}/{CLUSTER}/{SERVICE}/approval", f"approve {self.deployment_id}"
 
     def _production_weights(self) -> dict[str, int]:
         return rule_weights(self.aws.elbv2, self.ecs.prod_rule, self.ecs.target_group_names())

@@ -19,7 +19,6 @@ from typing import Any, TextIO, cast
 
 from trafficgate.hooks import EcsStage
 from trafficgate.observability import send_logs_to
-from trafficgate.runner import configure_runner, reset_runner
 from trafficgate_local.handlers import load_handler
 from trafficgate_local.lambda_context import LocalLambdaContext
 from trafficgate_local.rehearsal.hook_calls import _KEEP, HookCaller, _call_in_thread
@@ -107,8 +106,7 @@ class EcsHookCaller(HookCaller):
         )
         if self._ecs_handler is None:
             self._ecs_handler = load_handler(spec.code_dir, spec.handler)
-        reset_runner()
-        configure_runner(on_progress=lambda check, done, total: self.timeline.progress(check, done, total))
+        self.configure()  # ECS calls again itself (IN_PROGRESS): the chain stays unused
         context = LocalLambdaContext(function_name=spec.function_name, timeout_s=timeout, region=self.options.region)
         # A stream (write and flush) is all the log handler and redirect_stdout use.
         captured = _CapturedLog(self._open_log())

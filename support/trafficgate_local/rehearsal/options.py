@@ -85,6 +85,7 @@ class RehearsalOptions:
     platform: str = "codedeploy"
     user_load_rps: float = DEFAULT_USER_LOAD_RPS
     bake_minutes: float = 1.0
+    approve_after_s: float | None = None
 
     @property
     def initial_health_s(self) -> float:
@@ -127,6 +128,11 @@ class RehearsalOptions:
             )
         if self.time_scale < 0:
             raise ValueError("--time-scale must be >= 0")
+        if self.approve_after_s is not None and not 0 <= self.approve_after_s <= 3000:
+            raise ValueError(
+                f"--approve-after must be between 0 and 3000 seconds (within CodeDeploy's hour), "
+                f"not {self.approve_after_s:g}"
+            )
         if self.target_initial_s is not None and not 0 <= self.target_initial_s <= _MAX_TARGET_INITIAL_S:
             raise ValueError(f"--target-initial-s must be between 0 and {_MAX_TARGET_INITIAL_S:g}")
         for name in ("blue", "green"):
