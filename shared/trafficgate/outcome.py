@@ -24,6 +24,10 @@ class Outcome(enum.StrEnum):
     ERROR = "error"
 
 
+#: The shortest wait a check may ask for (:meth:`CheckResult.wait`).
+MIN_WAIT_S = 0.5
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Resume:
     """A check that needs more time than this invocation has: when to look again, and what to remember.
@@ -91,7 +95,8 @@ class CheckResult:
         return cls(
             outcome=Outcome.INCONCLUSIVE,
             reason=reason,
-            resume=Resume(after_s=max(0.0, float(after_s)), state=dict(state)),
+            # Never "again at once": a hook that waits must let time pass, or it would spin.
+            resume=Resume(after_s=max(MIN_WAIT_S, float(after_s)), state=dict(state)),
             **kwargs,
         )
 

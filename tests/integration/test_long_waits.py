@@ -245,3 +245,18 @@ def test_a_word_written_before_the_wait_began_decides_nothing() -> None:
     decision, said = interpret("approve", written, since=written.timestamp() + 1, deployment_id="d-X")
     assert decision is None
     assert said == "holds 'approve', written at 2026-12-01 10:00:00 UTC, before this gate began to wait: write it again"
+
+
+def test_a_bake_that_is_over_is_read_even_when_the_checks_after_it_leave_no_time(aws: None) -> None:
+    # The next link finds the bake over, with less time left than the checks after the metric
+    # checks expect: it reads now (it used to ask to wait a negative time, again and again).
+    ctx = make_ctx(bake_seconds=40.0, deadline_s=15)
+    ctx.cache.clear()
+    ctx.wait_until = time.time() + 3600
+    ctx.time_after_s = 60.0
+    ctx.resumed = {"bake_started_at": time.time() - 54}
+
+    result = FiveXxRate().run(ctx)
+
+    assert not result.waiting
+    assert result.reason == "no RequestCount datapoints"

@@ -145,8 +145,8 @@ def bake_wait(ctx: CheckContext) -> CheckResult | None:
     now = time.time()
     end_at = started_at + bake_s
     here_until = now + (ctx.deadline - READ_RESERVE_S - ctx.time_after_s - time.monotonic())
-    if end_at <= here_until or ctx.wait_until is None or ctx.wait_until <= here_until:
-        return None
+    if end_at <= max(now, here_until) or ctx.wait_until is None or ctx.wait_until <= max(now, here_until):
+        return None  # the bake is over, or fits here, or cannot be waited for: read now
     resume_at = min(end_at, ctx.wait_until)
     if not ctx.can_wait_until(resume_at):
         return None
@@ -172,7 +172,8 @@ def _bake_and_read(ctx: CheckContext, check_id: str, started: float) -> MetricWi
     progress = ctx.progress(check_id)
     until = started + bake_s
     # Everything after the bake must fit before the deadline: this read, and the checks after it.
-    latest = ctx.deadline - READ_RESERVE_S - ctx.time_after_s
+    # What has been baked already (an earlier call of the hook began the bake) is never cut.
+    latest = max(ctx.deadline - READ_RESERVE_S - ctx.time_after_s, time.monotonic())
     if until > latest:
         # Judge a shorter bake rather than none, and say so: the report must reach CodeDeploy in time.
         cut = max(0.0, latest - started)
