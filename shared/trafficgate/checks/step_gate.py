@@ -393,7 +393,7 @@ def read_minutes(
         for suffix, metric, stat in METRICS
     ]
     cloudwatch = ctx.aws.client("cloudwatch")
-    series: dict[str, dict[datetime, float]] = {q["Id"]: {} for q in queries}  # type: ignore[misc]
+    series: dict[str, dict[datetime, float]] = {str(q["Id"]): {} for q in queries}
     token: str | None = None
     try:
         while True:
