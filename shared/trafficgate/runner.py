@@ -39,7 +39,6 @@ from trafficgate.verdict import (
     CONFIG_CHECK_ID,
     FAILED,
     RUNNER_CHECK_ID,
-    SUCCEEDED,
     CheckRecord,
     Verdict,
     decide,
