@@ -154,6 +154,9 @@ class Settings:
         Whether a check that needs more time than one invocation continues the hook (ECS
         ``IN_PROGRESS``; CodeDeploy: the function invokes itself), and for how long at most on ECS
         (CodeDeploy: within its one-hour hook limit).
+    step_window_seconds
+        How far back the ECS per-step canary gate (``cloudwatch.step_gate``) reads its per-minute
+        metrics; never before the service deployment started.
     plan_file, plan_ssm_prefix
         Where a check plan comes from: ``<prefix>/<application>/<group>`` in SSM first, then the file.
     check_packages
@@ -189,6 +192,7 @@ class Settings:
     max_unhealthy_hosts: float = bounded(0.0, Range(0, 10_000))
     min_samples: int = bounded(10, Range(0, 1_000_000_000, integer=True))
     metrics_no_data: MetricsNoData = "pass"
+    step_window_seconds: int = bounded(3600, Range(60, 86_400, integer=True))
     plan_file: str | None = None
     plan_ssm_prefix: str | None = DEFAULT_PLAN_SSM_PREFIX
     check_packages: frozenset[str] = frozenset()
@@ -246,6 +250,7 @@ class Settings:
             max_unhealthy_hosts=r.number(env.MAX_UNHEALTHY_HOSTS, cls, "max_unhealthy_hosts"),
             min_samples=r.number(env.MIN_SAMPLES, cls, "min_samples"),
             metrics_no_data=r.choice(env.METRICS_NO_DATA, ("pass", "fail", "inconclusive"), "pass"),
+            step_window_seconds=r.number(env.STEP_WINDOW_SECONDS, cls, "step_window_seconds"),
             plan_file=r.text(env.PLAN_FILE),
             plan_ssm_prefix=r.read(env.PLAN_SSM_PREFIX, lambda: _ssm_prefix(r, env.PLAN_SSM_PREFIX)),
             check_packages=frozenset(r.read(env.CHECK_PACKAGES, lambda: packages(r, env.CHECK_PACKAGES))),
@@ -266,6 +271,7 @@ NUMERIC_VARIABLES: Mapping[str, tuple[type, str]] = {
     env.MAX_TARGET_P95_MS: (Settings, "max_target_p95_ms"),
     env.MAX_UNHEALTHY_HOSTS: (Settings, "max_unhealthy_hosts"),
     env.MIN_SAMPLES: (Settings, "min_samples"),
+    env.STEP_WINDOW_SECONDS: (Settings, "step_window_seconds"),
     env.PROBE_REQUESTS: (ProbeSpec, "requests"),
     env.PROBE_CONCURRENCY: (ProbeSpec, "concurrency"),
     env.REQUEST_TIMEOUT_S: (ProbeSpec, "timeout_s"),

@@ -102,6 +102,9 @@ METRICS_NO_DATA = "TRAFFICGATE_METRICS_NO_DATA"
 #: Status codes the green target group's health check path answers with when healthy (default 200):
 #: its matcher must accept each (``elb.health_check_config``).
 HEALTH_CHECK_STATUS = "TRAFFICGATE_HEALTH_CHECK_STATUS"
+#: ECS per-step canary gate (cloudwatch.step_gate): how far back its per-minute window reaches, in
+#: seconds (never before the service deployment started).
+STEP_WINDOW_SECONDS = "TRAFFICGATE_STEP_WINDOW_SECONDS"
 
 # --- check plans -------------------------------------------------------------------------
 #: A plan file bundled with the functions (YAML or JSON); relative paths start at the function root.
@@ -162,6 +165,7 @@ ALL = (
     MIN_SAMPLES,
     METRICS_NO_DATA,
     HEALTH_CHECK_STATUS,
+    STEP_WINDOW_SECONDS,
     PLAN_FILE,
     PLAN_SSM_PREFIX,
     CHECK_PACKAGES,

@@ -38,7 +38,7 @@ from trafficgate.exceptions import CheckError
 if TYPE_CHECKING:
     from trafficgate.aws import AwsClients
     from trafficgate.config import Settings
-    from trafficgate.hooks import Hook
+    from trafficgate.hooks import EcsStage, Hook
     from trafficgate.probe.spec import ProbeSpec
     from trafficgate.probe.transport import TargetSession
 
@@ -72,6 +72,11 @@ class CheckContext:
         CodeDeploy deployment targets).
     test_traffic_shifted
         ECS native: whether the stage comes after TEST_TRAFFIC_SHIFT (tells green's target group).
+    ecs_stage
+        ECS native: the lifecycle stage being judged (its plan entry wins over ``hook``'s).
+    production_traffic_weights
+        ECS native: the event's ``productionTrafficWeights`` (service revision ARN -> percent), what
+        production sends each revision at this step.
     cancelled
         Set when the hook walks away from its checks (the deadline came). Long checks look at it
         between steps, wait with :meth:`sleep`, and pass it to probes, so an abandoned check stops
@@ -102,6 +107,8 @@ class CheckContext:
     time_after_s: float = 0.0
     platform: Literal["codedeploy", "ecs"] = "codedeploy"
     test_traffic_shifted: bool = False
+    ecs_stage: EcsStage | None = None
+    production_traffic_weights: Mapping[str, float] = field(default_factory=dict)
     cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
     first_called_at: float = field(default_factory=time.time)
     wait_until: float | None = None

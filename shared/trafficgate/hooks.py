@@ -60,6 +60,17 @@ class EcsStage(enum.StrEnum):
         return _STAGE_HOOKS.get(self)
 
     @property
+    def moment(self) -> Hook:
+        """The CodeDeploy hook whose moment in the deployment this stage shares, for the checks that
+        ask where they run (``CheckContext.hook``); a stage's plan is chosen by the stage itself.
+
+        The stage's own hook when it has one; RECONCILE_SERVICE comes before anything is installed,
+        TEST_TRAFFIC_SHIFT before the test rule forwards to green (as :attr:`test_traffic_shifted`
+        says), and PRODUCTION_TRAFFIC_SHIFT when production traffic reaches green.
+        """
+        return _STAGE_HOOKS.get(self) or _STAGE_MOMENTS[self]
+
+    @property
     def module_name(self) -> str:
         """The function serving every stage: ``functions/ecs_lifecycle_hook/app.py``."""
         return "ecs_lifecycle_hook"
@@ -91,4 +102,11 @@ _STAGE_HOOKS = {
     EcsStage.POST_TEST_TRAFFIC_SHIFT: Hook.AFTER_ALLOW_TEST_TRAFFIC,
     EcsStage.PRE_PRODUCTION_TRAFFIC_SHIFT: Hook.BEFORE_ALLOW_TRAFFIC,
     EcsStage.POST_PRODUCTION_TRAFFIC_SHIFT: Hook.AFTER_ALLOW_TRAFFIC,
+}
+
+#: The stages with no CodeDeploy hook of their own, and the hook whose moment each shares.
+_STAGE_MOMENTS = {
+    EcsStage.RECONCILE_SERVICE: Hook.BEFORE_INSTALL,
+    EcsStage.TEST_TRAFFIC_SHIFT: Hook.AFTER_INSTALL,
+    EcsStage.PRODUCTION_TRAFFIC_SHIFT: Hook.AFTER_ALLOW_TRAFFIC,
 }

@@ -39,7 +39,6 @@ from trafficgate.verdict import (
     CONFIG_CHECK_ID,
     FAILED,
     RUNNER_CHECK_ID,
-    SUCCEEDED,
     CheckRecord,
     Verdict,
     decide,
@@ -288,8 +287,9 @@ class HookRunner:
         """Judge one Amazon ECS lifecycle hook call and return its answer: ``{"hookStatus": ...}``.
 
         ECS reads the verdict from the return value, so the one answer is the return: nothing is
-        reported elsewhere, and nothing is raised. A stage with a plan of its own runs the plan of
-        the CodeDeploy hook it corresponds to (:attr:`EcsStage.hook`); the others pass. An event
+        reported elsewhere, and nothing is raised. A stage runs its plan: a plan entry under the
+        stage's own name, else that of the CodeDeploy hook it corresponds to (:attr:`EcsStage.hook`),
+        else its built-in checks (none but PRODUCTION_TRAFFIC_SHIFT's step gate). An event
         that is not an ECS lifecycle hook event, and anything that goes wrong, answer ``FAILED``
         (ECS rolls back; a raised error or a missing status would roll back too, with less said).
         """
@@ -311,28 +311,25 @@ class HookRunner:
             label = ids.stage.value if hook is None else f"{ids.stage.value} ({hook.value} plan)"
             following: Progress | None = None
             try:
-                if hook is None:
-                    reason = f"{ids.stage.value}: no checks at this stage"
-                    verdict = _verdict(label, ids, SUCCEEDED, reason, (), started)
-                else:
-                    progress = _progress(ids.hook_details.get(HOOK_DETAILS_KEY))
-                    settings = self.settings
-                    wait_until = (
-                        progress.started_at + settings.max_wait_s
-                        if isinstance(settings, Settings) and settings.continuation and progress.calls + 1 < MAX_CALLS
-                        else None
-                    )
-                    verdict, following = self._judge(
-                        hook,
-                        ids,
-                        context,
-                        plan,
-                        started,
-                        ecs_stage=ids.stage,
-                        label=label,
-                        progress=progress,
-                        wait_until=wait_until,
-                    )
+                # Every stage runs its plan; a stage without a CodeDeploy hook at its moment's place.
+                progress = _progress(ids.hook_details.get(HOOK_DETAILS_KEY))
+                settings = self.settings
+                wait_until = (
+                    progress.started_at + settings.max_wait_s
+                    if isinstance(settings, Settings) and settings.continuation and progress.calls + 1 < MAX_CALLS
+                    else None
+                )
+                verdict, following = self._judge(
+                    hook or ids.stage.moment,
+                    ids,
+                    context,
+                    plan,
+                    started,
+                    ecs_stage=ids.stage,
+                    label=label,
+                    progress=progress,
+                    wait_until=wait_until,
+                )
             except Exception:
                 logger.exception("runner error; answering FAILED")
                 record = CheckRecord.errored(RUNNER_CHECK_ID, "runner error (see logs)")
@@ -414,6 +411,8 @@ class HookRunner:
             test_traffic_shifted=ecs_stage is not None and ecs_stage.test_traffic_shifted,
             first_called_at=progress.started_at,
             wait_until=wait_until,
+            ecs_stage=ecs_stage,
+            production_traffic_weights=ids.production_traffic_weights if isinstance(ids, EcsHookEvent) else {},
         )
         chosen = plan if plan is not None else (self._plan_factory or _configured_plan)
         # The wiring check asks CodeDeploy which lifecycle event runs: there is none on ECS.

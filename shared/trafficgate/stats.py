@@ -465,3 +465,82 @@ class PairedComparison:
             if self.verdict is not None:
                 self.decided_at = self.pairs
         return self.verdict
+
+
+# --- whose errors: green's share of the errors against its share of the requests -------------------
+
+
+@dataclass
+class ErrorShareTest:
+    """Anytime-valid one-sided test that green answers errors more often than blue, from counts alone.
+
+    Both target groups serve the same production traffic, split by the listener rule's weights.
+    In a stretch of time (a minute) where green served ``n_g`` requests and blue ``n_b``, and they
+    answered ``k`` errors between them, each error came from green with probability
+    ``q = n_g p_g / (n_g p_g + n_b p_b)`` (Poisson counts, conditioned on their total). When green's
+    error rate is no higher than blue's (``p_g <= p_b``), ``q`` is at most green's share of the
+    requests ``s = n_g / (n_g + n_b)``: each error is a Bernoulli observation whose mean is at most
+    ``s`` under the null, whatever the rates themselves are (a busy minute, a failing dependency
+    hitting both sides alike cancel out).
+
+    Gamblers with fixed stakes (the shares of :data:`MIXTURE_SHARES` of the ruin-free stake ``1/s``)
+    bet on "from green", each minute at that minute's ``s``; their mean capital is a test
+    supermartingale, so by Ville's inequality it ever reaches ``1/alpha`` with probability at most
+    ``alpha`` under the null, however many minutes are added and whenever one looks. Fixed stakes
+    make a minute's factor depend on its counts only, not on the order of its errors.
+
+    Parameters
+    ----------
+    alpha
+        The chance, for a green no worse than blue, that the test ever says "worse".
+    bet_cap
+        Share of the ruin-free stake the boldest gambler takes (see :data:`DEFAULT_BET_CAP`).
+    """
+
+    alpha: float
+    bet_cap: float = DEFAULT_BET_CAP
+    shares: tuple[float, ...] = MIXTURE_SHARES
+    green_errors: int = field(default=0, init=False)
+    errors: int = field(default=0, init=False)
+    #: Green errors expected if each error came from green with its minute's request share.
+    expected_green: float = field(default=0.0, init=False)
+    worse: bool = field(default=False, init=False)
+    _logs: list[float] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        _require_fraction("alpha", self.alpha)
+        _require_fraction("bet_cap", self.bet_cap)
+        self._logs = [0.0] * len(self.shares)
+
+    @property
+    def log_evidence(self) -> float:
+        """The log of the gamblers' mean capital (>= ln(1/alpha): green shown worse)."""
+        top = max(self._logs)
+        return top + math.log(sum(math.exp(v - top) for v in self._logs) / len(self._logs))
+
+    @property
+    def evidence(self) -> float:
+        """The e-value against "green's error rate is no higher than blue's" (shown up to e**700)."""
+        return math.exp(min(self.log_evidence, MAX_LOG_EVIDENCE))
+
+    def add(self, green_errors: int, blue_errors: int, share: float) -> bool:
+        """One stretch of time: each side's error count and green's share of its requests.
+
+        A stretch where one side served nothing (share 0 or 1) says nothing about whose errors
+        they are and is skipped. Returns whether green has been shown worse (it stays shown).
+        """
+        for name, count in (("green_errors", green_errors), ("blue_errors", blue_errors)):
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise ValueError(f"{name} must be a count (an integer >= 0), got {count!r}")
+        _require_fraction("share", share, closed=True)
+        if not 0.0 < share < 1.0:
+            return self.worse
+        for i, fraction in enumerate(self.shares):
+            stake = fraction * self.bet_cap / share
+            self._logs[i] += green_errors * math.log1p(stake * (1.0 - share)) + blue_errors * math.log1p(-stake * share)
+        self.green_errors += green_errors
+        self.errors += green_errors + blue_errors
+        self.expected_green += (green_errors + blue_errors) * share
+        if not self.worse and self.log_evidence >= -math.log(self.alpha):
+            self.worse = True
+        return self.worse

@@ -136,6 +136,7 @@ VALID: dict[str, list[tuple[str, Get, Any]]] = {
         ("302", lambda s: str(s.health_check_status), "302"),
         ("200, 204-206", lambda s: str(s.health_check_status), "200,204-206"),
     ],
+    env.STEP_WINDOW_SECONDS: [("600", attr("step_window_seconds"), 600)],
     env.PLAN_FILE: [("plans/shop.yaml", attr("plan_file"), "plans/shop.yaml")],
     env.PLAN_SSM_PREFIX: [
         ("/acme/gates", attr("plan_ssm_prefix"), "/acme/gates"),
@@ -214,6 +215,7 @@ INVALID: dict[str, list[tuple[str, str]]] = {
     env.MIN_SAMPLES: [("-1", "within [0, 1000000000]"), ("2.5", "an integer")],
     env.METRICS_NO_DATA: [("skip", "pass, fail, inconclusive")],
     env.HEALTH_CHECK_STATUS: [("ok", "200,302"), ("299-200", "200,302"), ("600", "200,302")],
+    env.STEP_WINDOW_SECONDS: [("30", "within [60, 86400]"), ("90.5", "an integer")],
     env.PLAN_FILE: [],  # any path parses; a missing file is a plan error at run time
     env.PLAN_SSM_PREFIX: [("trafficgate", "SSM path"), ("/trafficgate/", "SSM path")],
     env.CHECK_PACKAGES: [("my-checks", "package names"), ("mychecks.orders", "package names")],

@@ -138,9 +138,16 @@ def run(stage: EcsStage, plan: list[Check] | None = None, settings: Settings | C
 
 
 @pytest.mark.parametrize("stage", [s for s in EcsStage if s.hook is None])
-def test_a_stage_without_a_plan_succeeds_without_running_checks(stage: EcsStage) -> None:
+def test_a_stage_without_a_codedeploy_hook_runs_its_own_plan(stage: EcsStage) -> None:
+    # Plans may name these stages (PRODUCTION_TRAFFIC_SHIFT has a built-in step gate): the plan runs,
+    # with the stage and the step's production weights in the context.
     answer, seen = run(stage, [bad()])
-    assert answer == {"hookStatus": "SUCCEEDED"} and seen == []
+    assert answer == {"hookStatus": "FAILED"}
+    ((hook, ctx),) = seen
+    assert hook is stage.moment and ctx.ecs_stage is stage
+    assert ctx.production_traffic_weights == sample(stage)["executionDetails"].get("productionTrafficWeights", {})
+    answer, _ = run(stage, [])
+    assert answer == {"hookStatus": "SUCCEEDED"}
 
 
 @pytest.mark.parametrize("stage", [s for s in EcsStage if s.hook is not None])
@@ -148,7 +155,7 @@ def test_a_stage_runs_its_hooks_plan_against_the_service_deployment(stage: EcsSt
     answer, seen = run(stage, [ok()])
     assert answer == {"hookStatus": "SUCCEEDED"}
     ((hook, ctx),) = seen
-    assert hook is stage.hook
+    assert hook is stage.hook and ctx.ecs_stage is stage
     assert ctx.platform == "ecs" and ctx.deployment_id == sample(stage)["resourceArn"]
     assert ctx.test_traffic_shifted is stage.test_traffic_shifted
     assert ctx.ecs_targets() == ()  # no CodeDeploy deployment targets on ECS

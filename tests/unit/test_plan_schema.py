@@ -200,8 +200,9 @@ hooks:
 
 def test_unknown_hook() -> None:
     message = error_of({"hooks": {"AfterTraffic": []}})
-    assert message.startswith("hooks.AfterTraffic: unknown hook; expected one of: ")
+    assert message.startswith("hooks.AfterTraffic: unknown hook or ECS stage 'AfterTraffic'; expected one of: ")
     assert "AfterAllowTestTraffic" in message and "BeforeInstall" in message
+    assert "PRODUCTION_TRAFFIC_SHIFT" in message and "POST_TEST_TRAFFIC_SHIFT" in message
 
 
 def test_unknown_top_level_key() -> None:

@@ -31,6 +31,7 @@ from trafficgate.checks.plaintext_secrets import PLAINTEXT_SECRETS_CHECK_ID, Pla
 from trafficgate.checks.required_env import REQUIRED_ENV_CHECK_ID, RequiredEnvironment
 from trafficgate.checks.secrets import SECRETS_CHECK_ID, SecretReferencesExist
 from trafficgate.checks.security_groups import SECURITY_GROUPS_CHECK_ID, SecurityGroupsAllowLoadBalancer
+from trafficgate.checks.step_gate import STEP_GATE_CHECK_ID, StepGate
 from trafficgate.checks.stopped_tasks import STOPPED_TASKS_CHECK_ID, StoppedTasks
 from trafficgate.checks.targets import TARGETS_HEALTHY_CHECK_ID, TargetsHealthy
 from trafficgate.checks.task_definition import TASK_DEFINITION_CHECK_ID, TaskDefinitionActive
@@ -70,4 +71,6 @@ BUILTIN_TYPES: Mapping[str, CheckType] = {
     UNHEALTHY_HOSTS_CHECK_ID: (UnhealthyHosts, {}),
     # A person's decision (in no built-in plan)
     APPROVAL_CHECK_ID: (ApprovalGate, {}),
+    # ECS native PRODUCTION_TRAFFIC_SHIFT: green against blue at each linear or canary step
+    STEP_GATE_CHECK_ID: (StepGate, {}),
 }

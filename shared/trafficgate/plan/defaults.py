@@ -22,12 +22,14 @@ from trafficgate.checks.plaintext_secrets import PlaintextSecrets
 from trafficgate.checks.required_env import RequiredEnvironment
 from trafficgate.checks.secrets import SecretReferencesExist
 from trafficgate.checks.security_groups import SecurityGroupsAllowLoadBalancer
+from trafficgate.checks.step_gate import BUILTIN_POLICY as STEP_GATE_POLICY
+from trafficgate.checks.step_gate import StepGate
 from trafficgate.checks.stopped_tasks import StoppedTasks
 from trafficgate.checks.targets import TargetsHealthy
 from trafficgate.checks.task_definition import TaskDefinitionActive
 from trafficgate.checks.task_size import TaskSize
 from trafficgate.checks.taskset import TaskSetSteady
-from trafficgate.hooks import Hook
+from trafficgate.hooks import EcsStage, Hook
 from trafficgate.policy import DEFAULT_POLICY
 
 if TYPE_CHECKING:
@@ -107,4 +109,16 @@ def default_plan(hook: Hook, settings: Settings) -> list[Check]:
         checks.append(HttpCompare(policy=BUILTIN_POLICY))
     if hook in (Hook.AFTER_ALLOW_TEST_TRAFFIC, Hook.BEFORE_ALLOW_TRAFFIC):
         checks.append(HttpDiff(policy=DIFF_POLICY))
+    return [c for c in checks if c.check_id not in settings.disabled_checks]
+
+
+def default_stage_plan(stage: EcsStage, settings: Settings) -> list[Check]:
+    """The built-in plan of an ECS native stage that has no CodeDeploy hook (:attr:`EcsStage.hook`).
+
+    - PRODUCTION_TRAFFIC_SHIFT (called at every linear or canary step): ``cloudwatch.step_gate``,
+      green's ALB metrics against blue's while both serve production traffic. Inconclusive (too
+      little traffic, too few minutes), it does not block (``STEP_GATE_POLICY``).
+    - RECONCILE_SERVICE and TEST_TRAFFIC_SHIFT: none.
+    """
+    checks: list[Check] = [StepGate(policy=STEP_GATE_POLICY)] if stage is EcsStage.PRODUCTION_TRAFFIC_SHIFT else []
     return [c for c in checks if c.check_id not in settings.disabled_checks]

@@ -27,7 +27,7 @@ from typing import Any, Literal, Union
 from trafficgate.checks.base import Check
 from trafficgate.checks.compare import HttpCompare
 from trafficgate.checks.http import HttpProbe
-from trafficgate.hooks import Hook
+from trafficgate.hooks import EcsStage, Hook
 from trafficgate.plan.build import plan_fields
 from trafficgate.plan.builtins import BUILTIN_TYPES, CheckType
 from trafficgate.policy import Policy
@@ -83,8 +83,9 @@ def build_schema(types_: Mapping[str, CheckType] = BUILTIN_TYPES) -> dict[str, A
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": SCHEMA_ID,
         "title": "Trafficgate check plan",
-        "description": "Per CodeDeploy lifecycle hook, the checks Trafficgate runs. A hook the plan "
-        "does not name keeps its built-in checks; an empty list runs none.",
+        "description": "Per CodeDeploy lifecycle hook (or Amazon ECS native lifecycle stage), the checks "
+        "Trafficgate runs. A hook the plan does not name keeps its built-in checks; an empty list runs none. "
+        "On ECS, a stage's own entry wins over the entry of the CodeDeploy hook it maps to.",
         "type": "object",
         "required": ["hooks"],
         "additionalProperties": False,
@@ -94,7 +95,8 @@ def build_schema(types_: Mapping[str, CheckType] = BUILTIN_TYPES) -> dict[str, A
                 "type": "object",
                 "additionalProperties": False,
                 "properties": {
-                    hook.value: {"type": "array", "items": {"$ref": "#/definitions/entry"}} for hook in Hook
+                    key.value: {"type": "array", "items": {"$ref": "#/definitions/entry"}}
+                    for key in (*Hook, *EcsStage)
                 },
             },
         },

@@ -18,6 +18,10 @@ A plan (YAML or JSON) says, per hook, which checks run::
 A hook the plan does not name keeps its built-in defaults; a hook with an empty list runs no
 checks. Every error names the exact field.
 
+Amazon ECS native blue/green stages may be named too (``PRODUCTION_TRAFFIC_SHIFT``,
+``POST_TEST_TRAFFIC_SHIFT``, ...): on ECS, a stage's own entry wins over the entry of the CodeDeploy
+hook it maps to (:attr:`~trafficgate.hooks.EcsStage.hook`); CodeDeploy never reads stage entries.
+
 Layer L3 (composition): imports the check API and the table of built-in checks.
 """
 
@@ -30,7 +34,7 @@ from typing import Any
 
 from trafficgate.checks.base import Check, Policy
 from trafficgate.checks.http import HttpProbe
-from trafficgate.hooks import Hook
+from trafficgate.hooks import EcsStage, Hook
 from trafficgate.plan.build import build_check, field_error
 from trafficgate.plan.builtins import BUILTIN_TYPES, CheckType
 from trafficgate.plan.custom import custom_check
@@ -46,15 +50,29 @@ _COMMON = {"id": str, "check": str}
 _POLICY_FIELDS = dataclass_fields(Policy)
 
 
+#: The names a plan's ``hooks`` may use: the CodeDeploy hooks, then the ECS native stages.
+PLAN_KEYS = (*(h.value for h in Hook), *(s.value for s in EcsStage))
+
+
+def plan_key(name: Any) -> Hook | EcsStage | None:
+    """The CodeDeploy hook or ECS stage a plan key names exactly, or None."""
+    for kind in (Hook, EcsStage):
+        try:
+            return kind(name)
+        except ValueError:
+            continue
+    return None
+
+
 @dataclass(frozen=True)
 class Plan:
-    """A validated plan: for each hook it names, the list of checks to run."""
+    """A validated plan: for each hook or ECS stage it names, the list of checks to run."""
 
-    hooks: Mapping[Hook, tuple[Check, ...]]
+    hooks: Mapping[Hook | EcsStage, tuple[Check, ...]]
     source: str
 
-    def checks_for(self, hook: Hook) -> list[Check] | None:
-        """The hook's checks, or None when the plan leaves the hook to the built-in defaults."""
+    def checks_for(self, hook: Hook | EcsStage) -> list[Check] | None:
+        """The hook's (or ECS stage's) checks, or None when the plan does not name it."""
         checks = self.hooks.get(hook)
         return None if checks is None else list(checks)
 
@@ -153,13 +171,14 @@ def parse_plan(
     hooks_doc = document.get("hooks")
     if not isinstance(hooks_doc, Mapping):
         raise PlanError("hooks: expected a mapping of hook names to lists of checks")
-    hooks: dict[Hook, tuple[Check, ...]] = {}
+    hooks: dict[Hook | EcsStage, tuple[Check, ...]] = {}
     for name, entries in hooks_doc.items():
         where = f"hooks.{name}"
-        try:
-            hook = Hook(name)
-        except ValueError:
-            raise PlanError(f"{where}: unknown hook; expected one of: {', '.join(h.value for h in Hook)}") from None
+        hook = plan_key(name)
+        if hook is None:
+            raise PlanError(
+                f"{where}: unknown hook or ECS stage {name!r}; expected one of: {', '.join(PLAN_KEYS)}"
+            )
         if not isinstance(entries, list):
             # An empty "AfterAllowTraffic:" would switch every check of the hook off: say so.
             raise PlanError(f"{where}: expected a list of checks (write [] to run none)")
