@@ -11,12 +11,14 @@ from __future__ import annotations
 import functools
 import io
 import json
+import os
 import re
 import shlex
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -527,3 +529,31 @@ def test_approve_after_holds_allow_traffic_until_a_person_approves() -> None:
     assert kinds.index("approval-wait") < approved
     prod = [i for i, e in enumerate(result.timeline) if e["kind"] == "traffic" and e.get("listener") == "prod"]
     assert prod and min(prod) > approved
+
+
+def test_a_bake_longer_than_the_function_timeout_continues_in_next_links_and_reports_once() -> None:
+    # 20 s functions, a 30 s bake: AfterAllowTraffic hands the bake over to its next links (the
+    # function invoking itself, run here as Lambda would), and only the last link reports.
+    result = run(hook_timeout_s=20.0, env={**NO_COMPARE, "TRAFFICGATE_BAKE_SECONDS": "30"})
+
+    assert result.status == "Succeeded", result.reason
+    five_xx = check_of(result, "AfterAllowTraffic", "cloudwatch.5xx_rate")
+    assert five_xx["outcome"] == "pass" and "bake cut" not in five_xx["reason"]
+    log = Path(tempfile.gettempdir()) / f"trafficgate-rehearsal-{os.getpid()}.log"
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    links = [
+        line
+        for line in lines
+        if line.get("deployment_id") == result.deployment_id
+        and str(line.get("message", "")).startswith("continuing in the next invocation")
+    ]
+    assert links, "the bake never left the first invocation"
+    assert {line["hook"] for line in links} == {"AfterAllowTraffic"}
+    reports = [
+        line
+        for line in lines
+        if line.get("deployment_id") == result.deployment_id
+        and line.get("hook") == "AfterAllowTraffic"
+        and line.get("message") == "verdict reported to CodeDeploy"
+    ]
+    assert len(reports) == 1
