@@ -471,6 +471,7 @@ STAR_STATEMENTS = {
     "ReadMetrics",
     "XRay",
     "VpcNetworkInterfaces",
+    "ReadTaskEgress",
 }
 
 
