@@ -32,6 +32,8 @@ ScanNoData = Literal["warn", "pass", "fail"]
 MetricsNoData = Literal["pass", "fail", "inconclusive"]
 
 DEFAULT_REPORT_BUDGET_MS = 2500
+#: What a health check path answers when healthy, unless TRAFFICGATE_HEALTH_CHECK_STATUS says otherwise.
+DEFAULT_HEALTH_CHECK_STATUS = StatusSet.parse("200")
 #: What the margin holds on top of the report's budget: the summary, the metrics, the return.
 REPORT_SLACK_MS = 500
 DEFAULT_DEADLINE_MARGIN_MS = DEFAULT_REPORT_BUDGET_MS + REPORT_SLACK_MS
@@ -136,6 +138,9 @@ class Settings:
         Check ids switched off in the default plans.
     required_env
         Environment variable names every container of the new task definition must set.
+    health_check_status
+        Codes the green target group's health check path answers with when healthy; its matcher
+        must accept each (``elb.health_check_config``).
     scan_severity, scan_no_data
         Lowest ECR finding severity that fails, and what an unscanned image means.
     steady_timeout_s
@@ -171,6 +176,7 @@ class Settings:
     comparison: CompareSpec = field(default_factory=CompareSpec)
     disabled_checks: frozenset[str] = frozenset()
     required_env: tuple[str, ...] = ()
+    health_check_status: StatusSet = DEFAULT_HEALTH_CHECK_STATUS
     scan_severity: str = "CRITICAL"
     scan_no_data: ScanNoData = "warn"
     steady_timeout_s: float = bounded(60.0, Range(0, LAMBDA_MAX_S))
@@ -227,6 +233,7 @@ class Settings:
             ),
             disabled_checks=frozenset(r.names(env.DISABLED_CHECKS)),
             required_env=r.names(env.REQUIRED_ENV),
+            health_check_status=_status_set(r, env.HEALTH_CHECK_STATUS, DEFAULT_HEALTH_CHECK_STATUS),
             scan_severity=r.choice(env.SCAN_SEVERITY, SEVERITIES, "CRITICAL", upper=True),
             scan_no_data=r.choice(env.SCAN_NO_DATA, ("warn", "pass", "fail"), "warn"),
             steady_timeout_s=r.number(env.STEADY_TIMEOUT_S, cls, "steady_timeout_s"),
@@ -290,6 +297,16 @@ def _ssm_prefix(r: EnvReader, name: str) -> str | None:
     if not raw.startswith("/") or raw.endswith("/") or " " in raw:
         raise ConfigError(f"{name}={r.shown(name)}: expected an SSM path such as /trafficgate, or off")
     return raw
+
+
+def _status_set(r: EnvReader, name: str, default: StatusSet) -> StatusSet:
+    raw = r.raw(name)
+    if raw is None:
+        return default
+    try:
+        return StatusSet.parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={r.shown(name)}: expected codes and ranges such as 200 or 200,302 ({exc})") from None
 
 
 def _probe_spec(r: EnvReader) -> ProbeSpec:

@@ -99,6 +99,9 @@ MAX_UNHEALTHY_HOSTS = "TRAFFICGATE_MAX_UNHEALTHY_HOSTS"
 MIN_SAMPLES = "TRAFFICGATE_MIN_SAMPLES"
 #: What too few samples mean for the metric checks: pass (with a warning), fail or inconclusive.
 METRICS_NO_DATA = "TRAFFICGATE_METRICS_NO_DATA"
+#: Status codes the green target group's health check path answers with when healthy (default 200):
+#: its matcher must accept each (``elb.health_check_config``).
+HEALTH_CHECK_STATUS = "TRAFFICGATE_HEALTH_CHECK_STATUS"
 
 # --- check plans -------------------------------------------------------------------------
 #: A plan file bundled with the functions (YAML or JSON); relative paths start at the function root.
@@ -158,6 +161,7 @@ ALL = (
     MAX_UNHEALTHY_HOSTS,
     MIN_SAMPLES,
     METRICS_NO_DATA,
+    HEALTH_CHECK_STATUS,
     PLAN_FILE,
     PLAN_SSM_PREFIX,
     CHECK_PACKAGES,

@@ -3,6 +3,7 @@
 trafficgate invoke AfterAllowTestTraffic --event events/after_allow_test_traffic.json --timeout 60
 trafficgate standin --port 5000
 trafficgate rehearse --scenario errors
+trafficgate rehearse --platform ecs --config ecs:CANARY:10:5 --user-load 30
 trafficgate check --hook AfterAllowTestTraffic --test-url http://localhost:8080   (see :mod:`.check_command`)
 """
 
@@ -162,6 +163,9 @@ def cmd_standin(args: argparse.Namespace) -> int:
     return int(standin_main(argv) or 0)
 
 
+_CODEDEPLOY_DEFAULT_CONFIG = "CodeDeployDefault.ECSAllAtOnce"
+
+
 def cmd_rehearse(args: argparse.Namespace) -> int:
     from trafficgate_local.rehearsal.apps import SCENARIOS
 
@@ -193,14 +197,24 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
         plan=Path(args.plan) if args.plan else None,
         check_paths=tuple(Path(p) for p in args.check_path or []),
         target_initial_s=args.target_initial_s,
+        platform=args.platform,
+        user_load_rps=args.user_load,
+        bake_minutes=args.bake_minutes,
+        approve_after_s=args.approve_after,
     )
+    if args.platform == "ecs" and args.config == _CODEDEPLOY_DEFAULT_CONFIG:
+        options.deployment_config = "ecs:BLUE_GREEN"  # the ECS default; a CodeDeploy config given is mapped
     try:
         options.validate()
     except ValueError as exc:
         print(f"trafficgate: {exc}", file=sys.stderr)
         return EXIT_USAGE
     out = sys.stderr if args.json else sys.stdout
-    print(f"Trafficgate rehearsal: scenario {args.scenario}, {args.config}, time scale {args.time_scale:g}", file=out)
+    print(
+        f"Trafficgate rehearsal ({args.platform}): scenario {args.scenario}, {options.deployment_config}, "
+        f"time scale {args.time_scale:g}",
+        file=out,
+    )
     result = rehearse(options, out=out)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, default=str))
@@ -209,6 +223,8 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
         verdict = "SUCCEEDED" if result.succeeded else "ROLLED BACK"
         print(f"\nDeployment {result.deployment_id} {verdict} in {result.duration_s:.1f} s: {result.reason}", file=out)
         print(f"Production listener: {where}", file=out)
+        if result.platform == "ecs":
+            print(f"Service deployment status: {result.deployment_status}", file=out)
     if html:
         from trafficgate_local.report_html import rehearsal_page
 
@@ -274,7 +290,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-s", "--scenario", default="healthy", help="green's behaviour (see --list-scenarios)")
     p.add_argument("--list-scenarios", action="store_true", help="list the scenarios and exit")
-    p.add_argument("-c", "--config", default="CodeDeployDefault.ECSAllAtOnce", help="deployment config")
+    p.add_argument(
+        "--platform",
+        choices=("codedeploy", "ecs"),
+        default="codedeploy",
+        help="codedeploy: CodeDeploy's hooks (default); ecs: an ECS-native blue/green service deployment",
+    )
+    p.add_argument(
+        "-c",
+        "--config",
+        default=_CODEDEPLOY_DEFAULT_CONFIG,
+        help="deployment config: a CodeDeployDefault.ECS* config; with --platform ecs also ecs:BLUE_GREEN "
+        "(its default), ecs:LINEAR:<step percent>:<minutes between steps>, ecs:CANARY:<percent>:<minutes>",
+    )
+    p.add_argument(
+        "--user-load",
+        type=float,
+        default=20.0,
+        metavar="RPS",
+        help="simulated users' requests per second through the production listener (default 20; 0 turns them off)",
+    )
+    p.add_argument(
+        "--bake-minutes",
+        type=float,
+        default=1.0,
+        metavar="MINUTES",
+        help="--platform ecs: the service's bakeTimeInMinutes, waited times the time scale (default 1)",
+    )
+    p.add_argument(
+        "--approve-after",
+        type=float,
+        metavar="SECONDS",
+        help="put approval.gate first in BeforeAllowTraffic's plan (ECS: PRE_PRODUCTION_TRAFFIC_SHIFT) and have "
+        "a person approve this deployment in its SSM parameter SECONDS (real time) after the gate begins to wait",
+    )
     p.add_argument("--time-scale", type=float, default=0.01, help="multiplier for the config's waits (default 0.01)")
     p.add_argument("--blue-url", help="your running blue app, http://host:port")
     p.add_argument("--green-url", help="your running green app, http://host:port")

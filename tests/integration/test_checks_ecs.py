@@ -189,6 +189,39 @@ def test_poll_stops_at_the_hook_deadline(world: World) -> None:
     assert result.reason.endswith("(hook deadline)")
 
 
+def test_a_steady_wait_longer_than_the_invocation_continues_from_its_first_look(world: World) -> None:
+    world.task_sets(running=1)
+    ctx = dataclasses.replace(
+        make_ctx(world, steady_timeout_s=600), deadline=time.monotonic() + 0.5, wait_until=time.time() + 3600
+    )
+
+    waiting = TaskSetSteady(poll_interval_s=5).run(ctx)
+
+    assert waiting.waiting and waiting.resume is not None and waiting.resume.after_s == 5
+    assert re.fullmatch(
+        rf"green task set {re.escape(GREEN_ID)} running 1/2, pending 1 after \d+ s of 600 s; still waiting",
+        waiting.reason,
+    )
+    since = waiting.resume.state["since"]
+
+    # The next call, ten minutes after the first look, and still not steady: the timeout, not the
+    # hook's deadline, fails it.
+    later = dataclasses.replace(
+        make_ctx(world, steady_timeout_s=600), deadline=time.monotonic() + 0.5, wait_until=time.time() + 3600
+    )
+    later.resumed = {"since": since - 600}
+    failed = TaskSetSteady(poll_interval_s=5).run(later)
+    assert failed.outcome is Outcome.FAIL
+    assert re.fullmatch(rf"green task set {re.escape(GREEN_ID)} running 1/2, pending 1 after \d+ s", failed.reason)
+    assert int(failed.reason.split(" after ")[1].split()[0]) >= 600
+
+    # Steady on a later call: it passes.
+    world.task_sets(running=2)
+    again = dataclasses.replace(make_ctx(world, steady_timeout_s=600), wait_until=time.time() + 3600)
+    again.resumed = {"since": since}
+    assert TaskSetSteady(poll_interval_s=5).run(again).outcome is Outcome.PASS
+
+
 def test_missing_green_task_set_fails_naming_it(world: World) -> None:
     world.stand_in.set_task_sets(world.deployment_id, [_task_set(BLUE_ID, "Blue", 2, 2, 0, "shop-blue")])
     result = TaskSetSteady().run(make_ctx(world))

@@ -24,8 +24,11 @@ from trafficgate.checks.base import Check, CheckError, CheckResult, Outcome
 from trafficgate.checks.container_port import CONTAINER_PORT_CHECK_ID, ContainerPortMapped
 from trafficgate.checks.ecr import IMAGES_EXIST_CHECK_ID, SCAN_FINDINGS_CHECK_ID, EcrImagesExist, EcrScanFindings
 from trafficgate.checks.execution_role import EXECUTION_ROLE_CHECK_ID
+from trafficgate.checks.health_check import HEALTH_CHECK_CONFIG_CHECK_ID
+from trafficgate.checks.plaintext_secrets import PLAINTEXT_SECRETS_CHECK_ID
 from trafficgate.checks.required_env import REQUIRED_ENV_CHECK_ID, RequiredEnvironment
 from trafficgate.checks.secrets import SECRETS_CHECK_ID, SecretReferencesExist, parse_secret_reference
+from trafficgate.checks.security_groups import SECURITY_GROUPS_CHECK_ID
 from trafficgate.checks.task_definition import TASK_DEFINITION_CHECK_ID, TaskDefinitionActive
 from trafficgate.checks.task_size import TASK_SIZE_CHECK_ID, TaskSize
 from trafficgate.checks.vpc_endpoints import VPC_ENDPOINTS_CHECK_ID
@@ -180,6 +183,15 @@ def _deploy(aws: Aws, task_definition_arn: str) -> str:
         Port=80,
         DefaultActions=[{"Type": "forward", "TargetGroupArn": groups["blue"]}],
     )["Listeners"][0]["ListenerArn"]
+    ecs = aws.client("ecs")
+    ecs.create_cluster(clusterName="shop-cluster")
+    ecs.create_service(
+        cluster="shop-cluster",
+        serviceName="shop-web",
+        taskDefinition=task_definition_arn,
+        desiredCount=1,
+        deploymentController={"type": "CODE_DEPLOY"},
+    )
     codedeploy = aws.client("codedeploy")
     codedeploy.create_application(applicationName="shop", computePlatform="ECS")
     codedeploy.create_deployment_group(
@@ -242,6 +254,9 @@ def test_a_sound_task_definition_passes_every_check_through_real_discovery(aws: 
         SCAN_FINDINGS_CHECK_ID,
         SECRETS_CHECK_ID,
         REQUIRED_ENV_CHECK_ID,
+        PLAINTEXT_SECRETS_CHECK_ID,
+        SECURITY_GROUPS_CHECK_ID,
+        HEALTH_CHECK_CONFIG_CHECK_ID,
         EXECUTION_ROLE_CHECK_ID,
         VPC_ENDPOINTS_CHECK_ID,
     ]
@@ -249,7 +264,7 @@ def test_a_sound_task_definition_passes_every_check_through_real_discovery(aws: 
         assert result.outcome is Outcome.PASS, (check_id, result.reason)
         assert result.reason and "\n" not in result.reason
     assert ctx.deployment().appspec is not None and ctx.deployment().appspec.task_definition_arn == arn
-    # The nine checks share one DescribeTaskDefinition.
+    # The twelve checks share one DescribeTaskDefinition.
     assert aws.calls.count("ecs.DescribeTaskDefinition") == 1
     assert results[IMAGES_EXIST_CHECK_ID].details["skipped"] == [
         {"container": "log-router", "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:2"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import re
 import shlex
 import shutil
 import socket
@@ -35,6 +36,7 @@ from trafficgate_local.rehearsal.conductor import (
     RehearsalResult,
     rehearse,
 )
+from trafficgate_local.rehearsal.user_load import USER_LOAD_HEADER
 from trafficgate_local.template import find_function
 
 pytestmark = pytest.mark.integration
@@ -409,6 +411,10 @@ def test_user_urls_are_what_gets_probed() -> None:
     green_app = HttpApp(default=Route(body=b'{"status": "ok", "version": "green"}'))
     with serve(blue_app) as blue, serve(green_app) as green:
         result = run(blue_url=blue.url, green_url=green.url)
+    # The simulated users' requests reach the apps too, marked: never part of the probes' counts.
+    users = [r for r in green_app.requests + blue_app.requests if r.headers.get(USER_LOAD_HEADER)]
+    green_probed = [r for r in green_app.requests if not r.headers.get(USER_LOAD_HEADER)]
+    blue_probed = [r for r in blue_app.requests if not r.headers.get(USER_LOAD_HEADER)]
 
     assert result.status == "Succeeded", result.reason
     assert result.scenario == "custom"
@@ -423,15 +429,18 @@ def test_user_urls_are_what_gets_probed() -> None:
         for path in check_of(result, hook, "http.diff")["details"]["paths"].values()
     )
     assert pairs > 0 and diffed > 0
-    assert len(green_app.requests) == 25 + pairs + diffed
-    assert len(blue_app.requests) == pairs + diffed
+    assert len(green_probed) == 25 + pairs + diffed
+    assert len(blue_probed) == pairs + diffed
+    assert users, "the simulated users sent nothing through the production listener"
 
 
 def test_green_command_is_started_on_port_and_probed(tmp_path: Path) -> None:
     (tmp_path / "index.html").write_text('{"status": "ok"}')
     command = f"cd {shlex.quote(str(tmp_path))} && {shlex.quote(sys.executable)} -m http.server $PORT --bind 127.0.0.1"
 
-    result = run(green_command=command, env=NO_COMPARE)
+    # No simulated users: http.server listens with a backlog of 5, and users on top of the probe's
+    # concurrency overflow it (a dropped SYN is retried after 1 s, past the p95 limit).
+    result = run(green_command=command, env=NO_COMPARE, user_load_rps=0)
 
     assert result.status == "Succeeded", result.reason
     assert hooks_of(result) == [(hook, "Succeeded") for hook in ALL_HOOKS]
@@ -500,3 +509,21 @@ def test_cli_unknown_scenario_is_a_usage_error() -> None:
     assert "unknown scenario 'nope'" in err
     for name in SCENARIOS:
         assert name in err
+
+
+def test_approve_after_holds_allow_traffic_until_a_person_approves() -> None:
+    # CodeDeploy: approval.gate polls within BeforeAllowTraffic's invocation (every second) until a
+    # person writes "approve <deployment id>", two seconds after the gate began to wait.
+    result = run(approve_after_s=2.0, env=NO_COMPARE)
+
+    assert result.status == "Succeeded", result.reason
+    gate = check_of(result, "BeforeAllowTraffic", "approval.gate")
+    assert gate["outcome"] == "pass"
+    assert re.fullmatch(
+        r"approved after \d+ s: /trafficgate/trafficgate-rehearsal/approval holds 'approve d-\w+'", gate["reason"]
+    )
+    kinds = [e["kind"] for e in result.timeline]
+    approved = kinds.index("approval")
+    assert kinds.index("approval-wait") < approved
+    prod = [i for i, e in enumerate(result.timeline) if e["kind"] == "traffic" and e.get("listener") == "prod"]
+    assert prod and min(prod) > approved

@@ -132,6 +132,10 @@ VALID: dict[str, list[tuple[str, Get, Any]]] = {
     env.MAX_UNHEALTHY_HOSTS: [("1", attr("max_unhealthy_hosts"), 1.0)],
     env.MIN_SAMPLES: [("0", attr("min_samples"), 0)],
     env.METRICS_NO_DATA: [("inconclusive", attr("metrics_no_data"), "inconclusive")],
+    env.HEALTH_CHECK_STATUS: [
+        ("302", lambda s: str(s.health_check_status), "302"),
+        ("200, 204-206", lambda s: str(s.health_check_status), "200,204-206"),
+    ],
     env.PLAN_FILE: [("plans/shop.yaml", attr("plan_file"), "plans/shop.yaml")],
     env.PLAN_SSM_PREFIX: [
         ("/acme/gates", attr("plan_ssm_prefix"), "/acme/gates"),
@@ -209,6 +213,7 @@ INVALID: dict[str, list[tuple[str, str]]] = {
     env.MAX_UNHEALTHY_HOSTS: [("-1", "within [0, 10000]")],
     env.MIN_SAMPLES: [("-1", "within [0, 1000000000]"), ("2.5", "an integer")],
     env.METRICS_NO_DATA: [("skip", "pass, fail, inconclusive")],
+    env.HEALTH_CHECK_STATUS: [("ok", "200,302"), ("299-200", "200,302"), ("600", "200,302")],
     env.PLAN_FILE: [],  # any path parses; a missing file is a plan error at run time
     env.PLAN_SSM_PREFIX: [("trafficgate", "SSM path"), ("/trafficgate/", "SSM path")],
     env.CHECK_PACKAGES: [("my-checks", "package names"), ("mychecks.orders", "package names")],
@@ -231,6 +236,7 @@ def test_defaults_without_any_variable() -> None:
     assert settings.no_test_listener_policy == "pass"
     assert settings.probe.requests == 400
     assert (settings.probe.decision, settings.probe.alpha) == ("sequential", 0.01)
+    assert str(settings.health_check_status) == "200"
 
 
 VALID_CASES = [(name, raw, get, expected) for name, cases in VALID.items() for raw, get, expected in cases]

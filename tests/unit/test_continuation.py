@@ -64,6 +64,20 @@ class Counts(Check):
         return CheckResult.passed("ran")
 
 
+@dataclass
+class Shrinking(FunctionContext):
+    """A link with a minute for its checks whose time then drops to ``after_ms``: it waits briefly,
+    then hands over (the checks' time never depends on how busy the machine is)."""
+
+    after_ms: int = 6_000
+    readings: int = 0
+
+    def get_remaining_time_in_millis(self) -> int:
+        self.readings += 1
+        # Read at the start (the link's length) and when the checks' deadline is set; then the wait.
+        return self.remaining_ms if self.readings <= 2 else self.after_ms
+
+
 def ecs_event(hook_details: dict[str, Any] | None = None) -> dict[str, Any]:
     event = sample(EcsStage.POST_PRODUCTION_TRAFFIC_SHIFT)
     event["hookDetails"] = hook_details or {}
@@ -181,8 +195,9 @@ def test_a_codedeploy_hook_that_waits_past_its_invocation_hands_over_and_only_th
     runner = HookRunner(settings=Settings(), reporter=reporter, continuer=continuer)
     before, waits = Counts(check_id="demo.before"), Waits(check_id="demo.waits", after_s=600)
     plan: list[Check] = [before, waits]
-    # 6 s, 3 of them the deadline margin: a link spends half of the rest waiting, then hands over.
-    context = FunctionContext(6_000)
+    # The checks get a minute; then 6 s are left, 3 of them the deadline margin: the link spends half
+    # of the rest waiting, then hands over.
+    context = Shrinking(60_000)
 
     first = runner.run(Hook.AFTER_ALLOW_TRAFFIC, EVENT, context, plan=plan)
 
@@ -197,13 +212,13 @@ def test_a_codedeploy_hook_that_waits_past_its_invocation_hands_over_and_only_th
     assert progress["not_before"] > time.time() + 500
 
     # The next link starts long before the wait is over: it hands over again, one call later.
-    second = runner.run(Hook.AFTER_ALLOW_TRAFFIC, linked, context, plan=plan)
+    second = runner.run(Hook.AFTER_ALLOW_TRAFFIC, linked, FunctionContext(6_000), plan=plan)  # runs no check
     assert reporter.calls == [] and second["report"] == "continued"
     assert continuer.calls[1][1][EVENT_KEY]["calls"] == progress["calls"] + 1
 
     # Once the wait is over, a link judges, and reports, once.
     linked[EVENT_KEY]["not_before"] = time.time()
-    last = runner.run(Hook.AFTER_ALLOW_TRAFFIC, linked, context, plan=plan)
+    last = runner.run(Hook.AFTER_ALLOW_TRAFFIC, linked, Shrinking(60_000), plan=plan)
     assert reporter.calls == [(EVENT["DeploymentId"], EVENT["LifecycleEventHookExecutionId"], "Succeeded")]
     assert last["report"] == "reported"
     assert before.runs == [1] and waits.seen == [{}, {"round": 1}]
@@ -229,7 +244,7 @@ def test_a_next_link_that_cannot_be_started_is_reported_failed_by_this_one() -> 
     runner = HookRunner(settings=Settings(), reporter=reporter, continuer=continuer)
 
     summary = runner.run(
-        Hook.AFTER_ALLOW_TRAFFIC, EVENT, FunctionContext(6_000), plan=[Waits(check_id="demo.waits", after_s=600)]
+        Hook.AFTER_ALLOW_TRAFFIC, EVENT, Shrinking(60_000), plan=[Waits(check_id="demo.waits", after_s=600)]
     )
 
     assert [status for _, _, status in reporter.calls] == ["Failed"]

@@ -223,6 +223,7 @@ INTERFACE_SERVICES = {
     "codedeploy",
     "ecs",
     "elasticloadbalancing",
+    "ec2",
     "monitoring",
     "logs",
     "ecr.api",
@@ -329,6 +330,7 @@ def test_vpc_descriptions_name_every_service_the_code_calls(parameter: str) -> N
         "CodeDeploy",
         "ECS",
         "Elastic Load Balancing",
+        "EC2 (security groups and subnets)",
         "CloudWatch (metrics and logs)",
         "ECR",
         "Secrets Manager",
@@ -465,13 +467,13 @@ def test_every_function_is_told_the_verdict_topic() -> None:
 STAR_STATEMENTS = {
     "ReportVerdict",
     "ReadLoadBalancers",
+    "ReadNetwork",
     "ReadTaskDefinitions",
     "ListTasks",
     "ListParameters",
     "ReadMetrics",
     "XRay",
     "VpcNetworkInterfaces",
-    "ReadTaskEgress",
 }
 
 

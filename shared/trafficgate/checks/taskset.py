@@ -25,7 +25,9 @@ class TaskSetSteady(Check):
     """The green task set is steady: every desired task runs and none is pending.
 
     Polls CodeDeploy's view of the task sets until they are steady, ``timeout_s``
-    (``TRAFFICGATE_STEADY_TIMEOUT_S`` by default) has passed, or the hook's deadline comes.
+    (``TRAFFICGATE_STEADY_TIMEOUT_S`` by default) has passed, or the hook's deadline comes. A
+    timeout longer than the invocation continues the hook (ECS ``IN_PROGRESS``, a CodeDeploy
+    hook's next link): the wait counts from the first look, whichever call made it.
 
     Parameters
     ----------
@@ -40,9 +42,12 @@ class TaskSetSteady(Check):
     timeout_s: float | None = bounded(None, Range(0, 900))
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        started = time.monotonic()
+        resumed = ctx.resumed.get("since") if ctx.resumed else None
+        since = float(resumed) if isinstance(resumed, int | float) and not isinstance(resumed, bool) else time.time()
+        # The first look's time on this process's monotonic clock (it may have been an earlier call).
+        started = time.monotonic() - max(0.0, time.time() - since)
         timeout_s = ctx.settings.steady_timeout_s if self.timeout_s is None else self.timeout_s
-        stop_at = min(started + timeout_s, ctx.deadline)
+        stop_at = min(started + timeout_s, ctx.deadline - ctx.time_after_s)
         progress = ctx.progress(self.check_id)
         deployment = ctx.deployment()
         threshold = "running == desired and pending == 0"
@@ -72,6 +77,16 @@ class TaskSetSteady(Check):
                 )
             now = time.monotonic()
             if now >= stop_at:
+                look_again = min(self.poll_interval_s, started + timeout_s - now)
+                if look_again > 0 and ctx.can_wait_until(time.time() + look_again):
+                    return CheckResult.wait(
+                        f"green task set {green.identifier} running {green.running}/{green.desired}, "
+                        f"pending {green.pending} after {waited:.0f} s of {timeout_s:.0f} s; still waiting",
+                        after_s=look_again,
+                        state={"since": round(since, 3)},
+                        value=value,
+                        threshold=threshold,
+                    )
                 cut = " (hook deadline)" if stop_at < started + timeout_s else ""
                 return CheckResult.failed(
                     f"green task set {green.identifier} running {green.running}/{green.desired}, "

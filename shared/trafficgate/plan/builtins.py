@@ -18,6 +18,7 @@ from trafficgate.checks.container_port import CONTAINER_PORT_CHECK_ID, Container
 from trafficgate.checks.diff import DIFF_CHECK_ID, HttpDiff
 from trafficgate.checks.ecr import IMAGES_EXIST_CHECK_ID, SCAN_FINDINGS_CHECK_ID, EcrImagesExist, EcrScanFindings
 from trafficgate.checks.execution_role import EXECUTION_ROLE_CHECK_ID, ExecutionRole
+from trafficgate.checks.health_check import HEALTH_CHECK_CONFIG_CHECK_ID, HealthCheckConfigured
 from trafficgate.checks.http import PROD_LISTENER_CHECK_ID, TEST_LISTENER_CHECK_ID, HttpProbe
 from trafficgate.checks.metrics import (
     FIVE_XX_RATE_CHECK_ID,
@@ -27,8 +28,10 @@ from trafficgate.checks.metrics import (
     TargetP95,
     UnhealthyHosts,
 )
+from trafficgate.checks.plaintext_secrets import PLAINTEXT_SECRETS_CHECK_ID, PlaintextSecrets
 from trafficgate.checks.required_env import REQUIRED_ENV_CHECK_ID, RequiredEnvironment
 from trafficgate.checks.secrets import SECRETS_CHECK_ID, SecretReferencesExist
+from trafficgate.checks.security_groups import SECURITY_GROUPS_CHECK_ID, SecurityGroupsAllowLoadBalancer
 from trafficgate.checks.stopped_tasks import STOPPED_TASKS_CHECK_ID, StoppedTasks
 from trafficgate.checks.targets import TARGETS_HEALTHY_CHECK_ID, TargetsHealthy
 from trafficgate.checks.task_definition import TASK_DEFINITION_CHECK_ID, TaskDefinitionActive
@@ -55,6 +58,9 @@ BUILTIN_TYPES: Mapping[str, CheckType] = {
     SCAN_FINDINGS_CHECK_ID: (EcrScanFindings, {}),
     SECRETS_CHECK_ID: (SecretReferencesExist, {}),
     REQUIRED_ENV_CHECK_ID: (RequiredEnvironment, {}),
+    PLAINTEXT_SECRETS_CHECK_ID: (PlaintextSecrets, {}),
+    SECURITY_GROUPS_CHECK_ID: (SecurityGroupsAllowLoadBalancer, {}),
+    HEALTH_CHECK_CONFIG_CHECK_ID: (HealthCheckConfigured, {}),
     EXECUTION_ROLE_CHECK_ID: (ExecutionRole, {}),
     VPC_ENDPOINTS_CHECK_ID: (VpcEndpoints, {}),
     # AfterInstall: the green task set and its targets

@@ -14,11 +14,15 @@ from trafficgate.checks.diff import BUILTIN_POLICY as DIFF_POLICY
 from trafficgate.checks.diff import HttpDiff
 from trafficgate.checks.ecr import EcrImagesExist, EcrScanFindings
 from trafficgate.checks.execution_role import ExecutionRole
+from trafficgate.checks.health_check import HealthCheckConfigured
 from trafficgate.checks.http import BUILTIN_POLICY as PROBE_POLICY
 from trafficgate.checks.http import PROD_LISTENER_CHECK_ID, TEST_LISTENER_CHECK_ID, HttpProbe
 from trafficgate.checks.metrics import FiveXxRate, TargetP95, UnhealthyHosts
+from trafficgate.checks.plaintext_secrets import BUILTIN_POLICY as PLAINTEXT_POLICY
+from trafficgate.checks.plaintext_secrets import PlaintextSecrets
 from trafficgate.checks.required_env import RequiredEnvironment
 from trafficgate.checks.secrets import SecretReferencesExist
+from trafficgate.checks.security_groups import SecurityGroupsAllowLoadBalancer
 from trafficgate.checks.stopped_tasks import StoppedTasks
 from trafficgate.checks.targets import TargetsHealthy
 from trafficgate.checks.task_definition import TaskDefinitionActive
@@ -49,8 +53,10 @@ def default_plan(hook: Hook, settings: Settings) -> list[Check]:
     """The built-in plan for ``hook``, without the checks ``TRAFFICGATE_DISABLED_CHECKS`` switched off.
 
     - BeforeInstall: the new task definition (exists and ACTIVE, container port, size, ECR
-      images and scan findings, secret references, required environment). No HTTP probe: the
-      test listener still routes to blue.
+      images and scan findings, secret references, required environment, credentials in plain
+      environment as a dry run: reported, never blocking), the tasks' security groups against the
+      load balancer's, and the green target group's health check. No HTTP probe: the test listener
+      still routes to blue.
     - BeforeInstall, also: the execution role may pull the images and read the secrets, the task
       role exists (``iam.execution_role``); subnets without egress have the VPC endpoints the task
       needs (``network.vpc_endpoints``, a dry run: reported, never blocking).
@@ -80,6 +86,9 @@ def default_plan(hook: Hook, settings: Settings) -> list[Check]:
             EcrScanFindings(),
             SecretReferencesExist(),
             RequiredEnvironment(),
+            PlaintextSecrets(policy=PLAINTEXT_POLICY),
+            SecurityGroupsAllowLoadBalancer(),
+            HealthCheckConfigured(),
             ExecutionRole(),
             VpcEndpoints(policy=ENDPOINTS_POLICY),
         ]

@@ -167,6 +167,9 @@ class QuietHTTPServer(ThreadingHTTPServer):
     """
 
     daemon_threads = True
+    #: socketserver's listen backlog is 5: the probes' concurrency plus the simulated users overflow
+    #: it on a busy machine, and a dropped SYN is retried after 1 s, a latency no app or ALB caused.
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         import sys

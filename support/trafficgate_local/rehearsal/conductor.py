@@ -18,12 +18,17 @@ import contextlib
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
+import boto3
+
+from trafficgate import constants
 from trafficgate.checks.targets import TargetsHealthy
+from trafficgate.config import DEFAULT_PLAN_SSM_PREFIX
 from trafficgate.hooks import Hook
 from trafficgate_local.rehearsal.apps import (
     SCENARIO_SETTINGS,
@@ -54,10 +59,28 @@ from trafficgate_local.rehearsal.topology import (
     task_set,
 )
 from trafficgate_local.rehearsal.traffic import steps_for
+from trafficgate_local.rehearsal.user_load import UserLoad
 from trafficgate_local.standin import StandInServer
 from trafficgate_local.template import FunctionSpec, find_function
 
 __all__ = ["SCENARIOS", "HookRun", "Rehearsal", "RehearsalOptions", "RehearsalResult", "Timeline", "rehearse"]
+
+class Layout(Protocol):
+    """What set-up needs of a deployment's AWS side, whichever platform built it."""
+
+    @property
+    def dns_name(self) -> str: ...
+    @property
+    def load_balancer_arn(self) -> str: ...
+    @property
+    def green_tg(self) -> str: ...
+    @property
+    def prod_listener(self) -> str: ...
+    @property
+    def test_listener(self) -> str: ...
+    @property
+    def deployment_id(self) -> str: ...
+
 
 #: Longer than the first health checks could last, should a loaded machine be slow to read them.
 _SETTLE_GUARD_S = 5.0
@@ -83,17 +106,25 @@ class Rehearsal:
         self._hook_runs: list[HookRun] = []
         self.green_address: tuple[str, int] | None = None
         self.green_task_set = ""  # the replacement task set's id, once Install created it
+        self.topology: Topology
+        #: The deployment's final status as the platform names it (CodeDeploy: Succeeded/Failed).
+        self.deployment_status = ""
         self.log_path = Path(tempfile.gettempdir()) / f"trafficgate-rehearsal-{os.getpid()}.log"
 
     @property
+    def layout(self) -> Layout:
+        """The deployment's load balancer, listeners and target groups (known once set-up has run)."""
+        return self.topology
+
+    @property
     def deployment_id(self) -> str:
-        """The CodeDeploy deployment being rehearsed (known once set-up has run)."""
-        return self.topology.deployment_id
+        """The deployment being rehearsed (known once set-up has run)."""
+        return self.layout.deployment_id
 
     @property
     def dns_name(self) -> str:
         """The load balancer's DNS name; the hooks resolve it to 127.0.0.1."""
-        return self.topology.dns_name
+        return self.layout.dns_name
 
     # -- the whole run ---------------------------------------------------------------------
 
@@ -106,7 +137,8 @@ class Rehearsal:
         with self._stack:
             self._setup()
             status, reason, failed_hook = self._play()
-            production = production_weights(self.aws.elbv2, self.topology)
+            self._stop_user_load()
+            production = self._production_weights()
         return RehearsalResult(
             scenario=self.options.scenario if self.options.green_is_ours else "custom",
             deployment_config=self.options.deployment_config,
@@ -119,11 +151,149 @@ class Rehearsal:
             timeline=self.timeline.events,
             duration_s=self.timeline.elapsed(),
             started_at=self.timeline.started_at,
+            platform=self.options.platform,
+            deployment_status=self.deployment_status,
         )
+
+    def _production_weights(self) -> dict[str, int]:
+        return production_weights(self.aws.elbv2, self.topology)
 
     # -- set-up ----------------------------------------------------------------------------
 
     def _setup(self) -> None:
+        endpoint_url = self._start_stand_in()
+        opts = self.options
+        blue_delay, green_delay = scenario_delays(opts.scenario)
+        noise = scenario_noise(opts.scenario)
+        blue_behaviour = AppBehaviour("blue", delay_s=blue_delay, noise_rate=noise)
+        self.blue = start_app("blue", opts.blue_url, opts.blue_command, blue_behaviour, self._stack)
+        self.green_behaviour = AppBehaviour("green", opts.scenario, delay_s=green_delay, noise_rate=noise)
+        prod_port, test_port = free_port(), free_port()
+        self._build(prod_port, test_port)
+        self.hooks = self._hook_caller()
+        layout = self.layout
+        self.green_health = TargetHealthWatch(self.aws.elbv2, layout.green_tg, GREEN_TARGET_GROUP, self.timeline)
+        self.lb = LocalLoadBalancer(
+            self.aws.elbv2,
+            {layout.prod_listener: prod_port, layout.test_listener: test_port},
+            cloudwatch=self.aws.cloudwatch,
+            load_balancer_arn=layout.load_balancer_arn,
+        ).start()
+        self._stack.callback(self.lb.stop)
+        self.timeline.emit(
+            "setup",
+            f"stand-in {endpoint_url} · blue {self.blue[0]}:{self.blue[1]} · "
+            f"listeners prod :{prod_port}, test :{test_port} ({self.dns_name})",
+            endpoint=endpoint_url,
+            prod_port=prod_port,
+            test_port=test_port,
+        )
+        self.timeline.emit(
+            "deployment",
+            self._deployment_text() + f", green scenario '{self.timeline_scenario()}'" + self._scenario_settings(),
+            deployment_id=self.deployment_id,
+            platform=opts.platform,
+        )
+        self._start_user_load(prod_port)
+        self._start_approver()
+
+    def _approval(self) -> tuple[str, str]:
+        """The approval parameter approval.gate reads for this deployment, and the value that approves it."""
+        prefix = self.options.env.get(constants.PLAN_SSM_PREFIX) or DEFAULT_PLAN_SSM_PREFIX
+        return f"{prefix}/{APPLICATION}/approval", f"approve {self.deployment_id}"
+
+    def _start_approver(self) -> None:
+        """``--approve-after``: a person writes the approval into SSM that long after approval.gate begins to wait."""
+        after = self.options.approve_after_s
+        if after is None:
+            return
+        name, value = self._approval()
+        ssm = boto3.session.Session(region_name=self.options.region).client(
+            "ssm", endpoint_url=os.environ["AWS_ENDPOINT_URL"]
+        )
+
+        def approve() -> None:
+            ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+            self.timeline.emit("approval", f"a person approved: {name} = {value!r}", parameter=name)
+
+        def gate_waits() -> None:
+            timer = threading.Timer(after, approve)
+            timer.daemon = True
+            timer.start()
+            self._stack.callback(timer.cancel)
+            self.timeline.emit(
+                "approval-wait", f"approval.gate waits for {name}; a person approves in {after:g} s", parameter=name
+            )
+
+        self.hooks.on_gate = gate_waits
+
+    def _build(self, prod_port: int, test_port: int) -> None:
+        """Build the deployment in the stand-in (``self.topology``)."""
+        opts = self.options
+        self.topology = build_topology(
+            self.aws,
+            self.stand_in,
+            region=opts.region,
+            scenario=opts.scenario,
+            deployment_config=opts.deployment_config,
+            blue=self.blue,
+            prod_port=prod_port,
+            test_port=test_port,
+            hook_functions={h.value: self._function(h).function_name for h in Hook},
+        )
+
+    def _hook_caller(self) -> HookCaller:
+        return HookCaller(
+            self.options,
+            self.stand_in,
+            self.deployment_id,
+            dns_name=self.dns_name,
+            timeline=self.timeline,
+            stack=self._stack,
+            log_path=self.log_path,
+        )
+
+    def _deployment_text(self) -> str:
+        return (
+            f"deployment {self.deployment_id} created: {APPLICATION}/{DEPLOYMENT_GROUP}, "
+            f"{self.options.deployment_config}"
+        )
+
+    #: The Host header simulated users send (a listener rule's condition); None: the listener's own.
+    user_load_host: str | None = None
+
+    def _start_user_load(self, prod_port: int) -> None:
+        """Simulated users through the production listener, for the whole deployment (off at 0 rps)."""
+        self.user_load: UserLoad | None = None
+        rps = self.options.user_load_rps
+        if rps <= 0:
+            return
+        self.user_load = UserLoad(prod_port, rps, host=self.user_load_host).start()
+        # Stopped before the load balancer and the apps (the stack closes last-in first-out).
+        self._stack.callback(self._stop_user_load)
+        self.timeline.emit(
+            "user-load",
+            f"simulated users: {rps:g} requests/s through the production listener (not probe evidence)",
+            rps=rps,
+        )
+
+    def _stop_user_load(self) -> None:
+        load = getattr(self, "user_load", None)
+        if load is None:
+            return
+        self.user_load = None
+        load.stop()
+        statuses = dict(sorted(load.statuses.items()))
+        shown = ", ".join(f"{n} x {s}" for s, n in statuses.items()) or "none answered"
+        self.timeline.emit(
+            "user-load",
+            f"simulated users stopped: {sum(statuses.values())} requests ({shown})",
+            statuses=statuses,
+            stopped=not load.running,
+        )
+
+    def _start_stand_in(self) -> str:
+        """Start the stand-in and point this process at it; return its endpoint URL."""
         for path in self.options.check_paths:
             # Custom check modules, importable as a layer would make them under /opt/python.
             entry = str(path.resolve())
@@ -155,57 +325,7 @@ class Rehearsal:
         # The load balancer's first health checks of green's targets, on the rehearsal's time scale.
         self.stand_in.set_target_health_timing(initial_s=opts.initial_health_s)
         self.aws = Clients.connect(server.endpoint_url, opts.region)
-
-        blue_delay, green_delay = scenario_delays(opts.scenario)
-        noise = scenario_noise(opts.scenario)
-        blue_behaviour = AppBehaviour("blue", delay_s=blue_delay, noise_rate=noise)
-        self.blue = start_app("blue", opts.blue_url, opts.blue_command, blue_behaviour, self._stack)
-        self.green_behaviour = AppBehaviour("green", opts.scenario, delay_s=green_delay, noise_rate=noise)
-        prod_port, test_port = free_port(), free_port()
-        self.topology: Topology = build_topology(
-            self.aws,
-            self.stand_in,
-            region=opts.region,
-            scenario=opts.scenario,
-            deployment_config=opts.deployment_config,
-            blue=self.blue,
-            prod_port=prod_port,
-            test_port=test_port,
-            hook_functions={h.value: self._function(h).function_name for h in Hook},
-        )
-        self.hooks = HookCaller(
-            opts,
-            self.stand_in,
-            self.deployment_id,
-            dns_name=self.dns_name,
-            timeline=self.timeline,
-            stack=self._stack,
-            log_path=self.log_path,
-        )
-        self.green_health = TargetHealthWatch(self.aws.elbv2, self.topology.green_tg, GREEN_TARGET_GROUP, self.timeline)
-        self.lb = LocalLoadBalancer(
-            self.aws.elbv2,
-            {self.topology.prod_listener: prod_port, self.topology.test_listener: test_port},
-            cloudwatch=self.aws.cloudwatch,
-            load_balancer_arn=self.topology.load_balancer_arn,
-        ).start()
-
-        self._stack.callback(self.lb.stop)
-        self.timeline.emit(
-            "setup",
-            f"stand-in {server.endpoint_url} · blue {self.blue[0]}:{self.blue[1]} · "
-            f"listeners prod :{prod_port}, test :{test_port} ({self.dns_name})",
-            endpoint=server.endpoint_url,
-            prod_port=prod_port,
-            test_port=test_port,
-        )
-        self.timeline.emit(
-            "deployment",
-            f"deployment {self.deployment_id} created: {APPLICATION}/{DEPLOYMENT_GROUP}, "
-            f"{opts.deployment_config}, green scenario '{self.timeline_scenario()}'"
-            + self._scenario_settings(),
-            deployment_id=self.deployment_id,
-        )
+        return server.endpoint_url
 
     def _scenario_settings(self) -> str:
         """The settings the scenario's service has (and the user did not set), for the timeline."""
@@ -369,6 +489,7 @@ class Rehearsal:
     def _set_deployment_status(self, status: str) -> None:
         # moto has no StopDeployment; the stand-in sets the status (and the completeTime) itself.
         self.stand_in.set_deployment_status(self.deployment_id, status)
+        self.deployment_status = status
 
 
 def _restore_environ(saved: dict[str, str]) -> None:
@@ -396,4 +517,9 @@ def rehearse(options: RehearsalOptions, *, out: TextIO | None = None) -> Rehears
     -------
     RehearsalResult
     """
+    if options.platform == "ecs":
+        # Deferred: the ECS conductor builds on this module's Rehearsal.
+        from trafficgate_local.rehearsal.ecs_conductor import EcsRehearsal
+
+        return EcsRehearsal(options, out=out).run()
     return Rehearsal(options, out=out).run()

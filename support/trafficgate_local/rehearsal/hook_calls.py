@@ -13,15 +13,17 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from trafficgate import constants
+from trafficgate.continuation import CODEDEPLOY_HOOK_LIMIT_S
 from trafficgate.hooks import Hook
 from trafficgate.observability import logger, send_logs_to
 from trafficgate.runner import configure_runner, reset_runner
+from trafficgate_local.chain import LocalChain, run_chain
 from trafficgate_local.handlers import load_handler, packages_in
 from trafficgate_local.invoke import function_environment
 from trafficgate_local.lambda_context import LocalLambdaContext
@@ -31,6 +33,8 @@ from trafficgate_local.rehearsal.timeline import HookRun, Timeline, check_lines
 from trafficgate_local.template import FunctionSpec
 
 if TYPE_CHECKING:
+    from trafficgate.checks.base import Check
+    from trafficgate.context import CheckContext
     from trafficgate_local.standin import StandIn
 
 __all__ = ["HookCaller"]
@@ -80,6 +84,8 @@ class HookCaller:
         self._stack = stack
         self._handlers: dict[Hook, Callable[..., Any]] = {}
         self._log: TextIO | None = None
+        #: Called once, when ``--approve-after`` puts approval.gate in a plan (the approver's clock starts).
+        self.on_gate: Callable[[], None] | None = None
 
     def environment(self, spec: FunctionSpec) -> dict[str, str]:
         """Return the function's environment: the template's, then the rehearsal's settings on top."""
@@ -104,6 +110,37 @@ class HookCaller:
             env.update(SCENARIO_SETTINGS.get(options.scenario, {}))
         env.update(options.env)
         return env
+
+    def configure(self) -> LocalChain:
+        """Set up the container-wide runner as the rehearsal's functions use it; the chain of next links.
+
+        - progress goes to the timeline;
+        - a CodeDeploy hook that outlasts its invocation hands over to a next link, which runs here
+          (:mod:`trafficgate_local.chain`) as Lambda would run the function's self-invocation;
+        - with ``--approve-after``, BeforeAllowTraffic's plan (PRE_PRODUCTION_TRAFFIC_SHIFT's on ECS)
+          starts with ``approval.gate``, looking every second.
+        """
+        reset_runner()
+        chain = LocalChain()
+        configure_runner(
+            on_progress=lambda check, done, total: self.timeline.progress(check, done, total),
+            continuer=chain,
+            plan_factory=self._plan_factory if self.options.approve_after_s is not None else None,
+        )
+        return chain
+
+    def _plan_factory(self, hook: Hook, ctx: CheckContext) -> Sequence[Check]:
+        from trafficgate.checks.approval import APPROVAL_CHECK_ID, ApprovalGate
+        from trafficgate.plan.select import plan_for
+
+        checks = list(plan_for(hook, ctx))
+        if hook is Hook.BEFORE_ALLOW_TRAFFIC and not any(c.check_id == APPROVAL_CHECK_ID for c in checks):
+            wait = self.options.approve_after_s or 0.0
+            checks.insert(0, ApprovalGate(poll_s=1.0, timeout_s=max(60.0, 4 * wait)))
+            if self.on_gate is not None:  # the person starts reading once the gate waits, not before
+                on_gate, self.on_gate = self.on_gate, None
+                on_gate()
+        return checks
 
     def handler(self, hook: Hook, spec: FunctionSpec) -> Callable[..., Any]:
         """Return the handler of ``hook``'s function, loading its module on first use only."""
@@ -137,9 +174,15 @@ class HookCaller:
             "hook-start", f"{hook.value} → {spec.function_name}", hook=hook.value, execution_id=execution_id
         )
         handler = self.handler(hook, spec)
-        reset_runner()
-        configure_runner(on_progress=lambda check, done, total: self.timeline.progress(check, done, total))
-        context = LocalLambdaContext(function_name=spec.function_name, timeout_s=timeout, region=self.options.region)
+        chain = self.configure()
+
+        def new_context() -> LocalLambdaContext:
+            return LocalLambdaContext(function_name=spec.function_name, timeout_s=timeout, region=self.options.region)
+
+        def links(event: dict[str, Any], context: LocalLambdaContext) -> Any:
+            return run_chain(chain, handler(event, context), handler, new_context)
+
+        context = new_context()
         event = {"DeploymentId": self.deployment_id, "LifecycleEventHookExecutionId": execution_id}
         log = self._open_log()
         send_logs_to(log)
@@ -147,8 +190,12 @@ class HookCaller:
         # A real function is killed at its timeout and cannot report after it; this thread cannot be
         # killed, so a report it makes later (margin 0) must not count, however the threads race.
         cutoff = datetime.now(UTC) + timedelta(seconds=timeout)
-        outcome = _call_in_thread(handler, event, context, timeout_s=timeout, log=log, name=f"hook-{hook.value}")
+        outcome = _call_in_thread(
+            links, event, context, timeout_s=timeout, log=log, name=f"hook-{hook.value}", chain=chain
+        )
         duration = time.monotonic() - started
+        if chain.links:  # the last link reports, within CodeDeploy's hour of the first
+            cutoff = datetime.now(UTC)
         records = [
             r for r in self.stand_in.statuses(self.deployment_id) if r.execution_id == execution_id and r.time <= cutoff
         ]
@@ -190,8 +237,13 @@ def _call_in_thread(
     timeout_s: float,
     log: TextIO,
     name: str,
+    chain: LocalChain | None = None,
 ) -> dict[str, Any]:
-    """Call ``handler`` in a daemon thread for at most ``timeout_s``; return ``summary`` and/or ``error``."""
+    """Call ``handler`` in a daemon thread for at most ``timeout_s``; return ``summary`` and/or ``error``.
+
+    Once ``chain`` has started a next link (a CodeDeploy hook that outlasts its invocation), the
+    wait goes on for the chain, up to CodeDeploy's hour.
+    """
     outcome: dict[str, Any] = {}
 
     def call() -> None:
@@ -203,5 +255,8 @@ def _call_in_thread(
 
     worker = threading.Thread(target=call, name=name, daemon=True)
     worker.start()
+    started = time.monotonic()
     worker.join(timeout_s)
+    if chain is not None and chain.links:
+        worker.join(max(0.0, CODEDEPLOY_HOOK_LIMIT_S - (time.monotonic() - started)))
     return outcome

@@ -7,9 +7,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from trafficgate_local.rehearsal.apps import SCENARIOS
+from trafficgate_local.rehearsal.ecs_config import ecs_strategy
 from trafficgate_local.rehearsal.traffic import steps_for
 
-__all__ = ["FIRST_HEALTH_CHECKS_S", "RehearsalOptions"]
+__all__ = ["DEFAULT_USER_LOAD_RPS", "FIRST_HEALTH_CHECKS_S", "PLATFORMS", "RehearsalOptions"]
+
+#: What a rehearsal can play: a CodeDeploy blue/green deployment, or an ECS-native one.
+PLATFORMS = ("codedeploy", "ecs")
+#: Simulated users' requests per second through the production listener: enough for the ALB
+#: metrics of a canary step to pass the metric checks' minimum samples within a second or two of
+#: a scaled bake, little enough to leave a 2-core machine to the probes.
+DEFAULT_USER_LOAD_RPS = 20.0
+_MAX_USER_LOAD_RPS = 500.0
 
 #: How long a load balancer's first health checks of a target take, in the deployment's own time:
 #: one check at an ALB target group's default 30 s interval. Scaled by ``time_scale`` like every wait.
@@ -49,6 +58,13 @@ class RehearsalOptions:
     target_initial_s
         Seconds green's targets read ``initial`` once a listener forwards to their group (the load
         balancer's first health checks); :data:`FIRST_HEALTH_CHECKS_S` times ``time_scale`` when omitted.
+    platform
+        ``codedeploy`` (CodeDeploy's hooks) or ``ecs`` (ECS-native lifecycle stages, one function).
+    user_load_rps
+        Simulated users' requests per second through the production listener during the whole
+        rehearsal (0 turns them off); they feed the ALB metrics, never the probes.
+    bake_minutes
+        ``bakeTimeInMinutes`` of the ECS service (``--platform ecs``), waited times ``time_scale``.
     """
 
     scenario: str = "healthy"
@@ -66,6 +82,10 @@ class RehearsalOptions:
     plan: Path | None = None
     check_paths: tuple[Path, ...] = ()
     target_initial_s: float | None = None
+    platform: str = "codedeploy"
+    user_load_rps: float = DEFAULT_USER_LOAD_RPS
+    bake_minutes: float = 1.0
+    approve_after_s: float | None = None
 
     @property
     def initial_health_s(self) -> float:
@@ -89,9 +109,30 @@ class RehearsalOptions:
         """
         if self.scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {self.scenario!r}; expected one of: {', '.join(SCENARIOS)}")
-        steps_for(self.deployment_config)
+        if self.platform not in PLATFORMS:
+            raise ValueError(f"--platform {self.platform!r}: expected one of {', '.join(PLATFORMS)}")
+        if self.platform == "ecs":
+            ecs_strategy(self.deployment_config)
+        elif self.deployment_config.strip().lower().startswith("ecs:"):
+            raise ValueError(f"--config {self.deployment_config!r} is an ECS strategy: give --platform ecs with it")
+        else:
+            steps_for(self.deployment_config)
+        if not 0 <= self.user_load_rps <= _MAX_USER_LOAD_RPS:
+            raise ValueError(
+                f"--user-load must be between 0 (off) and {_MAX_USER_LOAD_RPS:g} requests per second, "
+                f"not {self.user_load_rps:g}"
+            )
+        if not 0 <= self.bake_minutes <= 1440:
+            raise ValueError(
+                f"--bake-minutes must be between 0 and 1440 (ECS bakeTimeInMinutes), not {self.bake_minutes:g}"
+            )
         if self.time_scale < 0:
             raise ValueError("--time-scale must be >= 0")
+        if self.approve_after_s is not None and not 0 <= self.approve_after_s <= 3000:
+            raise ValueError(
+                f"--approve-after must be between 0 and 3000 seconds (within CodeDeploy's hour), "
+                f"not {self.approve_after_s:g}"
+            )
         if self.target_initial_s is not None and not 0 <= self.target_initial_s <= _MAX_TARGET_INITIAL_S:
             raise ValueError(f"--target-initial-s must be between 0 and {_MAX_TARGET_INITIAL_S:g}")
         for name in ("blue", "green"):

@@ -31,15 +31,26 @@ class HookRun:
         What the handler returned, when it returned.
     duration_s : float
         Wall time of the call, rounded to milliseconds.
+    hook_status : str or None
+        ECS only: the ``hookStatus`` the function returned (``SUCCEEDED``, ``FAILED``,
+        ``IN_PROGRESS``), or ``FAILED`` when it returned none or raised (``status`` says it in
+        CodeDeploy's words: ``Succeeded``, ``Failed``, ``InProgress``).
+    answer : dict or None
+        ECS only: what the function returned, as returned.
+    rollback : bool
+        ECS only: a call made while rolling back, whose answer cannot stop the rollback.
     """
 
     hook: str
     function_name: str
     execution_id: str
-    status: str  # Succeeded, Failed, or "NoReport"
+    status: str  # Succeeded, Failed, or "NoReport" (ECS: also InProgress)
     reason: str
     summary: dict[str, Any] | None
     duration_s: float
+    hook_status: str | None = None
+    answer: dict[str, Any] | None = None
+    rollback: bool = False
 
 
 @dataclass
@@ -58,6 +69,11 @@ class RehearsalResult:
     duration_s: float
     #: Unix time the timeline's 0 stands for: places the probe bursts on the ``--html`` page.
     started_at: float | None = None
+    #: ``codedeploy`` or ``ecs``.
+    platform: str = "codedeploy"
+    #: The deployment's final status in the platform's words (CodeDeploy ``Succeeded``/``Failed``,
+    #: ECS ``SUCCESSFUL``/``ROLLBACK_SUCCESSFUL``).
+    deployment_status: str = ""
 
     @property
     def succeeded(self) -> bool:
@@ -67,12 +83,14 @@ class RehearsalResult:
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form that ``trafficgate rehearse --json`` prints."""
         return {
+            "platform": self.platform,
             "scenario": self.scenario,
             "deployment_config": self.deployment_config,
             "deployment_id": self.deployment_id,
             "status": self.status,
             "reason": self.reason,
             "failed_hook": self.failed_hook,
+            "deployment_status": self.deployment_status,
             "production_target_groups": self.production_target_groups,
             "duration_s": round(self.duration_s, 3),
             "hooks": [h.__dict__ for h in self.hooks],

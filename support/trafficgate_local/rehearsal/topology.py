@@ -43,6 +43,8 @@ __all__ = [
     "add_out_of_memory_task",
     "build_topology",
     "create_green_task_set",
+    "register_task_definition",
+    "target_group",
     "task_set",
 ]
 
@@ -179,14 +181,14 @@ def build_topology(
         for i, z in ((1, "a"), (2, "b"))
     ]
     lb = elbv2.create_load_balancer(Name="trafficgate-rehearsal", Subnets=subnets)["LoadBalancers"][0]
-    blue_tg = _target_group(elbv2, BLUE_TARGET_GROUP, vpc)
-    green_tg = _target_group(elbv2, GREEN_TARGET_GROUP, vpc)
+    blue_tg = target_group(elbv2, BLUE_TARGET_GROUP, vpc)
+    green_tg = target_group(elbv2, GREEN_TARGET_GROUP, vpc)
     elbv2.register_targets(TargetGroupArn=blue_tg, Targets=[{"Id": blue[0], "Port": blue[1]}])
     prod_listener = _listener(elbv2, lb["LoadBalancerArn"], prod_port, blue_tg)
     test_listener = _listener(elbv2, lb["LoadBalancerArn"], test_port, blue_tg)
 
     ecs.create_cluster(clusterName=CLUSTER)
-    blue_def = _register_task_definition(ecs, CONTAINER_PORT)
+    blue_def = register_task_definition(ecs, CONTAINER_PORT)
     ecs.create_service(
         cluster=CLUSTER,
         serviceName=SERVICE,
@@ -198,7 +200,7 @@ def build_topology(
     )
     # The new revision the deployment installs; "bad-port" maps the wrong container port.
     green_port = WRONG_CONTAINER_PORT if scenario == "bad-port" else CONTAINER_PORT
-    task_def = _register_task_definition(ecs, green_port)
+    task_def = register_task_definition(ecs, green_port)
 
     codedeploy.create_application(applicationName=APPLICATION, computePlatform="ECS")
     codedeploy.create_deployment_group(
@@ -285,7 +287,7 @@ def production_weights(elbv2: ElasticLoadBalancingv2Client, topology: Topology) 
     return weights
 
 
-def _register_task_definition(ecs: ECSClient, container_port: int) -> str:
+def register_task_definition(ecs: ECSClient, container_port: int) -> str:
     arn: str = ecs.register_task_definition(
         family="trafficgate-rehearsal",
         requiresCompatibilities=["FARGATE"],
@@ -304,7 +306,7 @@ def _register_task_definition(ecs: ECSClient, container_port: int) -> str:
     return arn
 
 
-def _target_group(elbv2: ElasticLoadBalancingv2Client, name: str, vpc: str) -> str:
+def target_group(elbv2: ElasticLoadBalancingv2Client, name: str, vpc: str) -> str:
     arn: str = elbv2.create_target_group(Name=name, Protocol="HTTP", Port=CONTAINER_PORT, VpcId=vpc, TargetType="ip")[
         "TargetGroups"
     ][0]["TargetGroupArn"]

@@ -13,6 +13,8 @@ StandInAdmin(endpoint_url, region_name=...)
     HTTP client for the admin endpoints of a server in another process.
 set_target_health_timing(region, initial_s=..., draining_s=...)
     How long ELBv2 targets read ``initial`` and ``draining`` (see :mod:`.target_health`).
+install_ecs_services()
+    CreateService and UpdateService keep ``healthCheckGracePeriodSeconds`` (see :mod:`.ecs_services`).
 install_ecs_deployments(), ServiceDeploymentRecord
     ECS-native blue/green: deployment strategies, service revisions and service deployments
     (see :mod:`.ecs_deployments`); ``StandIn``/``StandInAdmin`` move a deployment's stage and status.
@@ -28,6 +30,7 @@ from .ecr import clear_scan, install_ecr, is_ecr_installed, set_scan_findings
 from .ecs import add_task, clear_target_health, set_target_health
 from .ecs_deployment_model import ServiceDeploymentRecord
 from .ecs_deployments import install_ecs_deployments, is_ecs_deployments_installed
+from .ecs_services import install_ecs_services, is_ecs_services_installed
 from .exceptions import CodeDeployError, StandInAdminError, StandInError
 from .model import (
     ECS_LIFECYCLE_EVENTS,
@@ -67,8 +70,10 @@ __all__ = [
     "install",
     "install_ecr",
     "install_ecs_deployments",
+    "install_ecs_services",
     "is_ecr_installed",
     "is_ecs_deployments_installed",
+    "is_ecs_services_installed",
     "is_installed",
     "main",
     "new_deployment_id",
