@@ -23,6 +23,7 @@ from trafficgate.aws import AwsClients
 from trafficgate.checks.base import Check, CheckError, CheckResult, Outcome
 from trafficgate.checks.container_port import CONTAINER_PORT_CHECK_ID, ContainerPortMapped
 from trafficgate.checks.ecr import IMAGES_EXIST_CHECK_ID, SCAN_FINDINGS_CHECK_ID, EcrImagesExist, EcrScanFindings
+from trafficgate.checks.execution_role import EXECUTION_ROLE_CHECK_ID
 from trafficgate.checks.health_check import HEALTH_CHECK_CONFIG_CHECK_ID
 from trafficgate.checks.plaintext_secrets import PLAINTEXT_SECRETS_CHECK_ID
 from trafficgate.checks.required_env import REQUIRED_ENV_CHECK_ID, RequiredEnvironment
@@ -30,6 +31,7 @@ from trafficgate.checks.secrets import SECRETS_CHECK_ID, SecretReferencesExist, 
 from trafficgate.checks.security_groups import SECURITY_GROUPS_CHECK_ID
 from trafficgate.checks.task_definition import TASK_DEFINITION_CHECK_ID, TaskDefinitionActive
 from trafficgate.checks.task_size import TASK_SIZE_CHECK_ID, TaskSize
+from trafficgate.checks.vpc_endpoints import VPC_ENDPOINTS_CHECK_ID
 from trafficgate.config import Settings
 from trafficgate.context import CheckContext
 from trafficgate.discovery import AppSpec, Deployment
@@ -222,7 +224,12 @@ def test_a_sound_task_definition_passes_every_check_through_real_discovery(aws: 
     secret_arn = aws.client("secretsmanager").create_secret(Name="shop/db", SecretString='{"password": "x"}')["ARN"]
     aws.client("ssm").put_parameter(Name="/shop/api-key", Value="x", Type="SecureString")
     aws.client("ssm").put_parameter(Name="plain-name", Value="x", Type="String")
+    role = aws.client("iam").create_role(RoleName="ecsTaskExecution", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    actions = ["ecr:*", "secretsmanager:GetSecretValue", "ssm:GetParameters"]
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
+    aws.client("iam").put_role_policy(RoleName="ecsTaskExecution", PolicyName="run", PolicyDocument=json.dumps(policy))
     arn = aws.register(
+        executionRoleArn=role,
         container={
             "secrets": [
                 {"name": "DB_PASSWORD", "valueFrom": f"{secret_arn}:password::"},
@@ -250,12 +257,14 @@ def test_a_sound_task_definition_passes_every_check_through_real_discovery(aws: 
         PLAINTEXT_SECRETS_CHECK_ID,
         SECURITY_GROUPS_CHECK_ID,
         HEALTH_CHECK_CONFIG_CHECK_ID,
+        EXECUTION_ROLE_CHECK_ID,
+        VPC_ENDPOINTS_CHECK_ID,
     ]
     for check_id, result in results.items():
         assert result.outcome is Outcome.PASS, (check_id, result.reason)
         assert result.reason and "\n" not in result.reason
     assert ctx.deployment().appspec is not None and ctx.deployment().appspec.task_definition_arn == arn
-    # The ten checks share one DescribeTaskDefinition.
+    # The twelve checks share one DescribeTaskDefinition.
     assert aws.calls.count("ecs.DescribeTaskDefinition") == 1
     assert results[IMAGES_EXIST_CHECK_ID].details["skipped"] == [
         {"container": "log-router", "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:2"}

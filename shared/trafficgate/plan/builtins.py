@@ -17,6 +17,7 @@ from trafficgate.checks.compare import COMPARE_CHECK_ID, HttpCompare
 from trafficgate.checks.container_port import CONTAINER_PORT_CHECK_ID, ContainerPortMapped
 from trafficgate.checks.diff import DIFF_CHECK_ID, HttpDiff
 from trafficgate.checks.ecr import IMAGES_EXIST_CHECK_ID, SCAN_FINDINGS_CHECK_ID, EcrImagesExist, EcrScanFindings
+from trafficgate.checks.execution_role import EXECUTION_ROLE_CHECK_ID, ExecutionRole
 from trafficgate.checks.health_check import HEALTH_CHECK_CONFIG_CHECK_ID, HealthCheckConfigured
 from trafficgate.checks.http import PROD_LISTENER_CHECK_ID, TEST_LISTENER_CHECK_ID, HttpProbe
 from trafficgate.checks.metrics import (
@@ -37,6 +38,7 @@ from trafficgate.checks.targets import TARGETS_HEALTHY_CHECK_ID, TargetsHealthy
 from trafficgate.checks.task_definition import TASK_DEFINITION_CHECK_ID, TaskDefinitionActive
 from trafficgate.checks.task_size import TASK_SIZE_CHECK_ID, TaskSize
 from trafficgate.checks.taskset import TASKSET_STEADY_CHECK_ID, TaskSetSteady
+from trafficgate.checks.vpc_endpoints import VPC_ENDPOINTS_CHECK_ID, VpcEndpoints
 
 #: A check type: the class, and the parameters fixed by the name (a plan cannot override them).
 CheckType = tuple[type[Check], Mapping[str, Any]]
@@ -60,6 +62,8 @@ BUILTIN_TYPES: Mapping[str, CheckType] = {
     PLAINTEXT_SECRETS_CHECK_ID: (PlaintextSecrets, {}),
     SECURITY_GROUPS_CHECK_ID: (SecurityGroupsAllowLoadBalancer, {}),
     HEALTH_CHECK_CONFIG_CHECK_ID: (HealthCheckConfigured, {}),
+    EXECUTION_ROLE_CHECK_ID: (ExecutionRole, {}),
+    VPC_ENDPOINTS_CHECK_ID: (VpcEndpoints, {}),
     # AfterInstall: the green task set and its targets
     TASKSET_STEADY_CHECK_ID: (TaskSetSteady, {}),
     TARGETS_HEALTHY_CHECK_ID: (TargetsHealthy, {}),

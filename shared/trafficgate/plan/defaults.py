@@ -13,6 +13,7 @@ from trafficgate.checks.container_port import ContainerPortMapped
 from trafficgate.checks.diff import BUILTIN_POLICY as DIFF_POLICY
 from trafficgate.checks.diff import HttpDiff
 from trafficgate.checks.ecr import EcrImagesExist, EcrScanFindings
+from trafficgate.checks.execution_role import ExecutionRole
 from trafficgate.checks.health_check import HealthCheckConfigured
 from trafficgate.checks.http import BUILTIN_POLICY as PROBE_POLICY
 from trafficgate.checks.http import PROD_LISTENER_CHECK_ID, TEST_LISTENER_CHECK_ID, HttpProbe
@@ -29,6 +30,8 @@ from trafficgate.checks.targets import TargetsHealthy
 from trafficgate.checks.task_definition import TaskDefinitionActive
 from trafficgate.checks.task_size import TaskSize
 from trafficgate.checks.taskset import TaskSetSteady
+from trafficgate.checks.vpc_endpoints import BUILTIN_POLICY as ENDPOINTS_POLICY
+from trafficgate.checks.vpc_endpoints import VpcEndpoints
 from trafficgate.hooks import EcsStage, Hook
 from trafficgate.policy import DEFAULT_POLICY
 
@@ -56,6 +59,9 @@ def default_plan(hook: Hook, settings: Settings) -> list[Check]:
       environment as a dry run: reported, never blocking), the tasks' security groups against the
       load balancer's, and the green target group's health check. No HTTP probe: the test listener
       still routes to blue.
+    - BeforeInstall, also: the execution role may pull the images and read the secrets, the task
+      role exists (``iam.execution_role``); subnets without egress have the VPC endpoints the task
+      needs (``network.vpc_endpoints``, a dry run: reported, never blocking).
     - AfterInstall: the green task set is steady, its targets healthy, none of its tasks stopped.
     - AfterAllowTestTraffic: green's targets healthy behind the test listener, and a burst on it.
     - BeforeAllowTraffic: no alarm firing, and one more burst on the test listener (a short one
@@ -85,6 +91,8 @@ def default_plan(hook: Hook, settings: Settings) -> list[Check]:
             PlaintextSecrets(policy=PLAINTEXT_POLICY),
             SecurityGroupsAllowLoadBalancer(),
             HealthCheckConfigured(),
+            ExecutionRole(),
+            VpcEndpoints(policy=ENDPOINTS_POLICY),
         ]
     elif hook is Hook.AFTER_INSTALL:
         checks = [TaskSetSteady(), TargetsHealthy(), StoppedTasks()]

@@ -97,8 +97,8 @@ def install() -> None:
     """Extend moto's CodeDeploy backend and responses in place; safe to call any number of times.
 
     Nothing happens at import time: owners (tests, the server, :class:`~.codedeploy.StandIn`) call
-    this explicitly. The ECS/ELB, ECS service deployment, ECS grace period, CloudWatch, ECR and ACM
-    extensions are installed with it (each idempotent).
+    this explicitly. The ECS/ELB, ECS service deployment, ECS grace period, CloudWatch, ECR, ACM and
+    IAM (SimulatePrincipalPolicy) extensions are installed with it (each idempotent).
     """
     from .acm import install_acm
     from .cloudwatch import install_cloudwatch
@@ -106,6 +106,7 @@ def install() -> None:
     from .ecs import install_ecs
     from .ecs_deployments import install_ecs_deployments
     from .ecs_services import install_ecs_services
+    from .iam import install_iam
 
     install_acm()
     install_ecs()
@@ -113,6 +114,7 @@ def install() -> None:
     install_ecs_services()
     install_cloudwatch()
     install_ecr()
+    install_iam()
     with _install_lock:
         if is_installed():
             return

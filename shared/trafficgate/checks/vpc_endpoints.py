@@ -1,0 +1,216 @@
+"""BeforeInstall: tasks in subnets without internet egress have the VPC endpoints they need (``network.vpc_endpoints``).
+
+Layer L2 (a check). Informational by default: the built-in entry is a dry run
+(:data:`BUILTIN_POLICY`), reported and never blocking; a plan entry without ``dry_run`` enforces
+it. Reads ``ec2:DescribeSubnets``, ``ec2:DescribeRouteTables``,
+``ec2:DescribeVpcEndpoints`` and, when the AppSpec carries no network configuration,
+``ecs:DescribeServices``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from trafficgate.aws import AWS_ERRORS, error_code, read_error
+from trafficgate.checks.base import Check, CheckResult
+from trafficgate.discovery import containers
+from trafficgate.discovery.images import ecr_images
+from trafficgate.policy import Policy
+
+if TYPE_CHECKING:
+    from trafficgate.context import CheckContext
+
+VPC_ENDPOINTS_CHECK_ID = "network.vpc_endpoints"
+#: The built-in entry's policy: reported, never blocking (a plan entry enforces it).
+BUILTIN_POLICY = Policy(dry_run=True)
+_DEFAULT_ROUTE = "0.0.0.0/0"
+# Endpoints in these states serve no traffic.
+_DEAD_STATES = frozenset({"deleting", "deleted", "failed", "rejected", "expired"})
+# Route targets other than a NAT or internet gateway that may carry a default route somewhere
+# (a transit gateway, a NAT instance, a firewall); not judged: their far side is unknown here.
+_OTHER_TARGETS = ("TransitGatewayId", "InstanceId", "NetworkInterfaceId", "VpcPeeringConnectionId", "CoreNetworkArn")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskNetwork:
+    """The tasks' ``awsvpcConfiguration``: subnets, whether they get a public IP, and where it was read."""
+
+    subnets: tuple[str, ...]
+    public_ip: bool
+    source: str
+
+
+def appspec_network(raw: Mapping[str, Any]) -> TaskNetwork | None:
+    """The ``NetworkConfiguration.AwsvpcConfiguration`` of the AppSpec's ECS service, if it names subnets."""
+    for entry in raw.get("Resources") or []:
+        for resource in entry.values() if isinstance(entry, Mapping) else ():
+            if not isinstance(resource, Mapping) or resource.get("Type") != "AWS::ECS::Service":
+                continue
+            awsvpc = ((resource.get("Properties") or {}).get("NetworkConfiguration") or {}).get(
+                "AwsvpcConfiguration"
+            ) or {}
+            subnets = tuple(str(s) for s in awsvpc.get("Subnets") or [])
+            if subnets:
+                public = str(awsvpc.get("AssignPublicIp") or "DISABLED").upper() == "ENABLED"
+                return TaskNetwork(subnets=subnets, public_ip=public, source="the AppSpec")
+    return None
+
+
+def service_network(service: Mapping[str, Any], name: str) -> TaskNetwork | None:
+    """The ``networkConfiguration.awsvpcConfiguration`` of a DescribeServices service, if it names subnets."""
+    awsvpc = (service.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
+    subnets = tuple(str(s) for s in awsvpc.get("subnets") or [])
+    if not subnets:
+        return None
+    public = str(awsvpc.get("assignPublicIp") or "DISABLED").upper() == "ENABLED"
+    return TaskNetwork(subnets=subnets, public_ip=public, source=f"service {name}")
+
+
+def route_table_of(subnet: str, vpc: str, tables: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The route table a subnet uses: its explicit association, else its VPC's main table."""
+    main = None
+    for table in tables:
+        for association in table.get("Associations") or []:
+            if association.get("SubnetId") == subnet:
+                return table
+            if association.get("Main") and table.get("VpcId") == vpc:
+                main = table
+    return main
+
+
+def egress(table: Mapping[str, Any] | None, *, public_ip: bool) -> str | None:
+    """How a subnet reaches the internet through ``table``: ``nat-…``, ``igw-…``, another target, or None.
+
+    An internet gateway counts only for tasks with a public IP (``assignPublicIp`` ENABLED).
+    """
+    for route in (table or {}).get("Routes") or []:
+        if route.get("DestinationCidrBlock") != _DEFAULT_ROUTE or route.get("State") == "blackhole":
+            continue
+        nat = str(route.get("NatGatewayId") or "")
+        gateway = str(route.get("GatewayId") or "")
+        if nat.startswith("nat-"):
+            return nat
+        if gateway.startswith("igw-") and public_ip:
+            return gateway
+        for key in _OTHER_TARGETS:
+            if route.get(key):
+                return str(route[key])
+    return None
+
+
+def needed_endpoints(definition: Mapping[str, Any], region: str) -> tuple[dict[str, str], list[str]]:
+    """Endpoint service name → what needs it; and images no endpoint can serve (outside ECR)."""
+    needed: dict[str, str] = {}
+    uses, others = ecr_images(definition)
+    if uses:
+        needed[f"com.amazonaws.{region}.ecr.api"] = "image pulls"
+        needed[f"com.amazonaws.{region}.ecr.dkr"] = "image pulls"
+        needed[f"com.amazonaws.{region}.s3"] = "image layers"
+    for container in containers(definition):
+        log = container.get("logConfiguration") or {}
+        refs = [str(s.get("valueFrom") or "") for s in container.get("secrets") or []]
+        refs += [str(o.get("valueFrom") or "") for o in log.get("secretOptions") or []]
+        if log.get("logDriver") == "awslogs":
+            needed.setdefault(f"com.amazonaws.{region}.logs", "awslogs logging")
+        for ref in refs:
+            parts = ref.split(":")
+            if parts[0] == "arn" and len(parts) > 2 and parts[2] == "secretsmanager":
+                needed.setdefault(f"com.amazonaws.{region}.secretsmanager", "secrets")
+            elif ref:
+                needed.setdefault(f"com.amazonaws.{region}.ssm", "secrets")
+    return needed, [str(o["image"]) for o in others]
+
+
+@dataclass(kw_only=True)
+class VpcEndpoints(Check):
+    """Tasks in subnets with no route to a NAT or internet gateway have the VPC endpoints they need.
+
+    A subnet uses its explicitly associated route table, else its VPC's main table. A default
+    route (``0.0.0.0/0``) to a NAT gateway is egress; to an internet gateway, only when the tasks
+    get a public IP; to a transit gateway, an instance or an interface, it is taken as egress (not
+    judged further). For the others, the VPC must have ``ecr.api`` and ``ecr.dkr`` (ECR images),
+    ``s3`` (a gateway endpoint on the subnet's route table, or an interface endpoint), ``logs``
+    (awslogs driver), ``secretsmanager`` or ``ssm`` (secrets). An image outside ECR cannot be
+    pulled there at all. Missing endpoints fail the check; the built-in entry runs it as a dry
+    run (:data:`BUILTIN_POLICY`), so they are reported and never block unless a plan lists it.
+    """
+
+    check_id: str = VPC_ENDPOINTS_CHECK_ID
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        appspec = ctx.deployment().appspec
+        network = (appspec_network(appspec.raw) if appspec is not None else None) or _service_network(ctx)
+        if network is None:
+            note = "no awsvpc subnets in the AppSpec or on the service: endpoints not judged"
+            return CheckResult.passed(note, value=None, threshold="endpoints for isolated subnets", warnings=(note,))
+        definition = ctx.task_definition()
+        ec2 = ctx.aws.client("ec2")
+        region = str(ec2.meta.region_name)
+        try:
+            subnets = ec2.describe_subnets(SubnetIds=list(network.subnets))["Subnets"]
+            vpcs = sorted({str(s["VpcId"]) for s in subnets})
+            tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": vpcs}])["RouteTables"]
+            endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": vpcs}])["VpcEndpoints"]
+        except AWS_ERRORS as exc:
+            raise read_error(f"the network of subnets {', '.join(network.subnets)}", exc) from None
+        needed, foreign = needed_endpoints(definition, region)
+        missing: list[str] = []
+        routes: dict[str, str | None] = {}
+        for subnet in subnets:
+            subnet_id, vpc = str(subnet["SubnetId"]), str(subnet["VpcId"])
+            table = route_table_of(subnet_id, vpc, tables)
+            routes[subnet_id] = egress(table, public_ip=network.public_ip)
+            if routes[subnet_id] is not None:
+                continue
+            table_id = str((table or {}).get("RouteTableId") or "")
+            where = f"subnet {subnet_id} has no route to a NAT or internet gateway and VPC {vpc}"
+            for service, why in needed.items():
+                if not _has_endpoint(endpoints, vpc, service, table_id):
+                    missing.append(f"{where} has no endpoint {service} ({why})")
+            missing.extend(
+                f"{where} cannot pull image {image}: it is not in ECR (no endpoint serves it)" for image in foreign
+            )
+        details = {"network": network.source, "egress": routes, "needed": needed, "missing": missing}
+        value = {"isolated_subnets": sum(1 for r in routes.values() if r is None), "missing": len(missing)}
+        if missing:
+            return CheckResult.failed(
+                f"{'; '.join(missing)}; expected egress or these endpoints", value=value, threshold=0, details=details
+            )
+        isolated = value["isolated_subnets"]
+        reason = (
+            f"{isolated} subnet(s) without egress have every endpoint the task needs"
+            if isolated
+            else f"every subnet of the tasks ({', '.join(network.subnets)}) has egress"
+        )
+        return CheckResult.passed(reason, value=value, threshold=0, details=details)
+
+
+def _has_endpoint(endpoints: Sequence[Mapping[str, Any]], vpc: str, service: str, table_id: str) -> bool:
+    for endpoint in endpoints:
+        if endpoint.get("VpcId") != vpc or endpoint.get("ServiceName") != service:
+            continue
+        if str(endpoint.get("State") or "").lower() in _DEAD_STATES:
+            continue
+        # A gateway endpoint (S3) serves only the route tables it is attached to.
+        if str(endpoint.get("VpcEndpointType") or "") == "Gateway" and table_id not in (
+            endpoint.get("RouteTableIds") or []
+        ):
+            continue
+        return True
+    return False
+
+
+def _service_network(ctx: CheckContext) -> TaskNetwork | None:
+    deployment = ctx.deployment()
+    if not deployment.cluster or not deployment.service:
+        return None
+    try:
+        answer = ctx.aws.client("ecs").describe_services(cluster=deployment.cluster, services=[deployment.service])
+    except AWS_ERRORS as exc:
+        if error_code(exc) == "ClusterNotFoundException":
+            return None  # nothing runs there yet: no subnets to judge
+        raise read_error(f"service {deployment.service} of cluster {deployment.cluster}", exc) from None
+    services = answer.get("services") or []
+    return service_network(services[0], deployment.service) if services else None
