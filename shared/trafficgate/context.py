@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from trafficgate import constants as env
 from trafficgate import redaction
 from trafficgate.auth import auth_headers
+from trafficgate.aws import AWS_ERRORS, error_code, read_error
 from trafficgate.discovery import (
     AppSpec,
     Deployment,
@@ -221,6 +222,39 @@ class CheckContext:
             raise type(cached)(str(cached))
         definition: dict[str, Any] = cached
         return definition
+
+    def ecs_service(self) -> dict[str, Any] | None:
+        """The deployment's ECS service as ``DescribeServices`` answers it, read once per invocation.
+
+        None when the deployment names no service, or ECS knows neither the cluster nor the
+        service (nothing runs there yet). The checks that judge the service's settings (network
+        configuration, health-check grace period) share this one read.
+
+        Raises
+        ------
+        CheckError
+            The service could not be described (access denied, throttled beyond retries, ...).
+        """
+        key = "ecs.service"
+        if key not in self.cache:
+            deployment = self.deployment()
+            found: dict[str, Any] | CheckError | None = None
+            if deployment.cluster and deployment.service:
+                try:
+                    answer = self.aws.client("ecs").describe_services(
+                        cluster=deployment.cluster, services=[deployment.service]
+                    )
+                    services = answer.get("services") or []
+                    found = dict(services[0]) if services else None
+                except AWS_ERRORS as exc:
+                    if error_code(exc) != "ClusterNotFoundException":
+                        found = read_error(f"service {deployment.service} of cluster {deployment.cluster}", exc)
+            self.cache[key] = found
+        cached = self.cache[key]
+        if isinstance(cached, CheckError):
+            raise type(cached)(str(cached))
+        service: dict[str, Any] | None = cached
+        return service
 
     def base_url(self, listener: ListenerRole) -> str | None:
         """Base URL of the test or production listener: the operator's override, else discovered.

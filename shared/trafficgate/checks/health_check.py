@@ -250,15 +250,9 @@ class HealthCheckConfigured(Check):
 
     @staticmethod
     def _grace(ctx: CheckContext) -> ServiceGrace | None:
-        deployment = ctx.deployment()
-        if not deployment.cluster or not deployment.service:
+        service = ctx.ecs_service()
+        if service is None:
             return None
-        try:
-            answer = ctx.aws.client("ecs").describe_services(cluster=deployment.cluster, services=[deployment.service])
-        except AWS_ERRORS as exc:
-            raise read_error(f"service {deployment.service} of cluster {deployment.cluster}", exc) from None
-        services = answer.get("services") or []
-        if not services:
-            return None
-        seconds = services[0].get("healthCheckGracePeriodSeconds")
-        return ServiceGrace(name=deployment.service, seconds=None if seconds is None else int(seconds))
+        seconds = service.get("healthCheckGracePeriodSeconds")
+        name = str(ctx.deployment().service)
+        return ServiceGrace(name=name, seconds=None if seconds is None else int(seconds))

@@ -318,15 +318,8 @@ class SecurityGroupsAllowLoadBalancer(Check):
 
     @staticmethod
     def _service_network(ctx: CheckContext) -> TaskNetwork | None:
-        deployment = ctx.deployment()
-        if not deployment.cluster or not deployment.service:
-            return None
-        try:
-            answer = ctx.aws.client("ecs").describe_services(cluster=deployment.cluster, services=[deployment.service])
-        except AWS_ERRORS as exc:
-            raise read_error(f"service {deployment.service} of cluster {deployment.cluster}", exc) from None
-        services = answer.get("services") or []
-        return service_network(services[0], deployment.service) if services else None
+        service = ctx.ecs_service()
+        return None if service is None else service_network(service, str(ctx.deployment().service))
 
     @staticmethod
     def _load_balancer(ctx: CheckContext) -> Mapping[str, Any]:

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from trafficgate.aws import AWS_ERRORS, error_code, read_error
+from trafficgate.aws import AWS_ERRORS, read_error
 from trafficgate.checks.base import Check, CheckResult
 from trafficgate.discovery import containers
 from trafficgate.discovery.images import ecr_images
@@ -203,14 +203,6 @@ def _has_endpoint(endpoints: Sequence[Mapping[str, Any]], vpc: str, service: str
 
 
 def _service_network(ctx: CheckContext) -> TaskNetwork | None:
-    deployment = ctx.deployment()
-    if not deployment.cluster or not deployment.service:
-        return None
-    try:
-        answer = ctx.aws.client("ecs").describe_services(cluster=deployment.cluster, services=[deployment.service])
-    except AWS_ERRORS as exc:
-        if error_code(exc) == "ClusterNotFoundException":
-            return None  # nothing runs there yet: no subnets to judge
-        raise read_error(f"service {deployment.service} of cluster {deployment.cluster}", exc) from None
-    services = answer.get("services") or []
-    return service_network(services[0], deployment.service) if services else None
+    # ECS knowing no such cluster or service means nothing runs there yet: no subnets to judge.
+    service = ctx.ecs_service()
+    return None if service is None else service_network(service, str(ctx.deployment().service))

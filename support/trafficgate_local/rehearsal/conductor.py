@@ -242,8 +242,11 @@ class Rehearsal:
             hook_functions={h.value: self._function(h).function_name for h in Hook},
         )
 
+    #: The hook caller of this platform (ECS: :class:`~.ecs_hook_calls.EcsHookCaller`).
+    hook_caller_class: type[HookCaller] = HookCaller
+
     def _hook_caller(self) -> HookCaller:
-        return HookCaller(
+        return self.hook_caller_class(
             self.options,
             self.stand_in,
             self.deployment_id,

@@ -42,7 +42,6 @@ from trafficgate_local.rehearsal.ecs_topology import (
     rule_weights,
     weights_by_revision,
 )
-from trafficgate_local.rehearsal.hook_calls import HookCaller
 from trafficgate_local.rehearsal.processes import start_app
 from trafficgate_local.rehearsal.timeline import HookRun
 from trafficgate_local.rehearsal.topology import CLUSTER, SERVICE
@@ -69,6 +68,7 @@ class EcsRehearsal(Rehearsal):
     """One ECS-native rehearsal (``--platform ecs``). Use :func:`~.conductor.rehearse`."""
 
     user_load_host = HOST
+    hook_caller_class = EcsHookCaller
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -102,17 +102,6 @@ class EcsRehearsal(Rehearsal):
             prod_port=prod_port,
             test_port=test_port,
             function_name=self._spec().function_name,
-        )
-
-    def _hook_caller(self) -> HookCaller:
-        return EcsHookCaller(
-            self.options,
-            self.stand_in,
-            self.deployment_id,
-            dns_name=self.dns_name,
-            timeline=self.timeline,
-            stack=self._stack,
-            log_path=self.log_path,
         )
 
     def _deployment_text(self) -> str:
