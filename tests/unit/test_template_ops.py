@@ -21,10 +21,10 @@ import pytest
 
 from tests.support.fakes import FakeReporter, FixedContext
 from tests.support.lambda_env import ROOT
+from tests.unit.test_runner import Fixed, Raises
 from tests.unit.test_template_operations import Stack
 from trafficgate.checks.base import Check, CheckResult, Policy
 from trafficgate.config import ObservabilitySettings, Settings
-from trafficgate.context import CheckContext
 from trafficgate.exceptions import ReportError
 from trafficgate.hooks import Hook
 from trafficgate.observability import logger, send_logs_to
@@ -50,18 +50,6 @@ def hook_log_groups() -> list[str]:
 # --- what a hook really writes ---------------------------------------------------------------------
 
 
-@dataclass(kw_only=True)
-class Fixed(Check):
-    result: CheckResult
-
-    def run(self, ctx: CheckContext) -> CheckResult:
-        return self.result
-
-
-@dataclass(kw_only=True)
-class Raises(Check):
-    def run(self, ctx: CheckContext) -> CheckResult:
-        raise RuntimeError("boom")
 
 
 @dataclass(frozen=True)
@@ -100,7 +88,7 @@ def written() -> Written:
         Fixed(check_id="ops.fail", result=CheckResult.failed("broken", value=0, threshold=1)),
         Fixed(check_id="ops.dry", policy=Policy(dry_run=True), result=CheckResult.failed("x", value=0, threshold=1)),
         Fixed(check_id="ops.unsure", result=CheckResult.inconclusive("no samples")),
-        Raises(check_id="ops.raises"),
+        Raises(check_id="ops.raises", error=RuntimeError("boom")),
     ]
     settings = Settings(observability=ObservabilitySettings(service_name=SERVICE, metrics_namespace=NAMESPACE))
     event = {"DeploymentId": "d-OPSVIEW01", "LifecycleEventHookExecutionId": "exec-ops"}

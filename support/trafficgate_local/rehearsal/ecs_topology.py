@@ -27,8 +27,8 @@ from trafficgate_local.rehearsal.topology import (
     SERVICE,
     WRONG_CONTAINER_PORT,
     Clients,
+    load_balanced_vpc,
     register_task_definition,
-    target_group,
 )
 
 if TYPE_CHECKING:
@@ -104,16 +104,8 @@ def build_ecs_topology(
     function_name : str
         The EcsLifecycleHook function, named by the lifecycle hook of every stage.
     """
-    ec2, elbv2, ecs = clients.ec2, clients.elbv2, clients.ecs
-    vpc = ec2.create_vpc(CidrBlock="10.43.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.43.{i}.0/24", AvailabilityZone=f"{region}{z}")["Subnet"]["SubnetId"]
-        for i, z in ((1, "a"), (2, "b"))
-    ]
-    lb = elbv2.create_load_balancer(Name="trafficgate-rehearsal", Subnets=subnets)["LoadBalancers"][0]
-    blue_tg = target_group(elbv2, BLUE_TARGET_GROUP, vpc)
-    green_tg = target_group(elbv2, GREEN_TARGET_GROUP, vpc)
-    elbv2.register_targets(TargetGroupArn=blue_tg, Targets=[{"Id": blue[0], "Port": blue[1]}])
+    elbv2, ecs = clients.elbv2, clients.ecs
+    _, _, lb, blue_tg, green_tg = load_balanced_vpc(clients, region, blue, second_octet=43)
     prod_listener, prod_rule = _listener_and_rule(elbv2, lb["LoadBalancerArn"], prod_port, blue_tg)
     test_listener, test_rule = _listener_and_rule(elbv2, lb["LoadBalancerArn"], test_port, blue_tg)
 

@@ -174,16 +174,8 @@ def build_topology(
     -------
     Topology
     """
-    ec2, elbv2, ecs, codedeploy = clients.ec2, clients.elbv2, clients.ecs, clients.codedeploy
-    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{i}.0/24", AvailabilityZone=f"{region}{z}")["Subnet"]["SubnetId"]
-        for i, z in ((1, "a"), (2, "b"))
-    ]
-    lb = elbv2.create_load_balancer(Name="trafficgate-rehearsal", Subnets=subnets)["LoadBalancers"][0]
-    blue_tg = target_group(elbv2, BLUE_TARGET_GROUP, vpc)
-    green_tg = target_group(elbv2, GREEN_TARGET_GROUP, vpc)
-    elbv2.register_targets(TargetGroupArn=blue_tg, Targets=[{"Id": blue[0], "Port": blue[1]}])
+    elbv2, ecs, codedeploy = clients.elbv2, clients.ecs, clients.codedeploy
+    _, _, lb, blue_tg, green_tg = load_balanced_vpc(clients, region, blue, second_octet=42)
     prod_listener = _listener(elbv2, lb["LoadBalancerArn"], prod_port, blue_tg)
     test_listener = _listener(elbv2, lb["LoadBalancerArn"], test_port, blue_tg)
 
@@ -321,3 +313,25 @@ def _listener(elbv2: ElasticLoadBalancingv2Client, lb_arn: str, port: int, targe
         DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group}],
     )["Listeners"][0]["ListenerArn"]
     return arn
+
+
+def load_balanced_vpc(
+    clients: Clients, region: str, blue: tuple[str, int], *, second_octet: int
+) -> tuple[str, list[str], dict[str, Any], str, str]:
+    """A VPC of two subnets, a load balancer in it, and the blue and green target groups, blue registered.
+
+    Returns ``(vpc id, subnet ids, the load balancer, blue target group ARN, green target group ARN)``.
+    """
+    ec2, elbv2 = clients.ec2, clients.elbv2
+    vpc = ec2.create_vpc(CidrBlock=f"10.{second_octet}.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(
+            VpcId=vpc, CidrBlock=f"10.{second_octet}.{i}.0/24", AvailabilityZone=f"{region}{z}"
+        )["Subnet"]["SubnetId"]
+        for i, z in ((1, "a"), (2, "b"))
+    ]
+    lb = elbv2.create_load_balancer(Name="trafficgate-rehearsal", Subnets=subnets)["LoadBalancers"][0]
+    blue_tg = target_group(elbv2, BLUE_TARGET_GROUP, vpc)
+    green_tg = target_group(elbv2, GREEN_TARGET_GROUP, vpc)
+    elbv2.register_targets(TargetGroupArn=blue_tg, Targets=[{"Id": blue[0], "Port": blue[1]}])
+    return vpc, subnets, dict(lb), blue_tg, green_tg
