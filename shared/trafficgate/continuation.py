@@ -66,6 +66,9 @@ class Progress:
     not_before
         Epoch seconds before which the waiting check has nothing new to say (a CodeDeploy link
         sleeps until then).
+    rest_s
+        What the waiting check and the checks after it are expected to need when it runs again:
+        a CodeDeploy link waits in-process only when that much of it is left after the wait.
     """
 
     started_at: float
@@ -74,6 +77,7 @@ class Progress:
     waiting_id: str | None = None
     waiting_state: Mapping[str, Any] = field(default_factory=dict)
     not_before: float = 0.0
+    rest_s: float = 0.0
 
     @classmethod
     def parse(cls, data: Any) -> Progress:
@@ -100,6 +104,9 @@ class Progress:
         not_before = data.get("not_before", 0.0)
         if not isinstance(not_before, int | float) or isinstance(not_before, bool) or not math.isfinite(not_before):
             raise ValueError("progress.not_before must be epoch seconds")
+        rest = data.get("rest_s", 0.0)
+        if not isinstance(rest, int | float) or isinstance(rest, bool) or not 0 <= rest <= 86_400:
+            raise ValueError("progress.rest_s must be seconds")
         return cls(
             started_at=float(started),
             calls=calls,
@@ -107,6 +114,7 @@ class Progress:
             waiting_id=waiting["id"] if waiting else None,
             waiting_state=dict(state),
             not_before=float(not_before),
+            rest_s=float(rest),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,13 +126,16 @@ class Progress:
             "done": [_compact(record) for record in self.done],
             "waiting": None if self.waiting_id is None else {"id": self.waiting_id, "state": dict(self.waiting_state)},
             "not_before": round(self.not_before, 3),
+            "rest_s": round(self.rest_s, 1),
         }
 
     @property
     def done_ids(self) -> tuple[str, ...]:
         return tuple(record.check_id for record in self.done)
 
-    def resumed(self, records: Sequence[CheckRecord], waiting: CheckRecord, now: float) -> Progress:
+    def resumed(
+        self, records: Sequence[CheckRecord], waiting: CheckRecord, now: float, *, rest_s: float = 0.0
+    ) -> Progress:
         """The progress after this call: ``records`` ran (the last one waits), then ``waiting`` continues."""
         assert waiting.resume is not None
         judged = tuple(record for record in records if record.resume is None)
@@ -135,6 +146,7 @@ class Progress:
             waiting_id=waiting.check_id,
             waiting_state=dict(waiting.resume.state),
             not_before=now + waiting.resume.after_s,
+            rest_s=min(86_400.0, max(0.0, rest_s)),
         )
 
     def hop(self) -> Progress:
@@ -146,6 +158,7 @@ class Progress:
             waiting_id=self.waiting_id,
             waiting_state=self.waiting_state,
             not_before=self.not_before,
+            rest_s=self.rest_s,
         )
 
 

@@ -8,6 +8,7 @@ outcomes in its bottom API package).
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,6 +93,9 @@ class CheckResult:
         Only return this when :attr:`CheckContext.can_wait_until` allows it; the outcome is
         ``inconclusive``, which is what the verdict sees when the hook cannot continue.
         """
+        # The state travels as JSON (ECS hookDetails, a CodeDeploy link's event): say so now, not
+        # when the hook answers.
+        json.dumps(dict(state), allow_nan=False)
         return cls(
             outcome=Outcome.INCONCLUSIVE,
             reason=reason,

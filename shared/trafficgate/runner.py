@@ -52,6 +52,10 @@ PUBLISH_MIN_REMAINING_MS = 1500
 #: (at most half of what is left), for the waiting check's next run and the checks after it; it
 #: waits what it can hold, and the next link waits the rest.
 RERUN_RESERVE_S = 30.0
+#: Clock difference tolerated between two calls of a hook (different hosts).
+CLOCK_SKEW_S = 300.0
+#: What the waiting check itself is expected to need when it runs again (a read or two).
+READ_AGAIN_S = 10.0
 #: The ``hookStatus`` of an ECS hook that continues.
 IN_PROGRESS = "InProgress"
 #: The gate's own id for a hook that could not continue past one invocation.
@@ -203,13 +207,19 @@ class HookRunner:
         )
         judged: Verdict | None = None  # this link's own verdict so far, once it ran the plan
         while True:
-            wait_s = progress.not_before - time.time()
+            latest = codedeploy_wait_until(progress.started_at, link_s)
+            if progress.calls + 1 >= MAX_CALLS or time.time() >= latest:
+                # The chain's bounds: a link past them (however its event came to say so) judges now.
+                can_continue = False
+            # Never wait past the chain's bound, whatever the progress asks.
+            wait_s = min(progress.not_before, latest) - time.time()
             # A link that may not continue (continuation switched off mid-chain) judges now.
             if wait_s > 0 and can_continue:
                 left_s = self._left_s(context)
-                if left_s - wait_s < _reserve(left_s):
+                reserve = _reserve(left_s, progress.rest_s)
+                if left_s - wait_s < reserve:
                     # Not all in this invocation: wait what it can hold, then the next link waits the rest.
-                    time.sleep(max(0.0, left_s - _reserve(left_s)))
+                    time.sleep(max(0.0, left_s - reserve))
                     interim = judged or _verdict(
                         hook.value,
                         ids,
@@ -222,11 +232,7 @@ class HookRunner:
                     following = progress if judged is not None else progress.hop()
                     return self._hop(interim, event, following, str(function_arn), started)
                 time.sleep(wait_s)
-            wait_until = (
-                codedeploy_wait_until(progress.started_at, link_s)
-                if can_continue and progress.calls + 1 < MAX_CALLS
-                else None
-            )
+            wait_until = latest if can_continue else None
             verdict, following_or_none = self._judge(
                 hook, ids, context, plan, started, progress=progress, wait_until=wait_until
             )
@@ -260,13 +266,16 @@ class HookRunner:
                 checks=records,
                 duration_ms=(time.monotonic() - started) * 1000.0,
             )
-        summary = summarize(interim)
-        summary["report"] = "continued"
-        summary["call"] = following.calls
-        logger.info(
-            f"continuing in the next invocation (call {following.calls + 1}): {interim.reason}",
-            extra={"verdict": summary},
-        )
+        # The next link runs and will report: nothing here may turn into a second answer.
+        summary: dict[str, Any] = {"report": "continued", "call": following.calls}
+        try:
+            summary = {**summarize(interim), **summary}
+            logger.info(
+                f"continuing in the next invocation (call {following.calls + 1}): {interim.reason}",
+                extra={"verdict": summary},
+            )
+        except Exception:
+            logger.exception("could not log the hand-over; the next link goes on")
         return summary
 
     @property
@@ -422,8 +431,12 @@ class HookRunner:
         records = [*progress.done, *ran]
         waiting = next((record for record in ran if record.resume is not None), None)
         if waiting is not None:
-            if wait_until is not None and not any(record.blocks and record.resume is None for record in records):
-                following = progress.resumed(ran, waiting, time.time())
+            # A dry run never blocks, so it never holds the hook either: it is judged as it stands.
+            blocked = any(record.blocks and record.resume is None for record in records)
+            if wait_until is not None and not waiting.dry_run and not blocked:
+                # What the waiting check and the ones after it need when it runs again.
+                rest_s = ctx.time_after_s + READ_AGAIN_S
+                following = progress.resumed(ran, waiting, time.time(), rest_s=rest_s)
                 reason = f"waiting: {waiting.check_id}: {waiting.reason}"
                 return _verdict(label, ids, IN_PROGRESS, reason, tuple(records), started), following
             # Judged as it stands: a failure elsewhere decides already, or the hook cannot continue.
@@ -499,9 +512,11 @@ def _verdict(
     )
 
 
-def _reserve(left_s: float) -> float:
-    """Invocation time kept after an in-process wait (see :data:`RERUN_RESERVE_S`)."""
-    return min(RERUN_RESERVE_S, max(0.0, left_s) / 2)
+def _reserve(left_s: float, rest_s: float = 0.0) -> float:
+    """Invocation time kept after an in-process wait: what the checks need when the waiting one runs
+    again (at least :data:`RERUN_RESERVE_S`), but never more than half of what is left, so that a
+    link always waits some of the wait."""
+    return min(max(RERUN_RESERVE_S, rest_s), max(0.0, left_s) / 2)
 
 
 def _progress(data: Any) -> Progress:
@@ -509,11 +524,16 @@ def _progress(data: Any) -> Progress:
     if data is None:
         return Progress(started_at=time.time())
     try:
-        return Progress.parse(data)
-    except (ValueError, TypeError) as exc:
+        progress = Progress.parse(data)
+    except (ValueError, TypeError, OverflowError) as exc:
         # Not ours, or damaged: start again rather than trust it (the checks run again).
         logger.error(f"ignoring the progress carried by the event: {exc}")
         return Progress(started_at=time.time())
+    if progress.started_at > time.time() + CLOCK_SKEW_S:
+        # A first call in the future would stretch every bound: not a progress we wrote.
+        logger.error("ignoring the progress carried by the event: its first call is in the future")
+        return Progress(started_at=time.time())
+    return progress
 
 
 # --- the container-wide runner ---------------------------------------------------------------

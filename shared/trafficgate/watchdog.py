@@ -89,6 +89,7 @@ class PlanRun:
         self._pending: list[Check] = []
         self._abandoned = False
         self._done = threading.Event()
+        self._finished = False
 
     def wait(self, deadline: float) -> list[CheckRecord]:
         """Start the worker and return the records at the end of the plan or at ``deadline``.
@@ -108,7 +109,9 @@ class PlanRun:
         with self._lock:
             self._abandoned = True
             records = list(self._records)
-            if finished or self._done.is_set():  # the worker may finish between the wait and the lock
+            # The worker may finish between the wait and the lock: _finished is set under the lock
+            # with its last record, so a plan that ended is never taken for one cut at the deadline.
+            if finished or self._finished:
                 return records
             # Walk away, and tell the worker: probes stop starting requests and lose their sockets,
             # waits end, so the abandoned thread and its probe threads are gone within moments.
@@ -141,6 +144,8 @@ class PlanRun:
     def _work(self) -> None:
         try:
             self._run_plan()
+            with self._lock:
+                self._finished = True
         except Exception as exc:  # a bug outside any check: answer now rather than at the deadline
             logger.exception("runner error while running the plan")
             with self._lock:

@@ -12,7 +12,7 @@ import pytest
 from tests.support.fakes import FakeContinuer, FakeReporter, FixedContext, FunctionContext
 from tests.unit.test_ecs_hook import sample
 from tests.unit.test_runner import EVENT, bad
-from trafficgate.checks.base import Check, CheckResult
+from trafficgate.checks.base import Check, CheckResult, Policy
 from trafficgate.config import Settings
 from trafficgate.context import CheckContext
 from trafficgate.continuation import (
@@ -346,3 +346,50 @@ def test_a_link_that_may_no_longer_continue_judges_at_once_instead_of_waiting() 
 
     assert continuer.calls == [] and [s for _, _, s in reporter.calls] == ["Succeeded"]
     assert waits.seen == [{"round": 1}]
+
+
+def test_a_link_past_the_hour_judges_now_whatever_its_progress_asks() -> None:
+    # A hand-written or damaged event asking to wait until the year 33658: the chain's own bound
+    # (CodeDeploy's hour from the first call) wins, and this link judges.
+    reporter, continuer = FakeReporter(), FakeContinuer()
+    runner = HookRunner(settings=Settings(), reporter=reporter, continuer=continuer)
+    stale = Progress(
+        started_at=time.time() - 3700, calls=9, waiting_id="demo.waits", waiting_state={"round": 1}, not_before=1e12
+    )
+    waits = Waits(check_id="demo.waits", rounds=5)
+
+    runner.run(Hook.AFTER_ALLOW_TRAFFIC, {**EVENT, EVENT_KEY: stale.to_dict()}, FunctionContext(60_000), plan=[waits])
+
+    assert continuer.calls == [] and [s for _, _, s in reporter.calls] == ["Succeeded"]
+    assert waits.seen == [{"round": 1}]
+
+
+def test_progress_whose_first_call_is_in_the_future_is_not_trusted() -> None:
+    reporter = FakeReporter()
+    runner = HookRunner(settings=Settings(), reporter=reporter, continuer=FakeContinuer())
+    before = Counts(check_id="demo.before")
+    future = Progress(
+        started_at=time.time() + 86_400,
+        done=(CheckRecord(check_id="demo.before", outcome=Outcome.PASS, reason="forged"),),
+    )
+
+    runner.run(Hook.AFTER_ALLOW_TRAFFIC, {**EVENT, EVENT_KEY: future.to_dict()}, FunctionContext(60_000), plan=[before])
+
+    assert before.runs == [1]  # run again, not taken from the progress
+
+
+def test_a_dry_run_check_never_holds_the_hook() -> None:
+    runner = HookRunner(settings=Settings(), reporter=FakeReporter())
+    waits = Waits(check_id="demo.waits", policy=Policy(dry_run=True))
+
+    answer = runner.run_ecs(ecs_event(), FixedContext(60_000), plan=[waits])
+
+    assert answer == {"hookStatus": "SUCCEEDED"}
+    assert waits.seen == [{}]
+
+
+def test_a_waiting_state_must_travel_as_json() -> None:
+    with pytest.raises(TypeError):
+        CheckResult.wait("baking", after_s=5, state={"since": object()})
+    with pytest.raises(ValueError):
+        CheckResult.wait("baking", after_s=5, state={"since": float("nan")})

@@ -193,7 +193,8 @@ def _bake_and_read(ctx: CheckContext, check_id: str, started: float) -> MetricWi
     baked_s = max(0.0, time.monotonic() - started)
     end_now = datetime.now(UTC)
     end = end_now.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    start = (end_now - timedelta(seconds=min(bake_s, baked_s))).replace(second=0, microsecond=0)
+    # From the bake's start: a call that resumes late still reads the first minutes after the shift.
+    start = (end_now - timedelta(seconds=baked_s)).replace(second=0, microsecond=0)
     period = int((end - start).total_seconds())
     dimensions = [{"Name": "TargetGroup", "Value": tg_dimension}, {"Name": "LoadBalancer", "Value": lb_dimension}]
     queries = [
