@@ -8,6 +8,7 @@ through ``trafficgate.context.CheckContext`` (also exported by :mod:`trafficgate
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -115,6 +116,14 @@ class CheckContext:
     wait_until: float | None = None
     resumed: Mapping[str, Any] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def resumed_time(self, key: str) -> float | None:
+        """An epoch-seconds value the running check left in its waiting state (``since``, a bake's
+        start), or None on its first run or when the state holds no number there."""
+        value = self.resumed.get(key) if self.resumed else None
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+        return None
 
     def can_wait_until(self, when: float) -> bool:
         """Whether a check may answer :meth:`CheckResult.wait` to run again at epoch second ``when``."""

@@ -23,6 +23,7 @@ answers the same.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -86,9 +87,7 @@ class Progress:
             raise ValueError(f"progress must be a JSON object, got {type(data).__name__}")
         if data.get("v") != _VERSION:
             raise ValueError(f"progress version {data.get('v')!r:.20} is not {_VERSION}")
-        started = data.get("started_at")
-        if not isinstance(started, int | float) or isinstance(started, bool) or not math.isfinite(started):
-            raise ValueError("progress.started_at must be epoch seconds")
+        started = _epoch(data, "started_at", None)
         calls = data.get("calls", 0)
         if not isinstance(calls, int) or isinstance(calls, bool) or calls < 0:
             raise ValueError("progress.calls must be a count")
@@ -101,19 +100,17 @@ class Progress:
         state = waiting.get("state", {}) if waiting else {}
         if not isinstance(state, Mapping):
             raise ValueError("progress.waiting.state must be a JSON object")
-        not_before = data.get("not_before", 0.0)
-        if not isinstance(not_before, int | float) or isinstance(not_before, bool) or not math.isfinite(not_before):
-            raise ValueError("progress.not_before must be epoch seconds")
+        not_before = _epoch(data, "not_before", 0.0)
         rest = data.get("rest_s", 0.0)
         if not isinstance(rest, int | float) or isinstance(rest, bool) or not 0 <= rest <= 86_400:
             raise ValueError("progress.rest_s must be seconds")
         return cls(
-            started_at=float(started),
+            started_at=started,
             calls=calls,
             done=tuple(CheckRecord.from_dict(item) for item in done),
             waiting_id=waiting["id"] if waiting else None,
             waiting_state=dict(state),
-            not_before=float(not_before),
+            not_before=not_before,
             rest_s=float(rest),
         )
 
@@ -180,19 +177,14 @@ def without_resume(record: CheckRecord) -> CheckRecord:
     """A waiting record judged as it stands (``inconclusive``): the hook cannot continue."""
     if record.resume is None:
         return record
-    return CheckRecord(
-        check_id=record.check_id,
-        outcome=Outcome.INCONCLUSIVE,
-        reason=record.reason,
-        value=record.value,
-        threshold=record.threshold,
-        duration_ms=record.duration_ms,
-        warnings=record.warnings,
-        details=record.details,
-        dry_run=record.dry_run,
-        attempts=record.attempts,
-        counts=record.counts,
-    )
+    return dataclasses.replace(record, outcome=Outcome.INCONCLUSIVE, resume=None)
+
+
+def _epoch(data: Mapping[str, Any], key: str, default: float | None) -> float:
+    value = data.get(key, default)
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise ValueError(f"progress.{key} must be epoch seconds")
+    return float(value)
 
 
 def _compact(record: CheckRecord) -> dict[str, Any]:

@@ -9,6 +9,7 @@ one call to :meth:`Reporter.report`, and every doubt ends in Failed.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -257,15 +258,8 @@ class HookRunner:
             )
             records = (*following.done, record)
             status, reason = decide(records)
-            return Verdict(
-                hook=interim.hook,
-                deployment_id=interim.deployment_id,
-                execution_id=interim.execution_id,
-                status=status,
-                reason=reason,
-                checks=records,
-                duration_ms=(time.monotonic() - started) * 1000.0,
-            )
+            duration_ms = (time.monotonic() - started) * 1000.0
+            return dataclasses.replace(interim, status=status, reason=reason, checks=records, duration_ms=duration_ms)
         # The next link runs and will report: nothing here may turn into a second answer.
         summary: dict[str, Any] = {"report": "continued", "call": following.calls}
         try:

@@ -74,8 +74,8 @@ class ApprovalGate(Check):
 
     def run(self, ctx: CheckContext) -> CheckResult:
         name = self.parameter or self.parameter_name(ctx)
-        resumed = ctx.resumed.get("since") if ctx.resumed else None
-        since = float(resumed) if isinstance(resumed, int | float) and not isinstance(resumed, bool) else time.time()
+        resumed = ctx.resumed_time("since")
+        since = time.time() if resumed is None else resumed
         while True:
             value, written = read_parameter(ctx, name)
             decision, why = interpret(value, written, since=since, deployment_id=ctx.deployment_id)

@@ -125,9 +125,9 @@ def metric_window(ctx: CheckContext, check_id: str) -> MetricWindow:
 
 def bake_started_at(ctx: CheckContext) -> float:
     """When the bake began (epoch seconds): as the waiting state says, else now, once per invocation."""
-    resumed = ctx.resumed.get("bake_started_at") if ctx.resumed else None
-    if isinstance(resumed, int | float) and not isinstance(resumed, bool):
-        ctx.cache.setdefault(BAKE_STARTED_AT, min(float(resumed), time.time()))
+    resumed = ctx.resumed_time("bake_started_at")
+    if resumed is not None:
+        ctx.cache.setdefault(BAKE_STARTED_AT, min(resumed, time.time()))
     started_at: float = ctx.cache.setdefault(BAKE_STARTED_AT, time.time())
     return started_at
 

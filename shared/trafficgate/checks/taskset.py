@@ -42,8 +42,8 @@ class TaskSetSteady(Check):
     timeout_s: float | None = bounded(None, Range(0, 900))
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        resumed = ctx.resumed.get("since") if ctx.resumed else None
-        since = float(resumed) if isinstance(resumed, int | float) and not isinstance(resumed, bool) else time.time()
+        resumed = ctx.resumed_time("since")
+        since = time.time() if resumed is None else resumed
         # The first look's time on this process's monotonic clock (it may have been an earlier call).
         started = time.monotonic() - max(0.0, time.time() - since)
         timeout_s = ctx.settings.steady_timeout_s if self.timeout_s is None else self.timeout_s
