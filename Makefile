@@ -37,7 +37,8 @@ $(SAM):
 # compute. `make test PYTEST_ARGS=` runs in one process.
 PYTEST_ARGS ?= -n 2
 
-test: $(STAMP) browser
+# The docs tests run cfn-lint from .venv-sam on every CloudFormation snippet in docs/.
+test: $(STAMP) $(SAM) browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The --html evidence page test renders the page in headless Chromium (tests/integration/test_html_page.py).
