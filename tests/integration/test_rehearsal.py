@@ -53,6 +53,13 @@ AWS_SIDE_SCENARIOS = {
     # scenario: (hook that fails, check id in its reason, the reason's words)
     "bad-port": ("BeforeInstall", "ecs.container_port", "container web port 8080 not in portMappings [80]"),
     "oom": ("AfterInstall", "ecs.stopped_tasks", "OutOfMemoryError: Container killed due to memory usage"),
+    "blocked-sg": ("BeforeInstall", "ec2.security_groups", "(tasks) has no ingress from sg-"),
+    "no-pull-role": (
+        "BeforeInstall",
+        "iam.execution_role",
+        "execution role trafficgate-rehearsal-execution cannot ecr:BatchGetImage on "
+        "arn:aws:ecr:us-east-1:123456789012:repository/trafficgate-rehearsal (implicitDeny)",
+    ),
 }
 #: Scenarios only green against blue can see: green stays within every absolute limit.
 COMPARISON_SCENARIOS = {"regression", "shape"}
@@ -157,6 +164,19 @@ def test_healthy_green_succeeds_and_every_status_comes_from_the_stand_in() -> No
     assert "1/1 targets unused in green target group trafficgate-green" in after_install["reason"]
     test_traffic = check_of(result, "AfterAllowTestTraffic", "elb.targets_healthy")
     assert test_traffic["reason"].startswith("1/1 targets healthy in green target group trafficgate-green")
+    # The service stands on a private VPC with endpoints, two security groups, an ECR repository and
+    # an execution role: BeforeInstall judges each of them (none is "not judged").
+    groups = check_of(result, "BeforeInstall", "ec2.security_groups")
+    assert groups["outcome"] == "pass" and groups["value"] == {"ingress": "ok", "egress": "ok"}
+    assert "(tasks, from the AppSpec) allows ingress from sg-" in groups["reason"]
+    role = check_of(result, "BeforeInstall", "iam.execution_role")
+    assert role["reason"] == "execution role trafficgate-rehearsal-execution may make the 3 call(s) the task needs"
+    endpoints = check_of(result, "BeforeInstall", "network.vpc_endpoints")
+    assert endpoints["value"] == {"isolated_subnets": 2, "missing": 0}
+    health_check = check_of(result, "BeforeInstall", "elb.health_check_config")
+    assert "grace period 180 s >= interval 30 s x healthy threshold 5 = 150 s" in health_check["reason"]
+    assert not health_check.get("warnings")
+    assert check_of(result, "BeforeInstall", "ecr.images_exist")["reason"] == "1 ECR image(s) exist"
 
 
 def test_timeline_prints_the_target_health_transitions() -> None:

@@ -48,6 +48,8 @@ FAILS_AT = {
     "flaky-start": "POST_TEST_TRAFFIC_SHIFT",
     "bad-port": "PRE_SCALE_UP",
     "oom": "POST_SCALE_UP",
+    "blocked-sg": "PRE_SCALE_UP",
+    "no-pull-role": "PRE_SCALE_UP",
     "regression": "POST_TEST_TRAFFIC_SHIFT",  # green against blue alone sees it
 }
 #: Scenarios that pass: shape's lost field is named by http.diff as a dry run; noisy is as good as blue.

@@ -23,6 +23,8 @@ SCENARIOS: dict[str, str] = {
     "regression": "answers correctly in 60 ms where blue takes 20 ms: well under the p95 limit, three times slower",
     "shape": "answers 200 with the expected status, but its JSON has lost the field 'path' that blue sends",
     "noisy": "blue and green both answer 503 to 2 % of requests, at random: green is exactly as good as blue",
+    "blocked-sg": "the tasks' security group lets the load balancer in on port 443, not on the container port 8080",
+    "no-pull-role": "the task execution role may pull images only from another team's ECR repository",
 }
 
 #: How long blue answers in the ``regression`` scenario; green takes three times as long. Far above

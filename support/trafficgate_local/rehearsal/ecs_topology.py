@@ -1,10 +1,10 @@
 """The AWS side of an ECS-native rehearsal, built in the stand-in: a BLUE_GREEN (LINEAR, CANARY) service.
 
-:func:`build_ecs_topology` creates what :mod:`.topology` creates for CodeDeploy (VPC, load
-balancer, blue and green target groups, a production and a test listener, the blue and green task
-definitions), but the listeners route by *rules*, as ECS blue/green needs: each listener's default
-action answers 404, and a rule with a host-header condition forwards to blue. The service has the
-ECS deployment controller, the strategy of ``--config``, ``loadBalancers[].advancedConfiguration``
+:func:`build_ecs_topology` creates what :mod:`.topology` creates for CodeDeploy (the
+:mod:`.foundation`, a production and a test listener, the blue and green task definitions), but
+the listeners route by *rules*, as ECS blue/green needs: each listener's default action answers
+404, and a rule with a host-header condition forwards to blue. The service has the ECS
+deployment controller, the strategy of ``--config``, ``loadBalancers[].advancedConfiguration``
 naming the alternate (green) target group and both rules, and a lifecycle hook naming the
 EcsLifecycleHook function for every stage. Updating it to the green task definition starts the
 service deployment the conductor then plays.
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from trafficgate.hooks import EcsStage
 from trafficgate_local.rehearsal.ecs_config import EcsStrategy
+from trafficgate_local.rehearsal.foundation import HEALTH_CHECK_GRACE_S, build_foundation
 from trafficgate_local.rehearsal.topology import (
     BLUE_TARGET_GROUP,
     CLUSTER,
@@ -27,8 +28,6 @@ from trafficgate_local.rehearsal.topology import (
     SERVICE,
     WRONG_CONTAINER_PORT,
     Clients,
-    load_balanced_vpc,
-    register_task_definition,
 )
 
 if TYPE_CHECKING:
@@ -92,7 +91,8 @@ def build_ecs_topology(
     region : str
         Subnets go into its zones ``a`` and ``b``; the function's ARN is in it.
     scenario : str
-        ``bad-port`` makes the green task definition map :data:`WRONG_CONTAINER_PORT`.
+        ``bad-port`` makes the green task definition map :data:`WRONG_CONTAINER_PORT`;
+        ``blocked-sg`` and ``no-pull-role`` break the :mod:`.foundation`.
     strategy : EcsStrategy
         The service's deployment strategy.
     bake_minutes : float
@@ -105,7 +105,10 @@ def build_ecs_topology(
         The EcsLifecycleHook function, named by the lifecycle hook of every stage.
     """
     elbv2, ecs = clients.elbv2, clients.ecs
-    _, _, lb, blue_tg, green_tg = load_balanced_vpc(clients, region, blue, second_octet=43)
+    base = build_foundation(
+        clients, region, blue, second_octet=43, scenario=scenario, listener_ports=(prod_port, test_port)
+    )
+    lb, blue_tg, green_tg = base.load_balancer, base.blue_tg, base.green_tg
     prod_listener, prod_rule = _listener_and_rule(elbv2, lb["LoadBalancerArn"], prod_port, blue_tg)
     test_listener, test_rule = _listener_and_rule(elbv2, lb["LoadBalancerArn"], test_port, blue_tg)
 
@@ -118,7 +121,7 @@ def build_ecs_topology(
         }
     ]
     ecs.create_cluster(clusterName=CLUSTER)
-    blue_def = register_task_definition(ecs, CONTAINER_PORT)
+    blue_def = base.task_definition(ecs, CONTAINER_PORT, tag="blue", region=region)
     ecs.create_service(
         cluster=CLUSTER,
         serviceName=SERVICE,
@@ -127,6 +130,8 @@ def build_ecs_topology(
         deploymentController={"type": "ECS"},
         deploymentConfiguration=strategy.deployment_configuration(bake_minutes=bake_minutes, hooks=hooks),  # type: ignore[arg-type]
         launchType="FARGATE",
+        networkConfiguration=base.service_network(),
+        healthCheckGracePeriodSeconds=HEALTH_CHECK_GRACE_S,
         loadBalancers=[
             {
                 "targetGroupArn": blue_tg,
@@ -143,7 +148,7 @@ def build_ecs_topology(
     )
     # The new revision the deployment installs; "bad-port" maps the wrong container port.
     green_port = WRONG_CONTAINER_PORT if scenario == "bad-port" else CONTAINER_PORT
-    task_def = register_task_definition(ecs, green_port)
+    task_def = base.task_definition(ecs, green_port, tag="green", region=region)
     service = ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=task_def)["service"]
     deployment_arn = str(service.get("currentServiceDeployment"))
     described = ecs.describe_service_deployments(serviceDeploymentArns=[deployment_arn])["serviceDeployments"][0]

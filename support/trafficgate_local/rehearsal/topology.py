@@ -1,10 +1,12 @@
 """The AWS side of a rehearsal, built in the stand-in: what a real ECS blue/green deployment stands on.
 
-:func:`build_topology` creates a VPC with two subnets, a load balancer with a production and a
-test listener, the blue and green target groups, an ECS cluster and service (CodeDeploy
-controller) with the blue task definition, the green task definition the deployment installs,
-and a CodeDeploy application, deployment group and deployment whose AppSpec names the hook
-functions. The conductor then drives that deployment through the returned :class:`Topology`.
+:func:`build_topology` creates the :mod:`.foundation` (a private VPC with its endpoints, the
+load balancer's and the tasks' security groups, the blue and green target groups, the images
+and the execution role), a production and a test listener, an ECS cluster and service
+(CodeDeploy controller, awsvpc) with the blue task definition, the green task definition the
+deployment installs, and a CodeDeploy application, deployment group and deployment whose
+AppSpec names the hook functions and the tasks' network. The conductor then drives that
+deployment through the returned :class:`Topology`.
 """
 
 from __future__ import annotations
@@ -15,14 +17,24 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from trafficgate_local.rehearsal.foundation import (
+    BLUE_TARGET_GROUP,
+    CONTAINER,
+    CONTAINER_PORT,
+    GREEN_TARGET_GROUP,
+    HEALTH_CHECK_GRACE_S,
+    build_foundation,
+)
 from trafficgate_local.standin import add_task
 from trafficgate_local.standin.appspec import ecs_revision
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_codedeploy import CodeDeployClient
+    from mypy_boto3_ecr import ECRClient
     from mypy_boto3_ecs import ECSClient
     from mypy_boto3_elbv2 import ElasticLoadBalancingv2Client
+    from mypy_boto3_iam import IAMClient
 
     from trafficgate_local.standin import StandIn
 
@@ -43,8 +55,6 @@ __all__ = [
     "add_out_of_memory_task",
     "build_topology",
     "create_green_task_set",
-    "register_task_definition",
-    "target_group",
     "task_set",
 ]
 
@@ -52,15 +62,11 @@ APPLICATION = "trafficgate-rehearsal"
 DEPLOYMENT_GROUP = "trafficgate-rehearsal-dg"
 CLUSTER = "trafficgate-rehearsal"
 SERVICE = "web"
-CONTAINER = "web"
-CONTAINER_PORT = 8080
 #: The container port the ``bad-port`` scenario's task definition maps instead of CONTAINER_PORT.
 WRONG_CONTAINER_PORT = 80
 DESIRED_COUNT = 2
-BLUE_TARGET_GROUP = "trafficgate-blue"
 #: The original (blue) task set of the service.
 BLUE_TASK_SET = "ecs-svc/blue"
-GREEN_TARGET_GROUP = "trafficgate-green"
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,8 @@ class Clients:
     ecs: ECSClient
     codedeploy: CodeDeployClient
     cloudwatch: CloudWatchClient
+    iam: IAMClient
+    ecr: ECRClient
 
     @classmethod
     def connect(cls, endpoint_url: str, region: str) -> Clients:
@@ -83,6 +91,8 @@ class Clients:
             ecs=session.client("ecs", endpoint_url=endpoint_url),
             codedeploy=session.client("codedeploy", endpoint_url=endpoint_url),
             cloudwatch=session.client("cloudwatch", endpoint_url=endpoint_url),
+            iam=session.client("iam", endpoint_url=endpoint_url),
+            ecr=session.client("ecr", endpoint_url=endpoint_url),
         )
 
 
@@ -160,7 +170,8 @@ def build_topology(
     region : str
         Subnets go into its zones ``a`` and ``b``.
     scenario : str
-        ``bad-port`` makes the green task definition map :data:`WRONG_CONTAINER_PORT`.
+        ``bad-port`` makes the green task definition map :data:`WRONG_CONTAINER_PORT`;
+        ``blocked-sg`` and ``no-pull-role`` break the :mod:`.foundation`.
     deployment_config : str
         The deployment group's and the deployment's config.
     blue : tuple of (str, int)
@@ -175,12 +186,15 @@ def build_topology(
     Topology
     """
     elbv2, ecs, codedeploy = clients.elbv2, clients.ecs, clients.codedeploy
-    _, _, lb, blue_tg, green_tg = load_balanced_vpc(clients, region, blue, second_octet=42)
+    base = build_foundation(
+        clients, region, blue, second_octet=42, scenario=scenario, listener_ports=(prod_port, test_port)
+    )
+    lb, blue_tg, green_tg = base.load_balancer, base.blue_tg, base.green_tg
     prod_listener = _listener(elbv2, lb["LoadBalancerArn"], prod_port, blue_tg)
     test_listener = _listener(elbv2, lb["LoadBalancerArn"], test_port, blue_tg)
 
     ecs.create_cluster(clusterName=CLUSTER)
-    blue_def = register_task_definition(ecs, CONTAINER_PORT)
+    blue_def = base.task_definition(ecs, CONTAINER_PORT, tag="blue", region=region)
     ecs.create_service(
         cluster=CLUSTER,
         serviceName=SERVICE,
@@ -188,11 +202,13 @@ def build_topology(
         desiredCount=DESIRED_COUNT,
         deploymentController={"type": "CODE_DEPLOY"},
         launchType="FARGATE",
+        networkConfiguration=base.service_network(),
+        healthCheckGracePeriodSeconds=HEALTH_CHECK_GRACE_S,
         loadBalancers=[{"targetGroupArn": blue_tg, "containerName": CONTAINER, "containerPort": CONTAINER_PORT}],
     )
     # The new revision the deployment installs; "bad-port" maps the wrong container port.
     green_port = WRONG_CONTAINER_PORT if scenario == "bad-port" else CONTAINER_PORT
-    task_def = register_task_definition(ecs, green_port)
+    task_def = base.task_definition(ecs, green_port, tag="green", region=region)
 
     codedeploy.create_application(applicationName=APPLICATION, computePlatform="ECS")
     codedeploy.create_deployment_group(
@@ -220,7 +236,9 @@ def build_topology(
         applicationName=APPLICATION,
         deploymentGroupName=DEPLOYMENT_GROUP,
         deploymentConfigName=deployment_config,
-        revision=ecs_revision(task_def, CONTAINER, CONTAINER_PORT, hooks=hook_functions),
+        revision=ecs_revision(
+            task_def, CONTAINER, CONTAINER_PORT, hooks=hook_functions, network=base.appspec_network()
+        ),
     )["deploymentId"]
     stand_in.set_task_sets(deployment_id, [task_set(BLUE_TASK_SET, "Blue", DESIRED_COUNT, 100.0, BLUE_TARGET_GROUP)])
     return Topology(
@@ -279,32 +297,6 @@ def production_weights(elbv2: ElasticLoadBalancingv2Client, topology: Topology) 
     return weights
 
 
-def register_task_definition(ecs: ECSClient, container_port: int) -> str:
-    arn: str = ecs.register_task_definition(
-        family="trafficgate-rehearsal",
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="256",
-        memory="512",
-        containerDefinitions=[
-            {
-                "name": CONTAINER,
-                "image": "public.ecr.aws/docker/library/nginx:stable",
-                "essential": True,
-                "portMappings": [{"containerPort": container_port, "protocol": "tcp"}],
-            }
-        ],
-    )["taskDefinition"]["taskDefinitionArn"]
-    return arn
-
-
-def target_group(elbv2: ElasticLoadBalancingv2Client, name: str, vpc: str) -> str:
-    arn: str = elbv2.create_target_group(Name=name, Protocol="HTTP", Port=CONTAINER_PORT, VpcId=vpc, TargetType="ip")[
-        "TargetGroups"
-    ][0]["TargetGroupArn"]
-    return arn
-
-
 def _listener(elbv2: ElasticLoadBalancingv2Client, lb_arn: str, port: int, target_group: str) -> str:
     arn: str = elbv2.create_listener(
         LoadBalancerArn=lb_arn,
@@ -313,25 +305,3 @@ def _listener(elbv2: ElasticLoadBalancingv2Client, lb_arn: str, port: int, targe
         DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group}],
     )["Listeners"][0]["ListenerArn"]
     return arn
-
-
-def load_balanced_vpc(
-    clients: Clients, region: str, blue: tuple[str, int], *, second_octet: int
-) -> tuple[str, list[str], dict[str, Any], str, str]:
-    """A VPC of two subnets, a load balancer in it, and the blue and green target groups, blue registered.
-
-    Returns ``(vpc id, subnet ids, the load balancer, blue target group ARN, green target group ARN)``.
-    """
-    ec2, elbv2 = clients.ec2, clients.elbv2
-    vpc = ec2.create_vpc(CidrBlock=f"10.{second_octet}.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(
-            VpcId=vpc, CidrBlock=f"10.{second_octet}.{i}.0/24", AvailabilityZone=f"{region}{z}"
-        )["Subnet"]["SubnetId"]
-        for i, z in ((1, "a"), (2, "b"))
-    ]
-    lb = elbv2.create_load_balancer(Name="trafficgate-rehearsal", Subnets=subnets)["LoadBalancers"][0]
-    blue_tg = target_group(elbv2, BLUE_TARGET_GROUP, vpc)
-    green_tg = target_group(elbv2, GREEN_TARGET_GROUP, vpc)
-    elbv2.register_targets(TargetGroupArn=blue_tg, Targets=[{"Id": blue[0], "Port": blue[1]}])
-    return vpc, subnets, dict(lb), blue_tg, green_tg

@@ -13,6 +13,7 @@ def ecs_revision(
     container_port: int,
     *,
     hooks: Mapping[str, str] | None = None,
+    network: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An ``AppSpecContent`` revision for one ECS service, optionally naming hook functions.
 
@@ -24,6 +25,8 @@ def ecs_revision(
         The container and port the load balancer routes to.
     hooks
         Lifecycle event name → Lambda function name, as in appspec.yml ``Hooks``.
+    network
+        The service's ``NetworkConfiguration`` (``{"AwsvpcConfiguration": {...}}``), when given.
     """
     appspec: dict[str, Any] = {
         "version": 0.0,
@@ -39,6 +42,8 @@ def ecs_revision(
             }
         ],
     }
+    if network:
+        appspec["Resources"][0]["TargetService"]["Properties"]["NetworkConfiguration"] = dict(network)
     if hooks:
         appspec["Hooks"] = [{event: function} for event, function in hooks.items()]
     return {"revisionType": "AppSpecContent", "appSpecContent": {"content": json.dumps(appspec)}}
