@@ -275,6 +275,55 @@ def _endpoint_services(stack: Stack) -> dict[str, dict[str, Any]]:
     return endpoints
 
 
+#: boto3 client name → the endpoint service it needs (after ``com.amazonaws.<region>.``).
+ENDPOINT_OF_CLIENT = {
+    "acm": "acm",
+    "cloudwatch": "monitoring",
+    "codedeploy": "codedeploy",
+    "ec2": "ec2",
+    "ecr": "ecr.api",
+    "ecs": "ecs",
+    "elbv2": "elasticloadbalancing",
+    "iam": "iam",
+    "lambda": "lambda",
+    "logs": "logs",
+    "s3": "s3",
+    "secretsmanager": "secretsmanager",
+    "sns": "sns",
+    "ssm": "ssm",
+    "sts": "sts",
+}
+
+
+def clients_the_library_creates() -> set[str]:
+    """Every ``client("<name>")`` the library asks for, read from its source."""
+    names: set[str] = set()
+    for path in (ROOT / "shared" / "trafficgate").rglob("*.py"):
+        names.update(re.findall(r"""\bclient\(\s*["']([a-z0-9-]+)["']""", path.read_text()))
+    return names
+
+
+def test_every_client_the_library_creates_has_an_endpoint() -> None:
+    # A new AWS client in the library without its endpoint would time out in a VPC without a NAT.
+    clients = clients_the_library_creates()
+    assert {"codedeploy", "ecs", "elbv2", "iam", "ec2"} <= clients  # the reader found the calls
+    unknown = clients - set(ENDPOINT_OF_CLIENT)
+    assert not unknown, f"map these clients to their VPC endpoint service: {sorted(unknown)}"
+    needed = {ENDPOINT_OF_CLIENT[c] for c in clients}
+    elsewhere = set(_endpoint_services(Stack(**ENDPOINTS, VpcRouteTableIds="rtb-0123456789abcdef0")))
+    # IAM's endpoint exists only in us-east-1 (its control plane); elsewhere IAM needs a NAT.
+    assert needed - {"iam"} <= elsewhere
+    assert "iam" not in elsewhere
+    in_us_east_1 = Stack(region="us-east-1", **ENDPOINTS)
+    [iam] = [
+        in_us_east_1.properties(logical_id)
+        for logical_id in in_us_east_1.of_type("AWS::EC2::VPCEndpoint")
+        if in_us_east_1.properties(logical_id)["ServiceName"] == "com.amazonaws.iam"
+    ]
+    assert iam["VpcEndpointType"] == "Interface" and iam["PrivateDnsEnabled"] is True
+    assert iam["SubnetIds"] == SUBNETS.split(",") and iam["SecurityGroupIds"] == [SECURITY_GROUPS]
+
+
 def test_vpc_endpoints_for_every_service_the_code_calls() -> None:
     endpoints = _endpoint_services(Stack(**ENDPOINTS, VpcRouteTableIds="rtb-0123456789abcdef0"))
 
