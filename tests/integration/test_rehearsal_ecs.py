@@ -161,6 +161,19 @@ def test_a_healthy_green_goes_through_every_stage_and_ends_successful() -> None:
     judged = {h.hook: [c["id"] for c in (h.summary or {}).get("checks", [])] for h in result.hooks}
     assert "http.test_listener" in judged["POST_TEST_TRAFFIC_SHIFT"]
     assert "cloudwatch.5xx_rate" in judged["POST_PRODUCTION_TRAFFIC_SHIFT"]
+    # ECS's own words for the step that first points a listener at green.
+    [scale_up] = [h for h in result.hooks if h.hook == "POST_SCALE_UP"]
+    [targets] = [c for c in (scale_up.summary or {})["checks"] if c["id"] == "elb.targets_healthy"]
+    assert "no listener forwards to it before TEST_TRAFFIC_SHIFT" in targets["reason"]
+    # The network, the images and the execution role are judged, not skipped (see the foundation).
+    [pre] = [h for h in result.hooks if h.hook == "PRE_SCALE_UP"]
+    outcomes = {c["id"]: (c["outcome"], c["reason"]) for c in (pre.summary or {})["checks"]}
+    assert outcomes["ec2.security_groups"][0] == "pass"
+    assert "(tasks, from service web) allows ingress from sg-" in outcomes["ec2.security_groups"][1]
+    assert outcomes["iam.execution_role"] == (
+        "pass",
+        "execution role trafficgate-rehearsal-execution may make the 3 call(s) the task needs",
+    )
     assert result.to_dict()["deployment_status"] == "SUCCESSFUL"
     page = rehearsal_page(result.to_dict(), started_at=result.started_at)
     assert all(f"{stage}: " in page for stage in BLUE_GREEN_STAGES)

@@ -66,7 +66,9 @@ class TargetsHealthy(Check):
             if not seen or seen[-1] != "/".join(states):
                 seen.append("/".join(states) or "none")
             details: dict[str, Any] = {"target_group": group.name, "targets": targets, "states_seen": seen}
-            verdict = _judge(targets, group.name, before_traffic, details)
+            # The step that first points a listener at green, in the platform's own words.
+            shift = "TEST_TRAFFIC_SHIFT" if ctx.platform == "ecs" else "AllowTestTraffic"
+            verdict = _judge(targets, group.name, before_traffic, details, shift=shift)
             if verdict is not None:
                 return verdict
             now = time.monotonic()
@@ -93,7 +95,12 @@ HOOK_ORDER = list(Hook)
 
 
 def _judge(
-    targets: list[dict[str, Any]], group: str, before_traffic: bool, details: dict[str, Any]
+    targets: list[dict[str, Any]],
+    group: str,
+    before_traffic: bool,
+    details: dict[str, Any],
+    *,
+    shift: str = "AllowTestTraffic",
 ) -> CheckResult | None:
     """The result once the targets settled (or one is broken); None to look again."""
     broken = [t for t in targets if t["state"] in BROKEN]
@@ -113,7 +120,7 @@ def _judge(
         healthy = len(targets) - len(unused)
         note = (
             f"{len(unused)}/{len(targets)} targets unused in green target group {group}: no listener forwards "
-            "to it before AllowTestTraffic, so the load balancer has not judged them yet; the task set and the "
+            f"to it before {shift}, so the load balancer has not judged them yet; the task set and the "
             "stopped tasks judge green for now"
         )
         return CheckResult.passed(
