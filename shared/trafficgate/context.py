@@ -35,6 +35,7 @@ from trafficgate.discovery import (
     read_task_sets,
     task_sets_of,
 )
+from trafficgate.discovery.network import TaskNetwork, appspec_network, service_network
 from trafficgate.exceptions import CheckError
 
 if TYPE_CHECKING:
@@ -264,6 +265,24 @@ class CheckContext:
             raise type(cached)(str(cached))
         service: dict[str, Any] | None = cached
         return service
+
+    def task_network(self) -> TaskNetwork | None:
+        """The tasks' awsvpc network: the AppSpec's, else the ECS service's (one read, shared).
+
+        None when neither names subnets or security groups (a ``bridge`` or ``host`` task, or
+        nothing deployed yet).
+
+        Raises
+        ------
+        CheckError
+            The service could not be described.
+        """
+        appspec = self.deployment().appspec
+        found = appspec_network(appspec.raw) if appspec is not None else None
+        if found is not None:
+            return found
+        service = self.ecs_service()
+        return None if service is None else service_network(service, str(self.deployment().service))
 
     def base_url(self, listener: ListenerRole) -> str | None:
         """Base URL of the test or production listener: the operator's override, else discovered.

@@ -89,6 +89,7 @@ class World:
         environment: list[dict[str, str]] | None = None,
         appspec_network: bool = True,
         service_network: bool = True,
+        appspec_groups: bool = True,
         grace: int | None = 300,
     ) -> str:
         """Task definition, ECS service and a deployment of it; returns the deployment id."""
@@ -133,7 +134,7 @@ class World:
             properties["NetworkConfiguration"] = {
                 "AwsvpcConfiguration": {
                     "Subnets": self.task_subnets,
-                    "SecurityGroups": [self.task_sg],
+                    "SecurityGroups": [self.task_sg] if appspec_groups else [],
                     "AssignPublicIp": "DISABLED",
                 }
             }
@@ -397,6 +398,22 @@ def test_the_services_network_configuration_is_used_without_the_appspecs(world: 
 
     assert result.outcome is Outcome.PASS
     assert result.reason.startswith(f"{world.task_sg} (tasks, from service shop-web) allows ingress")
+
+
+def test_an_appspec_network_without_groups_is_not_filled_in_from_the_service(world: World) -> None:
+    # The AppSpec's awsvpc configuration replaces the service's: with no groups the tasks get the
+    # VPC's default group, not the service's groups, so those are not judged in its place.
+    world.ingress(world.task_sg, from_lb(world))
+    world.deploy(appspec_groups=False)
+
+    result = run(SecurityGroupsAllowLoadBalancer(), world.ctx())
+
+    assert result.outcome is Outcome.PASS
+    assert result.reason == (
+        "the awsvpc configuration of the AppSpec names no security groups: the tasks get their VPC's default "
+        "group, which this check does not read; not judged (expected awsvpc subnets and security groups)"
+    )
+    assert result.warnings == (result.reason,)
 
 
 def test_no_network_configuration_anywhere_is_said_not_judged(world: World) -> None:

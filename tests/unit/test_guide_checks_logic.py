@@ -20,7 +20,8 @@ from trafficgate.checks.plaintext_secrets import (
     obviously_not_secret,
     value_rule,
 )
-from trafficgate.checks.security_groups import appspec_network, judge_direction
+from trafficgate.checks.security_groups import judge_direction
+from trafficgate.discovery.network import appspec_network, service_network
 from trafficgate.outcome import CheckResult
 from trafficgate.probe.spec import StatusSet
 from trafficgate.verdict import CheckRecord
@@ -272,8 +273,49 @@ def test_appspec_network_reads_the_awsvpc_configuration() -> None:
     assert network is not None
     assert network.subnets == ("subnet-1",)
     assert (network.security_groups, network.source) == (("sg-1", "sg-2"), "the AppSpec")
+    assert network.public_ip is False
     assert appspec_network({"Resources": [{"T": {"Type": "AWS::ECS::Service", "Properties": {}}}]}) is None
     assert appspec_network({}) is None
+
+
+def test_an_appspec_network_without_groups_is_still_the_tasks_network() -> None:
+    # AppSpec AwsvpcConfiguration replaces the service's: subnets alone (the VPC's default group)
+    # are not to be filled in from the service.
+    raw = {
+        "Resources": [
+            {
+                "TargetService": {
+                    "Type": "AWS::ECS::Service",
+                    "Properties": {
+                        "NetworkConfiguration": {
+                            "AwsvpcConfiguration": {"Subnets": ["subnet-1"], "AssignPublicIp": "ENABLED"}
+                        }
+                    },
+                }
+            }
+        ]
+    }
+    network = appspec_network(raw)
+    assert network is not None
+    assert (network.subnets, network.security_groups, network.public_ip) == (("subnet-1",), (), True)
+
+
+def test_service_network_reads_describe_services_shape() -> None:
+    service = {
+        "networkConfiguration": {
+            "awsvpcConfiguration": {"subnets": ["subnet-2"], "securityGroups": ["sg-9"], "assignPublicIp": "DISABLED"}
+        }
+    }
+    network = service_network(service, "web")
+    assert network is not None
+    assert (network.subnets, network.security_groups, network.public_ip, network.source) == (
+        ("subnet-2",),
+        ("sg-9",),
+        False,
+        "service web",
+    )
+    assert service_network({}, "web") is None
+    assert service_network({"networkConfiguration": {"awsvpcConfiguration": {"subnets": []}}}, "web") is None
 
 
 # --------------------------------------------------------------------------------------------

@@ -34,15 +34,6 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True, kw_only=True)
-class TaskNetwork:
-    """The tasks' ``awsvpcConfiguration``: their subnets and security groups, and where it was read."""
-
-    subnets: tuple[str, ...]
-    security_groups: tuple[str, ...]
-    source: str
-
-
-@dataclass(frozen=True, kw_only=True)
 class Judgement:
     """What :func:`judge_direction` found: ``ok``, ``unknown`` (only prefix lists could allow it) or ``missing``."""
 
@@ -57,35 +48,6 @@ class Judgement:
     seen: tuple[str, ...] = field(default_factory=tuple)
     #: Whether CIDR rules on the port cover part of the peer's subnets (then ``uncovered`` says which not).
     partial: bool = False
-
-
-def appspec_network(raw: Mapping[str, Any]) -> TaskNetwork | None:
-    """The ``NetworkConfiguration.AwsvpcConfiguration`` of the AppSpec's ECS service, if it has one."""
-    for entry in raw.get("Resources") or []:
-        for _name, resource in (entry or {}).items() if isinstance(entry, Mapping) else ():
-            if not isinstance(resource, Mapping) or resource.get("Type") != "AWS::ECS::Service":
-                continue
-            props = resource.get("Properties") or {}
-            awsvpc = (props.get("NetworkConfiguration") or {}).get("AwsvpcConfiguration") or {}
-            groups = tuple(str(g) for g in awsvpc.get("SecurityGroups") or [])
-            if groups:
-                return TaskNetwork(
-                    subnets=tuple(str(s) for s in awsvpc.get("Subnets") or []),
-                    security_groups=groups,
-                    source="the AppSpec",
-                )
-    return None
-
-
-def service_network(service: Mapping[str, Any], name: str) -> TaskNetwork | None:
-    """The ``networkConfiguration.awsvpcConfiguration`` of a DescribeServices service, if it has one."""
-    awsvpc = (service.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
-    groups = tuple(str(g) for g in awsvpc.get("securityGroups") or [])
-    if not groups:
-        return None
-    return TaskNetwork(
-        subnets=tuple(str(s) for s in awsvpc.get("subnets") or []), security_groups=groups, source=f"service {name}"
-    )
 
 
 def _covers_port(permission: Mapping[str, Any], port: int) -> bool:
@@ -205,12 +167,17 @@ class SecurityGroupsAllowLoadBalancer(Check):
     def run(self, ctx: CheckContext) -> CheckResult:
         appspec = ctx.appspec()
         port = appspec.container_port
-        network = appspec_network(appspec.raw) or self._service_network(ctx)
-        if network is None:
+        network = ctx.task_network()
+        if network is None or not network.security_groups:
             mode = str(ctx.task_definition().get("networkMode") or "bridge")
             deployment = ctx.deployment()
             if mode != "awsvpc":
                 why = f"network mode {mode}: the tasks use their container instances' security groups"
+            elif network is not None:
+                why = (
+                    f"the awsvpc configuration of {network.source} names no security groups: the tasks get "
+                    "their VPC's default group, which this check does not read"
+                )
             else:
                 why = (
                     f"no awsvpc network configuration in the AppSpec or on service {deployment.service or '?'}: "
@@ -315,11 +282,6 @@ class SecurityGroupsAllowLoadBalancer(Check):
             threshold=threshold,
             details=details,
         )
-
-    @staticmethod
-    def _service_network(ctx: CheckContext) -> TaskNetwork | None:
-        service = ctx.ecs_service()
-        return None if service is None else service_network(service, str(ctx.deployment().service))
 
     @staticmethod
     def _load_balancer(ctx: CheckContext) -> Mapping[str, Any]:

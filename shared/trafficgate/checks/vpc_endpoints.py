@@ -33,41 +33,6 @@ _DEAD_STATES = frozenset({"deleting", "deleted", "failed", "rejected", "expired"
 _OTHER_TARGETS = ("TransitGatewayId", "InstanceId", "NetworkInterfaceId", "VpcPeeringConnectionId", "CoreNetworkArn")
 
 
-@dataclass(frozen=True, kw_only=True)
-class TaskNetwork:
-    """The tasks' ``awsvpcConfiguration``: subnets, whether they get a public IP, and where it was read."""
-
-    subnets: tuple[str, ...]
-    public_ip: bool
-    source: str
-
-
-def appspec_network(raw: Mapping[str, Any]) -> TaskNetwork | None:
-    """The ``NetworkConfiguration.AwsvpcConfiguration`` of the AppSpec's ECS service, if it names subnets."""
-    for entry in raw.get("Resources") or []:
-        for resource in entry.values() if isinstance(entry, Mapping) else ():
-            if not isinstance(resource, Mapping) or resource.get("Type") != "AWS::ECS::Service":
-                continue
-            awsvpc = ((resource.get("Properties") or {}).get("NetworkConfiguration") or {}).get(
-                "AwsvpcConfiguration"
-            ) or {}
-            subnets = tuple(str(s) for s in awsvpc.get("Subnets") or [])
-            if subnets:
-                public = str(awsvpc.get("AssignPublicIp") or "DISABLED").upper() == "ENABLED"
-                return TaskNetwork(subnets=subnets, public_ip=public, source="the AppSpec")
-    return None
-
-
-def service_network(service: Mapping[str, Any], name: str) -> TaskNetwork | None:
-    """The ``networkConfiguration.awsvpcConfiguration`` of a DescribeServices service, if it names subnets."""
-    awsvpc = (service.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
-    subnets = tuple(str(s) for s in awsvpc.get("subnets") or [])
-    if not subnets:
-        return None
-    public = str(awsvpc.get("assignPublicIp") or "DISABLED").upper() == "ENABLED"
-    return TaskNetwork(subnets=subnets, public_ip=public, source=f"service {name}")
-
-
 def route_table_of(subnet: str, vpc: str, tables: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     """The route table a subnet uses: its explicit association, else its VPC's main table."""
     main = None
@@ -140,9 +105,8 @@ class VpcEndpoints(Check):
     check_id: str = VPC_ENDPOINTS_CHECK_ID
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        appspec = ctx.deployment().appspec
-        network = (appspec_network(appspec.raw) if appspec is not None else None) or _service_network(ctx)
-        if network is None:
+        network = ctx.task_network()
+        if network is None or not network.subnets:
             note = "no awsvpc subnets in the AppSpec or on the service: endpoints not judged"
             return CheckResult.passed(note, value=None, threshold="endpoints for isolated subnets", warnings=(note,))
         definition = ctx.task_definition()
@@ -200,9 +164,3 @@ def _has_endpoint(endpoints: Sequence[Mapping[str, Any]], vpc: str, service: str
             continue
         return True
     return False
-
-
-def _service_network(ctx: CheckContext) -> TaskNetwork | None:
-    # ECS knowing no such cluster or service means nothing runs there yet: no subnets to judge.
-    service = ctx.ecs_service()
-    return None if service is None else service_network(service, str(ctx.deployment().service))
