@@ -254,22 +254,14 @@ def test_a_group_reference_wins_over_a_prefix_list() -> None:
     )
 
 
+def _appspec_with(awsvpc: dict[str, Any]) -> dict[str, Any]:
+    """An AppSpec (as parsed) whose ECS service has this ``AwsvpcConfiguration``."""
+    properties = {"NetworkConfiguration": {"AwsvpcConfiguration": awsvpc}}
+    return {"Resources": [{"TargetService": {"Type": "AWS::ECS::Service", "Properties": properties}}]}
+
+
 def test_appspec_network_reads_the_awsvpc_configuration() -> None:
-    raw = {
-        "Resources": [
-            {
-                "TargetService": {
-                    "Type": "AWS::ECS::Service",
-                    "Properties": {
-                        "NetworkConfiguration": {
-                            "AwsvpcConfiguration": {"Subnets": ["subnet-1"], "SecurityGroups": ["sg-1", "sg-2"]}
-                        }
-                    },
-                }
-            }
-        ]
-    }
-    network = appspec_network(raw)
+    network = appspec_network(_appspec_with({"Subnets": ["subnet-1"], "SecurityGroups": ["sg-1", "sg-2"]}))
     assert network is not None
     assert network.subnets == ("subnet-1",)
     assert (network.security_groups, network.source) == (("sg-1", "sg-2"), "the AppSpec")
@@ -281,21 +273,7 @@ def test_appspec_network_reads_the_awsvpc_configuration() -> None:
 def test_an_appspec_network_without_groups_is_still_the_tasks_network() -> None:
     # AppSpec AwsvpcConfiguration replaces the service's: subnets alone (the VPC's default group)
     # are not to be filled in from the service.
-    raw = {
-        "Resources": [
-            {
-                "TargetService": {
-                    "Type": "AWS::ECS::Service",
-                    "Properties": {
-                        "NetworkConfiguration": {
-                            "AwsvpcConfiguration": {"Subnets": ["subnet-1"], "AssignPublicIp": "ENABLED"}
-                        }
-                    },
-                }
-            }
-        ]
-    }
-    network = appspec_network(raw)
+    network = appspec_network(_appspec_with({"Subnets": ["subnet-1"], "AssignPublicIp": "ENABLED"}))
     assert network is not None
     assert (network.subnets, network.security_groups, network.public_ip) == (("subnet-1",), (), True)
 
