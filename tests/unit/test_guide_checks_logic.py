@@ -21,7 +21,9 @@ from trafficgate.checks.plaintext_secrets import (
     value_rule,
 )
 from trafficgate.checks.security_groups import judge_direction
+from trafficgate.checks.vpc_endpoints import needed_endpoints
 from trafficgate.discovery.network import appspec_network, service_network
+from trafficgate.discovery.secrets import SecretUse, secret_uses
 from trafficgate.outcome import CheckResult
 from trafficgate.probe.spec import StatusSet
 from trafficgate.verdict import CheckRecord
@@ -404,3 +406,55 @@ def test_the_readme_plan_for_these_checks_parses() -> None:
     assert [c.policy.dry_run for c in checks] == [False, False, False]
     assert isinstance(checks[2], HealthCheckConfigured)
     assert str(checks[2].expected_status) == "200,302"
+
+
+# --------------------------------------------------------------------------------------------
+# Where secrets come from (shared by secrets.references_exist, iam.execution_role, network.vpc_endpoints)
+
+SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf"
+TASK_WITH_SECRETS = {
+    "taskDefinitionArn": "arn:aws:ecs:eu-west-1:111122223333:task-definition/web:3",
+    "containerDefinitions": [
+        {
+            "name": "web",
+            "image": "ghcr.io/acme/web:1",
+            "secrets": [{"name": "DB_PASSWORD", "valueFrom": f"{SECRET_ARN}:password::"}, {"name": "EMPTY"}],
+            "logConfiguration": {
+                "logDriver": "awsfirelens",
+                "secretOptions": [{"name": "apiKey", "valueFrom": "/shop/log-key"}],
+            },
+            "repositoryCredentials": {"credentialsParameter": SECRET_ARN},
+        },
+        "not a container",
+    ],
+}
+
+
+def test_secret_uses_lists_every_place_in_task_definition_order() -> None:
+    assert secret_uses(TASK_WITH_SECRETS) == [
+        SecretUse(container="web", what="secret DB_PASSWORD", value_from=f"{SECRET_ARN}:password::"),
+        SecretUse(container="web", what="secret EMPTY", value_from=""),
+        SecretUse(container="web", what="log option apiKey", value_from="/shop/log-key"),
+        SecretUse(container="web", what="repositoryCredentials", value_from=SECRET_ARN),
+    ]
+
+
+def test_endpoints_follow_every_secret_including_a_private_registrys_login() -> None:
+    only_credentials = {
+        "containerDefinitions": [
+            {
+                "name": "web",
+                "image": "ghcr.io/acme/web:1",
+                "repositoryCredentials": {"credentialsParameter": SECRET_ARN},
+            }
+        ]
+    }
+    needed, foreign = needed_endpoints(only_credentials, "eu-west-1")
+    # ECS reads the registry login from Secrets Manager with the execution role.
+    assert needed == {"com.amazonaws.eu-west-1.secretsmanager": "secrets"}
+    assert foreign == ["ghcr.io/acme/web:1"]
+    needed, _ = needed_endpoints(TASK_WITH_SECRETS, "eu-west-1")
+    assert set(needed) == {"com.amazonaws.eu-west-1.secretsmanager", "com.amazonaws.eu-west-1.ssm"}
+    s3_object = {"name": "X", "valueFrom": "arn:aws:s3:::b/k"}
+    not_a_secret = {"containerDefinitions": [{"name": "w", "secrets": [s3_object]}]}
+    assert needed_endpoints(not_a_secret, "eu-west-1")[0] == {}

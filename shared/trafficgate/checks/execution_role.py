@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from trafficgate.aws import AWS_ERRORS, error_code, read_error
 from trafficgate.checks.base import Check, CheckError, CheckResult
-from trafficgate.discovery import containers
 from trafficgate.discovery.images import ecr_images
+from trafficgate.discovery.secrets import parse_secret_reference, secret_uses
 
 if TYPE_CHECKING:
     from trafficgate.context import CheckContext
@@ -57,14 +57,13 @@ def secret_resource(value_from: str, *, partition: str, region: str, account: st
     name becomes the ARN of that parameter in the task definition's region and account.
     """
     value = value_from.strip()
-    parts = value.split(":")
-    if parts[0] != "arn":
-        name = value.lstrip("/")
-        return PARAMETER_ACTION, f"arn:{partition}:ssm:{region}:{account}:parameter/{name}"
-    if len(parts) >= 7 and parts[2] == "secretsmanager" and parts[5] == "secret":
-        return SECRET_ACTION, ":".join(parts[:7])
-    if len(parts) >= 6 and parts[2] == "ssm" and parts[5].startswith("parameter/"):
-        return PARAMETER_ACTION, value
+    ref = parse_secret_reference(value)
+    if ref.kind == "secretsmanager":
+        return SECRET_ACTION, ref.target
+    if ref.kind == "ssm":
+        if value.startswith("arn:"):
+            return PARAMETER_ACTION, value
+        return PARAMETER_ACTION, f"arn:{partition}:ssm:{region}:{account}:parameter/{value.lstrip('/')}"
     return None
 
 
@@ -84,26 +83,16 @@ def execution_needs(definition: Mapping[str, Any], partition: str) -> tuple[list
     skipped.extend(
         f"image {o['image']} of container {o['container']} is not in ECR: pull not simulated" for o in others
     )
-    for container in containers(definition):
-        name = container.get("name")
-        refs = [(str(s.get("valueFrom") or ""), f"secret {s.get('name')}") for s in container.get("secrets") or []]
-        refs += [
-            (str(o.get("valueFrom") or ""), f"log option {o.get('name')}")
-            for o in (container.get("logConfiguration") or {}).get("secretOptions") or []
-        ]
-        credentials = (container.get("repositoryCredentials") or {}).get("credentialsParameter")
-        if credentials:
-            refs.append((str(credentials), "repositoryCredentials"))
-        for value_from, what in refs:
-            target = (
-                secret_resource(value_from, partition=partition, region=region, account=account) if value_from else None
-            )
-            if target is None:
-                skipped.append(
-                    f"{what} of container {name}: {value_from or 'empty valueFrom'} is not a secret or parameter"
-                )
-                continue
-            needs.append(_Need(target[0], target[1], f"{what} of container {name}"))
+    for secret in secret_uses(definition):
+        who = f"{secret.what} of container {secret.container}"
+        value_from = secret.value_from
+        target = (
+            secret_resource(value_from, partition=partition, region=region, account=account) if value_from else None
+        )
+        if target is None:
+            skipped.append(f"{who}: {value_from or 'empty valueFrom'} is not a secret or parameter")
+            continue
+        needs.append(_Need(target[0], target[1], who))
     return needs, skipped
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
 from trafficgate.aws import AWS_ERRORS, describe_error, error_code
 from trafficgate.checks.base import Check, CheckError, CheckResult
-from trafficgate.discovery import containers
+from trafficgate.discovery.secrets import SecretReference, parse_secret_reference, secret_uses
 
 if TYPE_CHECKING:
     from trafficgate.context import CheckContext
@@ -20,81 +20,6 @@ if TYPE_CHECKING:
 SECRETS_CHECK_ID = "secrets.references_exist"
 # DescribeParameters accepts at most 50 values in one filter.
 _SSM_FILTER_VALUES = 50
-
-
-@dataclass(frozen=True, kw_only=True)
-class SecretReference:
-    """Where a ``valueFrom`` points: a Secrets Manager secret or an SSM parameter.
-
-    Parameters
-    ----------
-    kind
-        ``secretsmanager``, ``ssm`` or ``unknown`` (an ARN of another service).
-    target
-        The secret ARN without the JSON-key suffix, or the parameter name.
-    region, account
-        From the ARN; None for a bare parameter name (the task's own region and account).
-    json_key, version_stage, version_id
-        The optional suffix of a Secrets Manager reference (``:key:stage:id``).
-    """
-
-    kind: Literal["secretsmanager", "ssm", "unknown"]
-    target: str
-    region: str | None = None
-    account: str | None = None
-    json_key: str | None = None
-    version_stage: str | None = None
-    version_id: str | None = None
-
-
-def parse_secret_reference(value_from: str) -> SecretReference:
-    """Classify a ``secrets[].valueFrom`` (or ``credentialsParameter``) as ECS reads it.
-
-    A Secrets Manager ARN may carry ``:json-key:version-stage:version-id``; an SSM parameter is an
-    ARN (``...:parameter/name`` or ``...:parameter/path/name`` for ``/path/name``) or, in the
-    task's region, a bare name.
-    """
-    value = value_from.strip()
-    parts = value.split(":")
-    if parts[0] != "arn" or len(parts) < 6:
-        return SecretReference(kind="ssm", target=value)
-    service, region, account = parts[2], parts[3] or None, parts[4] or None
-    if service == "secretsmanager" and len(parts) >= 7 and parts[5] == "secret":
-        extra = [*parts[7:10], None, None, None]
-        return SecretReference(
-            kind="secretsmanager",
-            target=":".join(parts[:7]),
-            region=region,
-            account=account,
-            json_key=extra[0] or None,
-            version_stage=extra[1] or None,
-            version_id=extra[2] or None,
-        )
-    resource = ":".join(parts[5:])
-    if service == "ssm" and resource.startswith("parameter/"):
-        name = resource[len("parameter/") :]
-        # The ARN of "/path/name" is ".../parameter/path/name"; of "name", ".../parameter/name".
-        return SecretReference(kind="ssm", target=f"/{name}" if "/" in name else name, region=region, account=account)
-    return SecretReference(kind="unknown", target=value, region=region, account=account)
-
-
-def _secret_uses(definition: Mapping[str, Any]) -> dict[str, list[str]]:
-    """``valueFrom`` → who needs it (``container web secret DB_PASSWORD``), in task definition order."""
-    uses: dict[str, list[str]] = {}
-    for container in containers(definition):
-        name = container.get("name")
-        for secret in container.get("secrets") or []:
-            uses.setdefault(str(secret.get("valueFrom") or ""), []).append(
-                f"container {name} secret {secret.get('name')}"
-            )
-        for option in (container.get("logConfiguration") or {}).get("secretOptions") or []:
-            uses.setdefault(str(option.get("valueFrom") or ""), []).append(
-                f"container {name} log option {option.get('name')}"
-            )
-        credentials = (container.get("repositoryCredentials") or {}).get("credentialsParameter")
-        if credentials:
-            uses.setdefault(str(credentials), []).append(f"container {name} repositoryCredentials")
-    return uses
 
 
 @dataclass(kw_only=True)
@@ -112,7 +37,9 @@ class SecretReferencesExist(Check):
     def run(self, ctx: CheckContext) -> CheckResult:
         definition = ctx.task_definition()
         own_account = _arn_account(str(definition.get("taskDefinitionArn") or ""))
-        uses = _secret_uses(definition)
+        uses: dict[str, list[str]] = {}
+        for use in secret_uses(definition):
+            uses.setdefault(use.value_from, []).append(f"container {use.container} {use.what}")
         missing: list[str] = []
         unreadable: list[str] = []
         warnings: list[str] = []

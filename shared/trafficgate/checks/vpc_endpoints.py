@@ -17,6 +17,7 @@ from trafficgate.aws import AWS_ERRORS, read_error
 from trafficgate.checks.base import Check, CheckResult
 from trafficgate.discovery import containers
 from trafficgate.discovery.images import ecr_images
+from trafficgate.discovery.secrets import parse_secret_reference, secret_uses
 from trafficgate.policy import Policy
 
 if TYPE_CHECKING:
@@ -74,17 +75,13 @@ def needed_endpoints(definition: Mapping[str, Any], region: str) -> tuple[dict[s
         needed[f"com.amazonaws.{region}.ecr.dkr"] = "image pulls"
         needed[f"com.amazonaws.{region}.s3"] = "image layers"
     for container in containers(definition):
-        log = container.get("logConfiguration") or {}
-        refs = [str(s.get("valueFrom") or "") for s in container.get("secrets") or []]
-        refs += [str(o.get("valueFrom") or "") for o in log.get("secretOptions") or []]
-        if log.get("logDriver") == "awslogs":
+        if (container.get("logConfiguration") or {}).get("logDriver") == "awslogs":
             needed.setdefault(f"com.amazonaws.{region}.logs", "awslogs logging")
-        for ref in refs:
-            parts = ref.split(":")
-            if parts[0] == "arn" and len(parts) > 2 and parts[2] == "secretsmanager":
-                needed.setdefault(f"com.amazonaws.{region}.secretsmanager", "secrets")
-            elif ref:
-                needed.setdefault(f"com.amazonaws.{region}.ssm", "secrets")
+    # repositoryCredentials too: ECS reads a private registry's login from Secrets Manager.
+    for use in secret_uses(definition):
+        kind = parse_secret_reference(use.value_from).kind if use.value_from else "unknown"
+        if kind in ("secretsmanager", "ssm"):
+            needed.setdefault(f"com.amazonaws.{region}.{kind}", "secrets")
     return needed, [str(o["image"]) for o in others]
 
 
