@@ -239,6 +239,16 @@ def test_outputs_the_guide_names_are_outputs_of_template_yaml() -> None:
     assert named <= outputs, sorted(named - outputs)
 
 
+def test_the_version_the_guide_installs_is_the_one_the_template_publishes() -> None:
+    metadata = load_template(TEMPLATE)["Metadata"]["AWS::ServerlessRepo::Application"]
+    text = DOC.read_text(encoding="utf-8")
+    # SAM/CloudFormation, CDK, Terraform, the CLI, and the S3 prefixes of the StackSet route.
+    spelled = r"SemanticVersion: |semanticVersion: '|semantic_version\s*= \"|--semantic-version |trafficgate/"
+    versions = re.findall(rf"(?:{spelled})(\d+\.\d+\.\d+)", text)
+    assert len(versions) >= 5, versions
+    assert set(versions) == {metadata["SemanticVersion"]}
+
+
 # --- links ----------------------------------------------------------------------------------------
 
 
