@@ -192,7 +192,7 @@ class Row:
 def _ticked(cell: str) -> str:
     names = re.findall(r"`([^`]+)`", cell)
     assert len(names) == 1, f"expected one `name` in {cell!r}"
-    return names[0]
+    return str(names[0])
 
 
 def table_lines(path: Path = SECURITY) -> tuple[int, list[str]]:
