@@ -8,6 +8,7 @@ of parameter values, so a test can say "by default nothing optional exists" and 
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from typing import Any
 
@@ -261,8 +262,38 @@ def test_a_vpc_gets_the_network_interface_actions_and_no_managed_policy() -> Non
     assert "ManagedPolicyArns" not in stack.properties("HookFunctionRole")
     logs = {sid for sid, st in stack.statements().items() if any(a.startswith("logs:") for a in _actions(st))}
     assert logs == {"Logs"}
-    assert stack.statements()["Logs"]["Resource"] == arn("logs", "log-group:/aws/lambda/CodeDeployHook_trafficgate-*:*")
+    assert stack.statements()["Logs"]["Resource"] == [
+        arn("logs", "log-group:/aws/lambda/CodeDeployHook_trafficgate-*:*"),
+        arn("logs", "log-group:/aws/lambda/trafficgate-EcsLifecycleHook:*"),
+    ]
     assert stack.of_type("AWS::EC2::VPCEndpoint") == {}  # endpoints are a choice of their own
+
+
+@pytest.mark.parametrize("stem", ["trafficgate", "shop"])
+def test_every_function_may_write_to_its_own_log_group(stem: str) -> None:
+    # A function whose role cannot write its log group runs, but logs nothing: no verdict trail.
+    stack = Stack(FunctionNameStem=stem)
+    statements = stack.statements()
+    functions = stack.of_type("AWS::Serverless::Function")
+    assert len(functions) == 6
+    for logical_id in functions:
+        properties = stack.properties(logical_id)
+        assert properties["Role"] == "<HookFunctionRole.Arn>", logical_id
+        group_id = properties["LoggingConfig"]["LogGroup"].strip("<>")
+        name = stack.properties(group_id)["LogGroupName"]
+        stream = arn("logs", f"log-group:{name}:log-stream:2026/12/02/[$LATEST]abc")
+        allowing = [
+            sid
+            for sid, statement in statements.items()
+            if {"logs:CreateLogStream", "logs:PutLogEvents"} <= set(_actions(statement))
+            and any(fnmatch.fnmatchcase(stream, pattern) for pattern in _resources(statement))
+        ]
+        assert allowing == ["Logs"], (logical_id, name)
+
+
+def _resources(statement: dict[str, Any]) -> list[str]:
+    resource = statement["Resource"]
+    return [resource] if isinstance(resource, str) else list(resource)
 
 
 def _endpoint_services(stack: Stack) -> dict[str, dict[str, Any]]:
