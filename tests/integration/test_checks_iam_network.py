@@ -54,6 +54,12 @@ def test_secret_resources_are_the_arns_the_role_needs() -> None:
     )
     assert secret_resource("plain", **where) == ("ssm:GetParameters", f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/plain")
     assert secret_resource(f"arn:aws:s3:::bucket/{ACCOUNT}", **where) is None
+    assert secret_resource("arn:aws:ssm:eu-west-1", **where) is None  # too short to be any ARN
+    # A registry login by secret name: that secret, whatever its random suffix.
+    assert secret_resource("dockerhub-login", **where, bare="secretsmanager") == (
+        "secretsmanager:GetSecretValue",
+        f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:dockerhub-login-??????",
+    )
     # The older answer shape: one result per resource, no ResourceSpecificResults.
     assert denials([{"EvalActionName": "a:B", "EvalResourceName": "r", "EvalDecision": "implicitDeny"}]) == [
         ("a:B", "r", "implicitDeny")
@@ -135,6 +141,25 @@ def test_a_role_that_cannot_pull_or_read_fails_naming_role_action_resource_and_d
         "expected the execution role to allow every pull and secret read and the task role to exist"
     )
     assert result.value == {"checked": 4, "denied": 2}
+
+
+def test_a_registry_login_by_secret_name_is_simulated_as_that_secret(aws: Aws) -> None:
+    # credentialsParameter may name the secret instead of giving its ARN; it is never an SSM parameter.
+    login = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:dockerhub-login-*"
+    allowed = _role(aws, "mayLogIn", {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": login})
+    other = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:other-*"
+    refused = _role(aws, "mayNot", {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": other})
+    container = {"image": "docker.io/acme/web:1", "repositoryCredentials": {"credentialsParameter": "dockerhub-login"}}
+
+    passed = run(ExecutionRole(), aws.ctx(aws.register(executionRoleArn=allowed, container=container)))
+    failed = run(ExecutionRole(), aws.ctx(aws.register(executionRoleArn=refused, container=container)))
+
+    assert passed.outcome is Outcome.PASS, passed.reason
+    assert passed.details["checked"] == [f"secretsmanager:GetSecretValue on {login[:-1]}??????"]
+    assert failed.outcome is Outcome.FAIL
+    assert failed.reason.startswith(
+        f"execution role mayNot cannot secretsmanager:GetSecretValue on {login[:-1]}?????? (implicitDeny)"
+    )
 
 
 def test_no_execution_role_fails_naming_what_needs_one(aws: Aws) -> None:

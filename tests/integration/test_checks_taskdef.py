@@ -27,7 +27,7 @@ from trafficgate.checks.execution_role import EXECUTION_ROLE_CHECK_ID
 from trafficgate.checks.health_check import HEALTH_CHECK_CONFIG_CHECK_ID
 from trafficgate.checks.plaintext_secrets import PLAINTEXT_SECRETS_CHECK_ID
 from trafficgate.checks.required_env import REQUIRED_ENV_CHECK_ID, RequiredEnvironment
-from trafficgate.checks.secrets import SECRETS_CHECK_ID, SecretReferencesExist, parse_secret_reference
+from trafficgate.checks.secrets import SECRETS_CHECK_ID, SecretReferencesExist
 from trafficgate.checks.security_groups import SECURITY_GROUPS_CHECK_ID
 from trafficgate.checks.task_definition import TASK_DEFINITION_CHECK_ID, TaskDefinitionActive
 from trafficgate.checks.task_size import TASK_SIZE_CHECK_ID, TaskSize
@@ -36,6 +36,7 @@ from trafficgate.config import Settings
 from trafficgate.context import CheckContext
 from trafficgate.discovery import AppSpec, Deployment
 from trafficgate.discovery.images import parse_ecr_image
+from trafficgate.discovery.secrets import parse_secret_reference
 from trafficgate.hooks import Hook
 from trafficgate.plan import default_plan
 from trafficgate_local.standin import StandInError, ecs_revision, install
@@ -648,6 +649,28 @@ def test_parse_secret_reference() -> None:
     assert parse_secret_reference("arn:aws:ssm:us-east-1:111122223333:parameter/flat").target == "flat"
     assert parse_secret_reference("/a/b").kind == "ssm"
     assert parse_secret_reference("arn:aws:s3:::bucket/key").kind == "unknown"
+    # Starts like an ARN, too short to be one: neither a parameter name nor a secret.
+    assert parse_secret_reference("arn:aws:ssm:eu-west-1").kind == "unknown"
+    # A bare name is a parameter in secrets[], a secret in repositoryCredentials.
+    login = parse_secret_reference("dockerhub-login", bare="secretsmanager")
+    assert (login.kind, login.target, login.region) == ("secretsmanager", "dockerhub-login", None)
+
+
+def test_a_registry_login_given_by_secret_name_is_a_secret_not_a_parameter(aws: Aws) -> None:
+    # repositoryCredentials.credentialsParameter takes a secret's ARN or, in the task's region, its
+    # name; the same name in secrets[] would be an SSM parameter.
+    aws.client("secretsmanager").create_secret(Name="dockerhub-login", SecretString="{}")
+    arn = aws.register(container={"repositoryCredentials": {"credentialsParameter": "dockerhub-login"}})
+    result = run(SecretReferencesExist(), aws.ctx(arn))
+    assert result.outcome is Outcome.PASS, result.reason
+    assert result.reason == "1 secret reference(s) exist"
+
+    ghost = aws.register(container={"repositoryCredentials": {"credentialsParameter": "ghost-login"}})
+    result = run(SecretReferencesExist(), aws.ctx(ghost))
+    assert result.outcome is Outcome.FAIL
+    assert result.reason == (
+        "missing secret reference(s): secret ghost-login not found (container web repositoryCredentials)"
+    )
 
 
 # --------------------------------------------------------------------------------------------

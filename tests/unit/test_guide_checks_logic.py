@@ -280,6 +280,13 @@ def test_an_appspec_network_without_groups_is_still_the_tasks_network() -> None:
     assert (network.subnets, network.security_groups, network.public_ip) == (("subnet-1",), (), True)
 
 
+def test_one_id_written_as_a_string_is_one_id_not_its_characters() -> None:
+    network = appspec_network(_appspec_with({"Subnets": "subnet-1", "SecurityGroups": "sg-1"}))
+    assert network is not None and (network.subnets, network.security_groups) == (("subnet-1",), ("sg-1",))
+    assert appspec_network({"Resources": [{"T": {"Type": "AWS::ECS::Service", "Properties": "x"}}]}) is None
+    assert appspec_network({"Resources": "x"}) is None
+
+
 def test_service_network_reads_describe_services_shape() -> None:
     service = {
         "networkConfiguration": {
@@ -435,8 +442,11 @@ def test_secret_uses_lists_every_place_in_task_definition_order() -> None:
         SecretUse(container="web", what="secret DB_PASSWORD", value_from=f"{SECRET_ARN}:password::"),
         SecretUse(container="web", what="secret EMPTY", value_from=""),
         SecretUse(container="web", what="log option apiKey", value_from="/shop/log-key"),
-        SecretUse(container="web", what="repositoryCredentials", value_from=SECRET_ARN),
+        SecretUse(container="web", what="repositoryCredentials", value_from=SECRET_ARN, bare="secretsmanager"),
     ]
+    # Malformed entries are skipped, not raised on: the task definition checks report those.
+    broken = {"containerDefinitions": [{"name": "w", "secrets": ["DB"], "logConfiguration": "awslogs"}]}
+    assert secret_uses(broken) == []
 
 
 def test_endpoints_follow_every_secret_including_a_private_registrys_login() -> None:
@@ -455,6 +465,8 @@ def test_endpoints_follow_every_secret_including_a_private_registrys_login() -> 
     assert foreign == ["ghcr.io/acme/web:1"]
     needed, _ = needed_endpoints(TASK_WITH_SECRETS, "eu-west-1")
     assert set(needed) == {"com.amazonaws.eu-west-1.secretsmanager", "com.amazonaws.eu-west-1.ssm"}
+    by_name = {"containerDefinitions": [{"name": "w", "repositoryCredentials": {"credentialsParameter": "login"}}]}
+    assert needed_endpoints(by_name, "eu-west-1")[0] == {"com.amazonaws.eu-west-1.secretsmanager": "secrets"}
     s3_object = {"name": "X", "valueFrom": "arn:aws:s3:::b/k"}
     not_a_secret = {"containerDefinitions": [{"name": "w", "secrets": [s3_object]}]}
     assert needed_endpoints(not_a_secret, "eu-west-1")[0] == {}

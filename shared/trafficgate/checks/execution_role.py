@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from trafficgate.aws import AWS_ERRORS, error_code, read_error
 from trafficgate.checks.base import Check, CheckError, CheckResult
@@ -50,16 +50,28 @@ def _arn_parts(arn: str) -> tuple[str, str, str]:
     return parts[1], parts[3], parts[4]
 
 
-def secret_resource(value_from: str, *, partition: str, region: str, account: str) -> tuple[str, str] | None:
+def secret_resource(
+    value_from: str,
+    *,
+    partition: str,
+    region: str,
+    account: str,
+    bare: Literal["ssm", "secretsmanager"] = "ssm",
+) -> tuple[str, str] | None:
     """The action and resource ARN a ``valueFrom`` needs, or None for an ARN of another service.
 
     A Secrets Manager ARN loses its ``:json-key:stage:version`` suffix; an SSM parameter given by
-    name becomes the ARN of that parameter in the task definition's region and account.
+    name becomes the ARN of that parameter in the task definition's region and account. A secret
+    given by name (``repositoryCredentials`` allows it: ``bare="secretsmanager"``) becomes
+    ``...:secret:<name>-??????``, the form IAM's documentation writes for "this secret, whatever
+    its random suffix": a policy on ``<name>-*`` or ``*`` matches it, one on another secret does not.
     """
     value = value_from.strip()
-    ref = parse_secret_reference(value)
+    ref = parse_secret_reference(value, bare=bare)
     if ref.kind == "secretsmanager":
-        return SECRET_ACTION, ref.target
+        if value.startswith("arn:"):
+            return SECRET_ACTION, ref.target
+        return SECRET_ACTION, f"arn:{partition}:secretsmanager:{region}:{account}:secret:{value}-??????"
     if ref.kind == "ssm":
         if value.startswith("arn:"):
             return PARAMETER_ACTION, value
@@ -87,7 +99,9 @@ def execution_needs(definition: Mapping[str, Any], partition: str) -> tuple[list
         who = f"{secret.what} of container {secret.container}"
         value_from = secret.value_from
         target = (
-            secret_resource(value_from, partition=partition, region=region, account=account) if value_from else None
+            secret_resource(value_from, partition=partition, region=region, account=account, bare=secret.bare)
+            if value_from
+            else None
         )
         if target is None:
             skipped.append(f"{who}: {value_from or 'empty valueFrom'} is not a secret or parameter")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from trafficgate.aws import AWS_ERRORS, describe_error, error_code
 from trafficgate.checks.base import Check, CheckError, CheckResult
-from trafficgate.discovery.secrets import SecretReference, parse_secret_reference, secret_uses
+from trafficgate.discovery.secrets import SecretReference, secret_uses
 
 if TYPE_CHECKING:
     from trafficgate.context import CheckContext
@@ -37,19 +37,21 @@ class SecretReferencesExist(Check):
     def run(self, ctx: CheckContext) -> CheckResult:
         definition = ctx.task_definition()
         own_account = _arn_account(str(definition.get("taskDefinitionArn") or ""))
-        uses: dict[str, list[str]] = {}
+        # (valueFrom, what it points to) → the reference and who reads it: one ARN read by two
+        # containers is described once; one bare name can be a parameter here and a secret there.
+        uses: dict[tuple[str, str], tuple[SecretReference, list[str]]] = {}
         for use in secret_uses(definition):
-            uses.setdefault(use.value_from, []).append(f"container {use.container} {use.what}")
+            ref = use.reference()
+            uses.setdefault((use.value_from, ref.kind), (ref, []))[1].append(f"container {use.container} {use.what}")
         missing: list[str] = []
         unreadable: list[str] = []
         warnings: list[str] = []
         ssm_by_region: dict[str | None, dict[str, list[str]]] = {}
-        for value_from, needed_by in uses.items():
+        for (value_from, _kind), (ref, needed_by) in uses.items():
             who = ", ".join(needed_by)
             if not value_from:
                 missing.append(f"empty valueFrom ({who})")
                 continue
-            ref = parse_secret_reference(value_from)
             if ref.kind == "unknown":
                 missing.append(f"{value_from} is neither a Secrets Manager secret nor an SSM parameter ({who})")
             elif ref.kind == "secretsmanager":

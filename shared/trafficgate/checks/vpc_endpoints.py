@@ -17,7 +17,7 @@ from trafficgate.aws import AWS_ERRORS, read_error
 from trafficgate.checks.base import Check, CheckResult
 from trafficgate.discovery import containers
 from trafficgate.discovery.images import ecr_images
-from trafficgate.discovery.secrets import parse_secret_reference, secret_uses
+from trafficgate.discovery.secrets import secret_uses
 from trafficgate.policy import Policy
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def needed_endpoints(definition: Mapping[str, Any], region: str) -> tuple[dict[s
             needed.setdefault(f"com.amazonaws.{region}.logs", "awslogs logging")
     # repositoryCredentials too: ECS reads a private registry's login from Secrets Manager.
     for use in secret_uses(definition):
-        kind = parse_secret_reference(use.value_from).kind if use.value_from else "unknown"
+        kind = use.reference().kind if use.value_from else "unknown"
         if kind in ("secretsmanager", "ssm"):
             needed.setdefault(f"com.amazonaws.{region}.{kind}", "secrets")
     return needed, [str(o["image"]) for o in others]
@@ -104,7 +104,8 @@ class VpcEndpoints(Check):
     def run(self, ctx: CheckContext) -> CheckResult:
         network = ctx.task_network()
         if network is None or not network.subnets:
-            note = "no awsvpc subnets in the AppSpec or on the service: endpoints not judged"
+            where = "the AppSpec or on the service" if network is None else network.source
+            note = f"no awsvpc subnets in {where}: endpoints not judged"
             return CheckResult.passed(note, value=None, threshold="endpoints for isolated subnets", warnings=(note,))
         definition = ctx.task_definition()
         ec2 = ctx.aws.client("ec2")

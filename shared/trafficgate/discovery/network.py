@@ -27,9 +27,20 @@ class TaskNetwork:
     source: str
 
 
+def _strings(value: Any) -> tuple[str, ...]:
+    """A list of ids as a tuple; one id written as a plain string (a YAML slip) as a tuple of one."""
+    if isinstance(value, str):
+        return (value,) if value else ()
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _network(awsvpc: Mapping[str, Any], *, subnets: str, groups: str, public: str, source: str) -> TaskNetwork | None:
-    found_subnets = tuple(str(s) for s in awsvpc.get(subnets) or [])
-    found_groups = tuple(str(g) for g in awsvpc.get(groups) or [])
+    found_subnets = _strings(awsvpc.get(subnets))
+    found_groups = _strings(awsvpc.get(groups))
     if not found_subnets and not found_groups:
         return None
     return TaskNetwork(
@@ -42,26 +53,27 @@ def _network(awsvpc: Mapping[str, Any], *, subnets: str, groups: str, public: st
 
 def appspec_network(raw: Mapping[str, Any]) -> TaskNetwork | None:
     """The ``NetworkConfiguration.AwsvpcConfiguration`` of the AppSpec's ECS service, if it has one."""
-    for entry in raw.get("Resources") or []:
+    resources = raw.get("Resources")
+    for entry in resources if isinstance(resources, list) else []:
         for resource in entry.values() if isinstance(entry, Mapping) else ():
             if not isinstance(resource, Mapping) or resource.get("Type") != "AWS::ECS::Service":
                 continue
-            properties = resource.get("Properties") or {}
-            awsvpc = (properties.get("NetworkConfiguration") or {}).get("AwsvpcConfiguration") or {}
-            if isinstance(awsvpc, Mapping):
-                found = _network(
-                    awsvpc, subnets="Subnets", groups="SecurityGroups", public="AssignPublicIp", source="the AppSpec"
-                )
-                if found is not None:
-                    return found
+            network = _mapping(_mapping(resource.get("Properties")).get("NetworkConfiguration"))
+            found = _network(
+                _mapping(network.get("AwsvpcConfiguration")),
+                subnets="Subnets",
+                groups="SecurityGroups",
+                public="AssignPublicIp",
+                source="the AppSpec",
+            )
+            if found is not None:
+                return found
     return None
 
 
 def service_network(service: Mapping[str, Any], name: str) -> TaskNetwork | None:
     """The ``networkConfiguration.awsvpcConfiguration`` of a DescribeServices service, if it has one."""
-    awsvpc = (service.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
-    if not isinstance(awsvpc, Mapping):
-        return None
+    awsvpc = _mapping(_mapping(service.get("networkConfiguration")).get("awsvpcConfiguration"))
     return _network(
         awsvpc, subnets="subnets", groups="securityGroups", public="assignPublicIp", source=f"service {name}"
     )

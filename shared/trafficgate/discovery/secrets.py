@@ -26,25 +26,45 @@ class SecretUse:
     #: ``secret <name>``, ``log option <name>`` or ``repositoryCredentials``.
     what: str
     value_from: str
+    #: What a bare name (not an ARN) names here: an SSM parameter in ``secrets`` and
+    #: ``secretOptions``, a Secrets Manager secret in ``repositoryCredentials``.
+    bare: Literal["ssm", "secretsmanager"] = "ssm"
+
+    def reference(self) -> SecretReference:
+        """Where :attr:`value_from` points (see :func:`parse_secret_reference`)."""
+        return parse_secret_reference(self.value_from, bare=self.bare)
 
 
 def secret_uses(definition: Mapping[str, Any]) -> list[SecretUse]:
-    """Every secret the containers read, in task definition order (an empty ``valueFrom`` kept as ``""``)."""
+    """Every secret the containers read, in task definition order (an empty ``valueFrom`` kept as ``""``).
+
+    Entries that are not objects are skipped: a malformed task definition is the task definition
+    checks' to report, not a reason for this reader to raise.
+    """
     uses: list[SecretUse] = []
     for container in containers(definition):
         name = str(container.get("name"))
-        for secret in container.get("secrets") or []:
+        for secret in _objects(container.get("secrets")):
             uses.append(SecretUse(container=name, what=f"secret {secret.get('name')}", value_from=_text(secret)))
-        for option in (container.get("logConfiguration") or {}).get("secretOptions") or []:
+        log = container.get("logConfiguration")
+        for option in _objects(log.get("secretOptions") if isinstance(log, Mapping) else None):
             uses.append(SecretUse(container=name, what=f"log option {option.get('name')}", value_from=_text(option)))
-        credentials = (container.get("repositoryCredentials") or {}).get("credentialsParameter")
+        login = container.get("repositoryCredentials")
+        credentials = login.get("credentialsParameter") if isinstance(login, Mapping) else None
         if credentials:
-            uses.append(SecretUse(container=name, what="repositoryCredentials", value_from=str(credentials)))
+            login_use = SecretUse(
+                container=name, what="repositoryCredentials", value_from=str(credentials), bare="secretsmanager"
+            )
+            uses.append(login_use)
     return uses
 
 
-def _text(entry: Any) -> str:
-    return str(entry.get("valueFrom") or "") if isinstance(entry, Mapping) else ""
+def _objects(entries: Any) -> list[Mapping[str, Any]]:
+    return [e for e in entries if isinstance(e, Mapping)] if isinstance(entries, list) else []
+
+
+def _text(entry: Mapping[str, Any]) -> str:
+    return str(entry.get("valueFrom") or "")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,17 +92,21 @@ class SecretReference:
     version_id: str | None = None
 
 
-def parse_secret_reference(value_from: str) -> SecretReference:
+def parse_secret_reference(value_from: str, *, bare: Literal["ssm", "secretsmanager"] = "ssm") -> SecretReference:
     """Classify a ``secrets[].valueFrom`` (or ``credentialsParameter``) as ECS reads it.
 
     A Secrets Manager ARN may carry ``:json-key:version-stage:version-id``; an SSM parameter is an
     ARN (``...:parameter/name`` or ``...:parameter/path/name`` for ``/path/name``) or, in the
-    task's region, a bare name.
+    task's region, a bare name. A bare name is what ``bare`` says: an SSM parameter in
+    ``secrets``, a Secrets Manager secret's name in ``repositoryCredentials``. Something that
+    starts like an ARN but has too few parts is ``unknown``.
     """
     value = value_from.strip()
     parts = value.split(":")
-    if parts[0] != "arn" or len(parts) < 6:
-        return SecretReference(kind="ssm", target=value)
+    if parts[0] != "arn":
+        return SecretReference(kind=bare, target=value)
+    if len(parts) < 6:
+        return SecretReference(kind="unknown", target=value)
     service, region, account = parts[2], parts[3] or None, parts[4] or None
     if service == "secretsmanager" and len(parts) >= 7 and parts[5] == "secret":
         extra = [*parts[7:10], None, None, None]
