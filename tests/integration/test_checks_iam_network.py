@@ -221,13 +221,26 @@ class Vpc:
     vpc: str
     subnet: str
     table: str
+    #: The tasks' security group, and the endpoints' (it admits tcp/443 from the tasks').
+    tasks_sg: str = ""
+    endpoint_sg: str = ""
 
 
 def _vpc(aws: Aws, *, egress: str | None = None, explicit: bool = True) -> Vpc:
     """A VPC with one subnet; its route table (explicit, or the main one) routes 0.0.0.0/0 per ``egress``."""
     ec2 = aws.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    # Interface endpoints with private DNS need the VPC's DNS hostnames (AWS refuses them otherwise).
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+    tasks_sg = ec2.create_security_group(GroupName="tasks", Description="tasks", VpcId=vpc)["GroupId"]
+    endpoint_sg = ec2.create_security_group(GroupName="endpoints", Description="endpoints", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=endpoint_sg,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": [{"GroupId": tasks_sg}]}
+        ],
+    )
     if explicit:
         table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
         ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
@@ -242,18 +255,26 @@ def _vpc(aws: Aws, *, egress: str | None = None, explicit: bool = True) -> Vpc:
         else:
             nat = ec2.create_nat_gateway(SubnetId=subnet)["NatGateway"]["NatGatewayId"]
             ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
-    return Vpc(vpc, subnet, table)
+    return Vpc(vpc, subnet, table, tasks_sg, endpoint_sg)
 
 
-def _endpoints(aws: Aws, net: Vpc, *names: str, s3: str = "gateway") -> None:
+def _endpoints(
+    aws: Aws, net: Vpc, *names: str, s3: str = "gateway", groups: list[str] | None = None, private_dns: bool = True
+) -> list[str]:
+    """Interface endpoints for ``names`` (in the endpoints' group unless ``groups`` says); their ids."""
     ec2 = aws.client("ec2")
+    ids = []
     for name in names:
-        ec2.create_vpc_endpoint(
-            VpcId=net.vpc,
-            ServiceName=f"com.amazonaws.{REGION}.{name}",
-            VpcEndpointType="Interface",
-            SubnetIds=[net.subnet],
-        )
+        request: dict[str, Any] = {
+            "VpcId": net.vpc,
+            "ServiceName": f"com.amazonaws.{REGION}.{name}",
+            "VpcEndpointType": "Interface",
+            "SubnetIds": [net.subnet],
+            "PrivateDnsEnabled": private_dns,
+        }
+        if groups is None or groups:
+            request["SecurityGroupIds"] = [net.endpoint_sg] if groups is None else groups
+        ids.append(ec2.create_vpc_endpoint(**request)["VpcEndpoint"]["VpcEndpointId"])
     if s3 == "gateway":
         ec2.create_vpc_endpoint(
             VpcId=net.vpc,
@@ -261,6 +282,7 @@ def _endpoints(aws: Aws, net: Vpc, *names: str, s3: str = "gateway") -> None:
             VpcEndpointType="Gateway",
             RouteTableIds=[net.table],
         )
+    return ids
 
 
 def _ctx(aws: Aws, task_definition_arn: str, net: Vpc, *, public_ip: bool = False) -> CheckContext:
@@ -269,7 +291,7 @@ def _ctx(aws: Aws, task_definition_arn: str, net: Vpc, *, public_ip: bool = Fals
     assert ctx._deployment is not None and ctx._deployment.appspec is not None
     awsvpc = {
         "Subnets": [net.subnet],
-        "SecurityGroups": ["sg-1"],
+        "SecurityGroups": [net.tasks_sg],
         "AssignPublicIp": "ENABLED" if public_ip else "DISABLED",
     }
     raw = {
@@ -344,6 +366,57 @@ def test_an_s3_gateway_endpoint_on_another_route_table_does_not_count(aws: Aws) 
 
     assert result.outcome is Outcome.FAIL
     assert f"VPC {net.vpc} has no endpoint com.amazonaws.{REGION}.s3 (image layers)" in result.reason
+
+
+def test_an_endpoint_in_the_vpcs_default_group_is_closed_to_the_tasks(aws: Aws) -> None:
+    # Created without groups, an interface endpoint gets its VPC's default group, which admits only
+    # its own members: the tasks' pulls time out (CannotPullContainerError).
+    net = _vpc(aws)
+    [api] = _endpoints(aws, net, "ecr.api", groups=[])
+    _endpoints(aws, net, "ecr.dkr", s3="none")
+    [default] = aws.client("ec2").describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [net.vpc]}, {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"]
+
+    result = run(VpcEndpoints(), _ctx(aws, aws.register(), net))
+
+    assert result.outcome is Outcome.FAIL
+    where = f"subnet {net.subnet} has no route to a NAT or internet gateway and VPC {net.vpc}"
+    assert result.reason == (
+        f"{where}: endpoint {api} (com.amazonaws.{REGION}.ecr.api) admits no tcp/443 from the tasks "
+        f"({net.tasks_sg}, subnet {net.subnet} (10.1.1.0/24)) (seen ingress: {default['GroupId']} all traffic from "
+        f"{default['GroupId']}); expected egress or these endpoints"
+    )
+
+
+def test_an_endpoint_with_private_dns_off_does_not_serve_the_tasks(aws: Aws) -> None:
+    net = _vpc(aws)
+    [dkr] = _endpoints(aws, net, "ecr.dkr", private_dns=False)
+    _endpoints(aws, net, "ecr.api", s3="none")
+
+    result = run(VpcEndpoints(), _ctx(aws, aws.register(), net))
+
+    assert result.outcome is Outcome.FAIL
+    assert (
+        f"endpoint {dkr} (com.amazonaws.{REGION}.ecr.dkr) has private DNS off: the tasks resolve the service's "
+        "public name, which they cannot reach" in result.reason
+    )
+
+
+def test_an_endpoint_open_to_the_subnets_cidr_serves_the_tasks(aws: Aws) -> None:
+    net = _vpc(aws)
+    ec2 = aws.client("ec2")
+    by_cidr = ec2.create_security_group(GroupName="by-cidr", Description="vpc", VpcId=net.vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=by_cidr,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.1.0.0/16"}]}],
+    )
+    _endpoints(aws, net, "ecr.api", "ecr.dkr", groups=[by_cidr])
+
+    result = run(VpcEndpoints(), _ctx(aws, aws.register(), net))
+
+    assert result.outcome is Outcome.PASS, result.reason
+    assert result.warnings == ()
 
 
 def test_an_image_outside_ecr_cannot_be_pulled_from_an_isolated_subnet(aws: Aws) -> None:

@@ -523,6 +523,7 @@ def _plaintext_secret(stand: Stand) -> str:
 def _vpc_endpoints_missing(stand: Stand) -> str:
     world = stand.guide()
     ec2 = stand.client("ec2")
+    ec2.modify_vpc_attribute(VpcId=world.vpc, EnableDnsHostnames={"Value": True})  # private DNS needs it
     table = ec2.create_route_table(VpcId=world.vpc)["RouteTable"]["RouteTableId"]
     for subnet in world.task_subnets:
         ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
@@ -535,6 +536,34 @@ def _vpc_endpoints_missing(stand: Stand) -> str:
         )
     world.deploy()
     # The guide world's image is on ECR Public: use one in this account's ECR, as a private VPC would.
+    aws = stand.taskdef()
+    arn = aws.register(container={"portMappings": [{"containerPort": 8080}]})
+    ctx = world.ctx()
+    appspec = dataclasses.replace(ctx.appspec(), task_definition_arn=arn)
+    ctx._deployment = dataclasses.replace(ctx.deployment(), appspec=appspec)
+    return printed(VpcEndpoints(), ctx)
+
+
+@producer("vpc-endpoint-closed")
+def _vpc_endpoint_closed(stand: Stand) -> str:
+    # Interface endpoints created without groups get the VPC's default group: closed to the tasks.
+    world = stand.guide()
+    ec2 = stand.client("ec2")
+    ec2.modify_vpc_attribute(VpcId=world.vpc, EnableDnsHostnames={"Value": True})
+    table = ec2.create_route_table(VpcId=world.vpc)["RouteTable"]["RouteTableId"]
+    for subnet in world.task_subnets:
+        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+    for name in ("ecr.api", "ecr.dkr"):
+        ec2.create_vpc_endpoint(
+            VpcId=world.vpc,
+            ServiceName=f"com.amazonaws.{REGION}.{name}",
+            VpcEndpointType="Interface",
+            SubnetIds=world.task_subnets,
+        )
+    ec2.create_vpc_endpoint(
+        VpcId=world.vpc, ServiceName=f"com.amazonaws.{REGION}.s3", VpcEndpointType="Gateway", RouteTableIds=[table]
+    )
+    world.deploy()
     aws = stand.taskdef()
     arn = aws.register(container={"portMappings": [{"containerPort": 8080}]})
     ctx = world.ctx()

@@ -20,10 +20,10 @@ from trafficgate.checks.plaintext_secrets import (
     obviously_not_secret,
     value_rule,
 )
-from trafficgate.checks.security_groups import judge_direction
 from trafficgate.checks.vpc_endpoints import needed_endpoints
 from trafficgate.discovery.network import appspec_network, service_network
 from trafficgate.discovery.secrets import SecretUse, secret_uses
+from trafficgate.discovery.security_rules import judge_direction
 from trafficgate.outcome import CheckResult
 from trafficgate.probe.spec import StatusSet
 from trafficgate.verdict import CheckRecord

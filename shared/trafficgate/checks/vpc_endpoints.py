@@ -18,6 +18,7 @@ from trafficgate.checks.base import Check, CheckResult
 from trafficgate.discovery import containers
 from trafficgate.discovery.images import ecr_images
 from trafficgate.discovery.secrets import secret_uses
+from trafficgate.discovery.security_rules import judge_direction
 from trafficgate.policy import Policy
 
 if TYPE_CHECKING:
@@ -27,6 +28,10 @@ VPC_ENDPOINTS_CHECK_ID = "network.vpc_endpoints"
 #: The built-in entry's policy: reported, never blocking (a plan entry enforces it).
 BUILTIN_POLICY = Policy(dry_run=True)
 _DEFAULT_ROUTE = "0.0.0.0/0"
+#: Interface endpoints answer on HTTPS.
+HTTPS_PORT = 443
+#: Rules shown in a reason as what was seen.
+MAX_RULES_SHOWN = 4
 # Endpoints in these states serve no traffic.
 _DEAD_STATES = frozenset({"deleting", "deleted", "failed", "rejected", "expired"})
 # Route targets other than a NAT or internet gateway that may carry a default route somewhere
@@ -95,8 +100,15 @@ class VpcEndpoints(Check):
     judged further). For the others, the VPC must have ``ecr.api`` and ``ecr.dkr`` (ECR images),
     ``s3`` (a gateway endpoint on the subnet's route table, or an interface endpoint), ``logs``
     (awslogs driver), ``secretsmanager`` or ``ssm`` (secrets). An image outside ECR cannot be
-    pulled there at all. Missing endpoints fail the check; the built-in entry runs it as a dry
-    run (:data:`BUILTIN_POLICY`), so they are reported and never block unless a plan lists it.
+    pulled there at all.
+
+    An interface endpoint serves the tasks only when its private DNS is on (the tasks call the
+    service's usual name) and its security groups admit TCP 443 from the tasks' security groups
+    or from the subnet's CIDR. An endpoint created without groups has its VPC's default group,
+    which admits only its own members: the classic ``CannotPullContainerError`` in a private
+    subnet. The tasks' own egress to the endpoints is not judged (the default rule allows it).
+    Missing or unusable endpoints fail the check; the built-in entry runs it as a dry run
+    (:data:`BUILTIN_POLICY`), so they are reported and never block unless a plan lists it.
     """
 
     check_id: str = VPC_ENDPOINTS_CHECK_ID
@@ -119,7 +131,9 @@ class VpcEndpoints(Check):
             raise read_error(f"the network of subnets {', '.join(network.subnets)}", exc) from None
         needed, foreign = needed_endpoints(definition, region)
         missing: list[str] = []
+        warnings: list[str] = []
         routes: dict[str, str | None] = {}
+        groups = _endpoint_groups(ctx, endpoints, needed)
         for subnet in subnets:
             subnet_id, vpc = str(subnet["SubnetId"]), str(subnet["VpcId"])
             table = route_table_of(subnet_id, vpc, tables)
@@ -128,17 +142,30 @@ class VpcEndpoints(Check):
                 continue
             table_id = str((table or {}).get("RouteTableId") or "")
             where = f"subnet {subnet_id} has no route to a NAT or internet gateway and VPC {vpc}"
+            cidr = str(subnet.get("CidrBlock") or "")
             for service, why in needed.items():
-                if not _has_endpoint(endpoints, vpc, service, table_id):
+                endpoint = _endpoint(endpoints, vpc, service, table_id)
+                if endpoint is None:
                     missing.append(f"{where} has no endpoint {service} ({why})")
+                    continue
+                problem, warning = _unusable(endpoint, groups, network.security_groups, subnet_id, cidr)
+                if problem:
+                    missing.append(f"{where}: endpoint {endpoint.get('VpcEndpointId')} ({service}) {problem}")
+                if warning:
+                    warnings.append(f"endpoint {endpoint.get('VpcEndpointId')} ({service}) {warning}")
             missing.extend(
                 f"{where} cannot pull image {image}: it is not in ECR (no endpoint serves it)" for image in foreign
             )
         details = {"network": network.source, "egress": routes, "needed": needed, "missing": missing}
         value = {"isolated_subnets": sum(1 for r in routes.values() if r is None), "missing": len(missing)}
+        warnings = list(dict.fromkeys(warnings))
         if missing:
             return CheckResult.failed(
-                f"{'; '.join(missing)}; expected egress or these endpoints", value=value, threshold=0, details=details
+                f"{'; '.join(missing)}; expected egress or these endpoints",
+                value=value,
+                threshold=0,
+                details=details,
+                warnings=tuple(warnings),
             )
         isolated = value["isolated_subnets"]
         reason = (
@@ -146,10 +173,13 @@ class VpcEndpoints(Check):
             if isolated
             else f"every subnet of the tasks ({', '.join(network.subnets)}) has egress"
         )
-        return CheckResult.passed(reason, value=value, threshold=0, details=details)
+        return CheckResult.passed(reason, value=value, threshold=0, details=details, warnings=tuple(warnings))
 
 
-def _has_endpoint(endpoints: Sequence[Mapping[str, Any]], vpc: str, service: str, table_id: str) -> bool:
+def _endpoint(
+    endpoints: Sequence[Mapping[str, Any]], vpc: str, service: str, table_id: str
+) -> Mapping[str, Any] | None:
+    """The live endpoint of ``service`` that serves a subnet using route table ``table_id``, if any."""
     for endpoint in endpoints:
         if endpoint.get("VpcId") != vpc or endpoint.get("ServiceName") != service:
             continue
@@ -160,5 +190,57 @@ def _has_endpoint(endpoints: Sequence[Mapping[str, Any]], vpc: str, service: str
             endpoint.get("RouteTableIds") or []
         ):
             continue
-        return True
-    return False
+        return endpoint
+    return None
+
+
+def _unusable(
+    endpoint: Mapping[str, Any],
+    groups: Mapping[str, Mapping[str, Any]],
+    task_groups: Sequence[str],
+    subnet_id: str,
+    cidr: str,
+) -> tuple[str | None, str | None]:
+    """Why an interface endpoint cannot serve the tasks of one subnet (a problem), or may not (a warning)."""
+    if str(endpoint.get("VpcEndpointType") or "") != "Interface":
+        return None, None
+    if endpoint.get("PrivateDnsEnabled") is False:
+        return "has private DNS off: the tasks resolve the service's public name, which they cannot reach", None
+    listed = [str(g.get("GroupId")) for g in endpoint.get("Groups") or []]
+    own = {group_id: groups[group_id] for group_id in listed if groups.get(group_id)}
+    if not own:
+        return None, "security groups unknown (none listed, or not readable): tcp/443 from the tasks not judged"
+    judgement = judge_direction(
+        own, direction="ingress", port=HTTPS_PORT, peer_groups=task_groups, peer_cidrs=[cidr] if cidr else []
+    )
+    if judgement.state == "ok":
+        return None, None
+    peers = ", ".join([*task_groups, f"subnet {subnet_id} ({cidr})"])
+    if judgement.state == "unknown":
+        lists = ", ".join(judgement.prefix_lists)
+        return None, f"allows tcp/{HTTPS_PORT} from prefix list(s) {lists} only; from {peers} not judged"
+    seen = "; ".join(judgement.seen[:MAX_RULES_SHOWN]) or "none"
+    return f"admits no tcp/{HTTPS_PORT} from the tasks ({peers}) (seen ingress: {seen})", None
+
+
+def _endpoint_groups(
+    ctx: CheckContext, endpoints: Sequence[Mapping[str, Any]], needed: Mapping[str, str]
+) -> dict[str, Mapping[str, Any]]:
+    """The security groups of the needed interface endpoints, by id (one DescribeSecurityGroups)."""
+    ids = sorted(
+        {
+            str(g.get("GroupId"))
+            for e in endpoints
+            if e.get("ServiceName") in needed and e.get("VpcEndpointType") == "Interface"
+            for g in e.get("Groups") or []
+        }
+    )
+    found: dict[str, Mapping[str, Any]] = {group_id: {} for group_id in ids}
+    if not ids:
+        return found
+    try:
+        for group in ctx.aws.client("ec2").describe_security_groups(GroupIds=ids)["SecurityGroups"]:
+            found[str(group["GroupId"])] = group
+    except AWS_ERRORS as exc:
+        raise read_error(f"the endpoints' security groups {', '.join(ids)}", exc) from None
+    return found

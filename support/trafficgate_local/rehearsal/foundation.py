@@ -3,13 +3,16 @@
 :func:`build_foundation` creates in the stand-in what a production ECS service on Fargate needs
 before its first task starts, as a team following the ECS blue/green guide would have it:
 
-- a VPC of two **private** subnets (the main route table has no default route) with the VPC
-  endpoints the tasks need instead of a NAT gateway: ECR ``api`` and ``dkr``, CloudWatch Logs
-  (interface endpoints) and S3 (a gateway endpoint on the main route table);
-- a load balancer in those subnets with its own security group, open on the listener ports;
+- a VPC of two **private** subnets (the main route table has no default route; DNS hostnames
+  on, as private DNS needs) with the VPC endpoints the tasks need instead of a NAT gateway: ECR
+  ``api`` and ``dkr``, CloudWatch Logs (interface endpoints with private DNS, in a group that
+  admits HTTPS from the tasks' group) and S3 (a gateway endpoint on the main route table);
+- an internal load balancer in those subnets with its own security group, open on the listener
+  ports;
 - the tasks' security group, which lets the load balancer's group in on the container port;
 - a private ECR repository with blue's and green's images, each scanned clean;
-- the task execution role, allowed to pull from that repository and to write the task's logs;
+- the task's log group, and the task execution role, allowed to pull from that repository and to
+  write to that log group;
 - the blue and green target groups, blue's app registered in the blue one.
 
 Two scenarios break one piece, as the guide's troubleshooting list describes them:
@@ -147,17 +150,19 @@ def build_foundation(
     """
     ec2, elbv2 = clients.ec2, clients.elbv2
     vpc = ec2.create_vpc(CidrBlock=f"10.{second_octet}.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
     subnets = tuple(
         ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{second_octet}.{i}.0/24", AvailabilityZone=f"{region}{z}")[
             "Subnet"
         ]["SubnetId"]
         for i, z in ((1, "a"), (2, "b"))
     )
-    _endpoints(ec2, region, vpc, subnets)
     lb_sg, task_sg = _security_groups(ec2, vpc, scenario, listener_ports)
-    lb = elbv2.create_load_balancer(Name="trafficgate-rehearsal", Subnets=list(subnets), SecurityGroups=[lb_sg])[
-        "LoadBalancers"
-    ][0]
+    _endpoints(ec2, region, vpc, subnets, task_sg)
+    # Internal: the subnets have no internet gateway, and an internet-facing balancer needs one.
+    lb = elbv2.create_load_balancer(
+        Name="trafficgate-rehearsal", Subnets=list(subnets), SecurityGroups=[lb_sg], Scheme="internal"
+    )["LoadBalancers"][0]
     blue_tg = _target_group(elbv2, BLUE_TARGET_GROUP, vpc)
     green_tg = _target_group(elbv2, GREEN_TARGET_GROUP, vpc)
     elbv2.register_targets(TargetGroupArn=blue_tg, Targets=[{"Id": blue[0], "Port": blue[1]}])
@@ -202,17 +207,28 @@ def register_task_definition(
     return arn
 
 
-def _endpoints(ec2: Any, region: str, vpc: str, subnets: tuple[str, ...]) -> None:
+def _endpoints(ec2: Any, region: str, vpc: str, subnets: tuple[str, ...], task_sg: str) -> None:
     """What private subnets need instead of a NAT gateway to pull images and ship logs."""
     [main] = ec2.describe_route_tables(
         Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "association.main", "Values": ["true"]}]
     )["RouteTables"]
+    # Not the VPC's default group, which would admit only its own members.
+    endpoint_sg = ec2.create_security_group(
+        GroupName="trafficgate-rehearsal-endpoints", Description="Rehearsal VPC endpoints", VpcId=vpc
+    )["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=endpoint_sg,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": [{"GroupId": task_sg}]}
+        ],
+    )
     for service in INTERFACE_ENDPOINTS:
         ec2.create_vpc_endpoint(
             VpcId=vpc,
             ServiceName=f"com.amazonaws.{region}.{service}",
             VpcEndpointType="Interface",
             SubnetIds=list(subnets),
+            SecurityGroupIds=[endpoint_sg],
             PrivateDnsEnabled=True,
         )
     ec2.create_vpc_endpoint(
@@ -280,6 +296,7 @@ def _images(clients: Clients, region: str) -> str:
 
 def _execution_role(clients: Clients, region: str, scenario: str) -> str:
     """The task execution role: pulls from the service's repository and writes its logs."""
+    clients.logs.create_log_group(logGroupName=LOG_GROUP)
     iam = clients.iam
     trust = {
         "Version": "2012-10-17",

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
     from mypy_boto3_elbv2 import ElasticLoadBalancingv2Client
     from mypy_boto3_iam import IAMClient
+    from mypy_boto3_logs import CloudWatchLogsClient
 
     from trafficgate_local.standin import StandIn
 
@@ -80,6 +81,7 @@ class Clients:
     cloudwatch: CloudWatchClient
     iam: IAMClient
     ecr: ECRClient
+    logs: CloudWatchLogsClient
 
     @classmethod
     def connect(cls, endpoint_url: str, region: str) -> Clients:
@@ -93,6 +95,7 @@ class Clients:
             cloudwatch=session.client("cloudwatch", endpoint_url=endpoint_url),
             iam=session.client("iam", endpoint_url=endpoint_url),
             ecr=session.client("ecr", endpoint_url=endpoint_url),
+            logs=session.client("logs", endpoint_url=endpoint_url),
         )
 
 

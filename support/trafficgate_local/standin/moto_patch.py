@@ -97,11 +97,13 @@ def install() -> None:
     """Extend moto's CodeDeploy backend and responses in place; safe to call any number of times.
 
     Nothing happens at import time: owners (tests, the server, :class:`~.codedeploy.StandIn`) call
-    this explicitly. The ECS/ELB, ECS service deployment, ECS grace period, CloudWatch, ECR, ACM and
-    IAM (SimulatePrincipalPolicy) extensions are installed with it (each idempotent).
+    this explicitly. The ECS/ELB, ECS service deployment, ECS grace period, CloudWatch, ECR, ACM,
+    EC2 (interface endpoints) and IAM (SimulatePrincipalPolicy) extensions are installed with it
+    (each idempotent).
     """
     from .acm import install_acm
     from .cloudwatch import install_cloudwatch
+    from .ec2 import install_ec2
     from .ecr import install_ecr
     from .ecs import install_ecs
     from .ecs_deployments import install_ecs_deployments
@@ -109,6 +111,7 @@ def install() -> None:
     from .iam import install_iam
 
     install_acm()
+    install_ec2()
     install_ecs()
     install_ecs_deployments()
     install_ecs_services()
