@@ -462,7 +462,7 @@ def test_high_finding_passes_under_a_critical_threshold_and_fails_under_high(aws
     assert under_critical.value == {"HIGH": 1}
     under_high = run(EcrScanFindings(), aws.ctx(arn, scan_severity="HIGH"))
     assert under_high.outcome is Outcome.FAIL
-    assert under_high.reason == "image app:1 has 1 HIGH findings (CVE-2024-4444)"
+    assert under_high.reason == "image app:1 has 1 HIGH finding (CVE-2024-4444)"
 
 
 @pytest.mark.parametrize(
@@ -495,7 +495,7 @@ def test_image_pinned_by_digest_is_judged_by_its_scan(aws: Aws) -> None:
     set_scan_findings(REGION, "app", "1", [{"name": "CVE-2024-5555", "severity": "CRITICAL"}])
     result = run(EcrScanFindings(), aws.ctx(aws.register(container={"image": f"{REGISTRY}/app@{digest}"})))
     assert result.outcome is Outcome.FAIL
-    assert result.reason == f"image app@{digest[:19]} has 1 CRITICAL findings (CVE-2024-5555)"
+    assert result.reason == f"image app@{digest[:19]} has 1 CRITICAL finding (CVE-2024-5555)"
 
 
 # --------------------------------------------------------------------------------------------

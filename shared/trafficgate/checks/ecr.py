@@ -125,7 +125,8 @@ class EcrScanFindings(Check):
             counts_text = ", ".join(f"{n} {s}" for s, n in over)
             names = [name for s, _n in over for name in scan.names.get(s, [])]
             suffix = f" ({_names(names)})" if names else ""
-            blocking.append(f"image {scan.image.label} has {counts_text} findings{suffix}")
+            noun = "finding" if sum(n for _s, n in over) == 1 else "findings"
+            blocking.append(f"image {scan.image.label} has {counts_text} {noun}{suffix}")
         no_data = [f"image {s.image.label} has no scan results ({s.no_data})" for s in scans if s.no_data]
         details = {
             "images": [{"image": s.image.uri, "counts": s.counts, "no_data": s.no_data} for s in scans],
