@@ -609,6 +609,15 @@ def _vpc_no_route(stand: Stand) -> str:
     return printed(TaskDefinitionActive(), world.ctx())
 
 
+@producer("vpc-no-route-to-iam")
+def _vpc_no_route_to_iam(stand: Stand) -> str:
+    # A gate in a VPC outside us-east-1 with the template's endpoints: every call but IAM's goes through.
+    aws = stand.taskdef()
+    role = _role(aws, "ecsTaskExecution", {"Effect": "Allow", "Action": "ecr:*", "Resource": "*"})
+    stand.refuse("iam.SimulatePrincipalPolicy", ConnectTimeoutError(endpoint_url="https://iam.amazonaws.com/"))
+    return printed(ExecutionRole(), aws.ctx(aws.register(executionRoleArn=role)))
+
+
 @producer("access-denied-discovery")
 def _access_denied_discovery(stand: Stand) -> str:
     world = stand.guide()
