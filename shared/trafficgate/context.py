@@ -80,6 +80,8 @@ class CheckContext:
     production_traffic_weights
         ECS native: the event's ``productionTrafficWeights`` (service revision ARN -> percent), what
         production sends each revision at this step.
+    target_revision_arn
+        ECS native: the event's ``targetServiceRevisionArn``, green's service revision.
     cancelled
         Set when the hook walks away from its checks (the deadline came). Long checks look at it
         between steps, wait with :meth:`sleep`, and pass it to probes, so an abandoned check stops
@@ -112,6 +114,7 @@ class CheckContext:
     test_traffic_shifted: bool = False
     ecs_stage: EcsStage | None = None
     production_traffic_weights: Mapping[str, float] = field(default_factory=dict)
+    target_revision_arn: str | None = None
     cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
     first_called_at: float = field(default_factory=time.time)
     wait_until: float | None = None
@@ -265,6 +268,15 @@ class CheckContext:
             raise type(cached)(str(cached))
         service: dict[str, Any] | None = cached
         return service
+
+    def green_production_percent(self) -> float | None:
+        """ECS native: the share of production green's revision has at this call, from the event alone.
+
+        None on CodeDeploy, or when the event gives no weights or no target revision.
+        """
+        if not self.target_revision_arn or not self.production_traffic_weights:
+            return None
+        return float(self.production_traffic_weights.get(self.target_revision_arn, 0.0))
 
     def task_network(self) -> TaskNetwork | None:
         """The tasks' awsvpc network: the AppSpec's, else the ECS service's (one read, shared).

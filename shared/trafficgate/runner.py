@@ -416,6 +416,7 @@ class HookRunner:
             wait_until=wait_until,
             ecs_stage=ecs_stage,
             production_traffic_weights=ids.production_traffic_weights if isinstance(ids, EcsHookEvent) else {},
+            target_revision_arn=ids.target_revision_arn if isinstance(ids, EcsHookEvent) else None,
         )
         chosen = plan if plan is not None else (self._plan_factory or _configured_plan)
         # The wiring check asks CodeDeploy which lifecycle event runs: there is none on ECS.

@@ -230,6 +230,16 @@ def test_linear_calls_production_traffic_shift_once_per_step_with_its_weights(wr
     steps = [e for e in result.timeline if e["kind"] == "traffic" and e.get("listener") == "prod"]
     assert [e["green_percent"] for e in steps] == [25, 50, 75, 100]
     assert [e["wait_s"] for e in steps] == [pytest.approx(0.06)] * 3 + [0]
+    # ECS calls PRE_PRODUCTION_TRAFFIC_SHIFT before every step: BeforeAllowTraffic's plan judges green
+    # once, before production first reaches it; between steps the call runs no checks.
+    before = [h for h in result.hooks if h.hook == "PRE_PRODUCTION_TRAFFIC_SHIFT"]
+    assert [h.hook_status for h in before] == ["SUCCEEDED"] * 4
+    assert [h.answer["seen"]["production_weights"][target] for h in before if h.answer] == [0, 25, 50, 75]
+    checks = [[c["id"] for c in (h.summary or {}).get("checks", [])] for h in before]
+    assert "http.test_listener" in checks[0] and "cloudwatch.alarms" in checks[0]
+    assert checks[1:] == [[], [], []]
+    order = [h.hook for h in result.hooks if h.hook.endswith("PRODUCTION_TRAFFIC_SHIFT")]
+    assert order == ["PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"] * 4 + ["POST_PRODUCTION_TRAFFIC_SHIFT"]
 
 
 def test_in_progress_is_called_again_with_its_hook_details(wrapped_template: Path) -> None:

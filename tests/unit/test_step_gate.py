@@ -240,7 +240,12 @@ def test_a_bad_step_gate_parameter_names_the_field() -> None:
         parse_plan(plan, source="test")
 
 
-def _ctx(stage: EcsStage | None, plan_file: Path | None) -> CheckContext:
+GREEN_REVISION = "arn:aws:ecs:us-east-1:123456789012:service-revision/c/s/green"
+BLUE_REVISION = "arn:aws:ecs:us-east-1:123456789012:service-revision/c/s/blue"
+
+
+def _ctx(stage: EcsStage | None, plan_file: Path | None, *, green_percent: float | None = None) -> CheckContext:
+    weights = {} if green_percent is None else {GREEN_REVISION: green_percent, BLUE_REVISION: 100 - green_percent}
     return CheckContext(
         hook=stage.moment if stage else Hook.AFTER_ALLOW_TEST_TRAFFIC,
         deployment_id="arn:aws:ecs:us-east-1:123456789012:service-deployment/c/s/abc",
@@ -250,6 +255,8 @@ def _ctx(stage: EcsStage | None, plan_file: Path | None) -> CheckContext:
         deadline=time.monotonic() + 30,
         platform="ecs" if stage else "codedeploy",
         ecs_stage=stage,
+        production_traffic_weights=weights,
+        target_revision_arn=GREEN_REVISION if stage else None,
     )
 
 
@@ -277,3 +284,18 @@ def test_stages_without_a_hook_run_their_own_defaults(tmp_path: Path) -> None:
     planned.write_text('{"hooks": {"AfterAllowTraffic": [{"id": "cloudwatch.5xx_rate"}]}}')
     checks = plan_for(Hook.AFTER_ALLOW_TRAFFIC, _ctx(EcsStage.PRODUCTION_TRAFFIC_SHIFT, planned))
     assert [c.check_id for c in checks] == [STEP_GATE_CHECK_ID]
+
+
+def test_pre_production_runs_before_allow_traffics_plan_before_the_first_step_only(tmp_path: Path) -> None:
+    # ECS calls PRE_PRODUCTION_TRAFFIC_SHIFT before every linear or canary step.
+    stage = EcsStage.PRE_PRODUCTION_TRAFFIC_SHIFT
+    first = [c.check_id for c in plan_for(Hook.BEFORE_ALLOW_TRAFFIC, _ctx(stage, None, green_percent=0))]
+    assert "http.test_listener" in first and "cloudwatch.alarms" in first
+    assert plan_for(Hook.BEFORE_ALLOW_TRAFFIC, _ctx(stage, None, green_percent=25)) == []
+    # No weights in the event: taken for the first call (judging once more beats judging never).
+    assert plan_for(Hook.BEFORE_ALLOW_TRAFFIC, _ctx(stage, None)) != []
+    # A plan that names the stage itself runs it before every step.
+    planned = tmp_path / "plan.json"
+    planned.write_text('{"hooks": {"PRE_PRODUCTION_TRAFFIC_SHIFT": [{"id": "cloudwatch.alarms"}]}}')
+    between = plan_for(Hook.BEFORE_ALLOW_TRAFFIC, _ctx(stage, planned, green_percent=50))
+    assert [c.check_id for c in between] == ["cloudwatch.alarms"]

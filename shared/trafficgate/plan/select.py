@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from trafficgate.hooks import EcsStage
+from trafficgate.observability import logger
 from trafficgate.plan.defaults import default_plan, default_stage_plan
 from trafficgate.plan.loader import checks_or_defaults
 from trafficgate.plan.sources import configured_plan
@@ -23,6 +25,13 @@ def plan_for(hook: Hook, ctx: CheckContext) -> list[Check]:
     On ECS (``ctx.ecs_stage``), the plan's entry under the stage's own name comes first; then, for a
     stage mapped to a CodeDeploy hook, that hook's entry and defaults; for a stage without one
     (RECONCILE_SERVICE, TEST_TRAFFIC_SHIFT, PRODUCTION_TRAFFIC_SHIFT), the stage's built-in checks.
+
+    With a LINEAR or CANARY strategy ECS calls PRE_PRODUCTION_TRAFFIC_SHIFT before *every*
+    production step (ECS API reference, ``DeploymentLifecycleHook.lifecycleStages``).
+    BeforeAllowTraffic's plan (the test listener's burst, green against blue, an approval) judges
+    green once, before production first reaches it: a call whose event already gives green a
+    share of production comes between steps, and runs no checks unless the plan names the stage
+    itself. Each step is judged at PRODUCTION_TRAFFIC_SHIFT (``cloudwatch.step_gate``).
     """
     plan = configured_plan(ctx)
     stage = ctx.ecs_stage
@@ -32,4 +41,12 @@ def plan_for(hook: Hook, ctx: CheckContext) -> list[Check]:
             return planned
         if stage.hook is None:
             return default_stage_plan(stage, ctx.settings)
+        green = ctx.green_production_percent() or 0.0
+        if stage is EcsStage.PRE_PRODUCTION_TRAFFIC_SHIFT and green > 0:
+            logger.info(
+                f"{stage.value} between production steps (green already has {green:g} % of production): "
+                f"{stage.hook.value}'s plan ran before the first step; PRODUCTION_TRAFFIC_SHIFT judges each step",
+                extra={"stage": stage.value, "green_percent": green},
+            )
+            return []
     return checks_or_defaults(plan, hook, default_plan(hook, ctx.settings))

@@ -19,6 +19,8 @@ return value (:mod:`.ecs_hook_calls`):
 RECONCILE_SERVICE runs only when the deployment starts with more than one active revision, as on
 ECS; PRE_PRODUCTION_TRAFFIC_SHIFT is a hook stage without a deployment stage of its own (the
 deployment stays at POST_TEST_TRAFFIC_SHIFT meanwhile, as ``ServiceDeploymentLifecycleStage`` has none).
+With a linear or canary strategy it is called before every production step, and
+PRODUCTION_TRAFFIC_SHIFT at every step, as ECS calls them.
 """
 
 from __future__ import annotations
@@ -221,6 +223,10 @@ class EcsRehearsal(Rehearsal):
     def _shift_production_traffic(self) -> None:
         steps = self.strategy.steps()
         for index, (percent, wait_s) in enumerate(steps, 1):
+            if index > 1:
+                # ECS calls PRE_PRODUCTION_TRAFFIC_SHIFT before every step of a linear or canary
+                # deployment, not only before the first (API reference, lifecycleStages).
+                self._hook(EcsStage.PRE_PRODUCTION_TRAFFIC_SHIFT, step=index)
             forward(self.aws.elbv2, self.ecs.prod_rule, {self.ecs.blue_tg: 100.0 - percent, self.ecs.green_tg: percent})
             self.lb.refresh()
             self._green_percent = percent
