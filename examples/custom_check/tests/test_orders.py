@@ -17,7 +17,6 @@ from trafficgate.config import Settings
 from trafficgate.context import CheckContext
 from trafficgate.hooks import Hook
 from trafficgate.plan import parse_plan_text
-from trafficgate.plans import check_types
 
 PLAN = Path(__file__).resolve().parents[1] / "plan.yaml"
 
@@ -83,7 +82,7 @@ def test_version_header_both_ways(context: MakeContext) -> None:
 
 
 def test_the_example_plan_builds_these_checks() -> None:
-    plan = parse_plan_text(PLAN.read_text(), source=str(PLAN), types=check_types())
+    plan = parse_plan_text(PLAN.read_text(), source=str(PLAN))  # the built-in types, and dotted paths
     checks = plan.checks_for(Hook.AFTER_ALLOW_TEST_TRAFFIC)
     assert checks is not None
     assert [c.check_id for c in checks] == ["http.test_listener", "orders.schema_version", "orders.version_header"]
