@@ -14,7 +14,6 @@ reason is the one a hook would log and report. Every quote needs a producer, eve
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ from moto.backends import get_backend
 
 from tests.integration.test_checks_ecs import BLUE_ID, GREEN_ID, _task_set
 from tests.integration.test_checks_guide import World, build, from_lb
+from tests.integration.test_checks_iam_network import _role
 from tests.integration.test_checks_taskdef import REGISTRY, Aws
 from tests.support.lambda_env import REGION
 from tests.support.markdown_docs import ROOT, Block, fenced_blocks
@@ -178,15 +178,6 @@ def printed(check: Check, ctx: CheckContext) -> str:
 
 def _access_denied(operation: str) -> ClientError:
     return ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, operation)
-
-
-def _role(aws: Aws, name: str, *statements: dict[str, Any]) -> str:
-    iam = aws.client("iam")
-    arn: str = iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    if statements:
-        document = json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-        iam.put_role_policy(RoleName=name, PolicyName="task-execution", PolicyDocument=document)
-    return arn
 
 
 def _after_install(world: World) -> CheckContext:
@@ -519,21 +510,25 @@ def _plaintext_secret(stand: Stand) -> str:
 
 
 # --- the network of the tasks ------------------------------------------------------------------------
-@producer("vpc-endpoints-missing")
-def _vpc_endpoints_missing(stand: Stand) -> str:
+def _isolated_subnets(stand: Stand, interfaces: tuple[str, ...], *, s3_gateway: bool) -> str:
+    """The guide world's tasks in subnets with no egress, with these interface endpoints (no groups
+    given, so the VPC's default one) and optionally the S3 gateway; what network.vpc_endpoints prints."""
     world = stand.guide()
     ec2 = stand.client("ec2")
     ec2.modify_vpc_attribute(VpcId=world.vpc, EnableDnsHostnames={"Value": True})  # private DNS needs it
     table = ec2.create_route_table(VpcId=world.vpc)["RouteTable"]["RouteTableId"]
     for subnet in world.task_subnets:
         ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
-    for name in ("ecr.api", "ecr.dkr", "logs"):
+    for name in interfaces:
         ec2.create_vpc_endpoint(
             VpcId=world.vpc,
             ServiceName=f"com.amazonaws.{REGION}.{name}",
             VpcEndpointType="Interface",
             SubnetIds=world.task_subnets,
         )
+    if s3_gateway:
+        s3 = f"com.amazonaws.{REGION}.s3"
+        ec2.create_vpc_endpoint(VpcId=world.vpc, ServiceName=s3, VpcEndpointType="Gateway", RouteTableIds=[table])
     world.deploy()
     # The guide world's image is on ECR Public: use one in this account's ECR, as a private VPC would.
     aws = stand.taskdef()
@@ -544,32 +539,15 @@ def _vpc_endpoints_missing(stand: Stand) -> str:
     return printed(VpcEndpoints(), ctx)
 
 
+@producer("vpc-endpoints-missing")
+def _vpc_endpoints_missing(stand: Stand) -> str:
+    return _isolated_subnets(stand, ("ecr.api", "ecr.dkr", "logs"), s3_gateway=False)
+
+
 @producer("vpc-endpoint-closed")
 def _vpc_endpoint_closed(stand: Stand) -> str:
     # Interface endpoints created without groups get the VPC's default group: closed to the tasks.
-    world = stand.guide()
-    ec2 = stand.client("ec2")
-    ec2.modify_vpc_attribute(VpcId=world.vpc, EnableDnsHostnames={"Value": True})
-    table = ec2.create_route_table(VpcId=world.vpc)["RouteTable"]["RouteTableId"]
-    for subnet in world.task_subnets:
-        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
-    for name in ("ecr.api", "ecr.dkr"):
-        ec2.create_vpc_endpoint(
-            VpcId=world.vpc,
-            ServiceName=f"com.amazonaws.{REGION}.{name}",
-            VpcEndpointType="Interface",
-            SubnetIds=world.task_subnets,
-        )
-    ec2.create_vpc_endpoint(
-        VpcId=world.vpc, ServiceName=f"com.amazonaws.{REGION}.s3", VpcEndpointType="Gateway", RouteTableIds=[table]
-    )
-    world.deploy()
-    aws = stand.taskdef()
-    arn = aws.register(container={"portMappings": [{"containerPort": 8080}]})
-    ctx = world.ctx()
-    appspec = dataclasses.replace(ctx.appspec(), task_definition_arn=arn)
-    ctx._deployment = dataclasses.replace(ctx.deployment(), appspec=appspec)
-    return printed(VpcEndpoints(), ctx)
+    return _isolated_subnets(stand, ("ecr.api", "ecr.dkr"), s3_gateway=True)
 
 
 # --- the gate's own failure modes ------------------------------------------------------------------
