@@ -440,6 +440,19 @@ def test_a_nat_route_or_an_igw_route_with_a_public_ip_is_egress(aws: Aws, egress
     assert str(result.details["egress"][net.subnet]).startswith(f"{egress}-")
 
 
+def test_subnets_with_egress_leave_the_endpoints_groups_unread(aws: Aws) -> None:
+    # A NAT route makes the endpoints irrelevant: their groups are not read (one call fewer that
+    # could be denied), and an endpoint closed to the tasks is no problem there.
+    net = _vpc(aws, egress="nat")
+    _endpoints(aws, net, "ecr.api", "ecr.dkr", groups=[])
+    aws.calls.clear()
+
+    result = run(VpcEndpoints(), _ctx(aws, aws.register(), net))
+
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "ec2.DescribeVpcEndpoints" in aws.calls and "ec2.DescribeSecurityGroups" not in aws.calls
+
+
 def test_an_igw_route_without_a_public_ip_is_no_egress(aws: Aws) -> None:
     net = _vpc(aws, egress="igw")
     result = run(VpcEndpoints(), _ctx(aws, aws.register(), net, public_ip=False))

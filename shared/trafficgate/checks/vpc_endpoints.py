@@ -133,7 +133,8 @@ class VpcEndpoints(Check):
         missing: list[str] = []
         warnings: list[str] = []
         routes: dict[str, str | None] = {}
-        groups = _endpoint_groups(ctx, endpoints, needed)
+        # The endpoints' security groups, read once and only when a subnet has no egress.
+        groups: dict[str, Mapping[str, Any]] | None = None
         for subnet in subnets:
             subnet_id, vpc = str(subnet["SubnetId"]), str(subnet["VpcId"])
             table = route_table_of(subnet_id, vpc, tables)
@@ -148,6 +149,8 @@ class VpcEndpoints(Check):
                 if endpoint is None:
                     missing.append(f"{where} has no endpoint {service} ({why})")
                     continue
+                if groups is None:
+                    groups = _endpoint_groups(ctx, endpoints, needed)
                 problem, warning = _unusable(endpoint, groups, network.security_groups, subnet_id, cidr)
                 if problem:
                     missing.append(f"{where}: endpoint {endpoint.get('VpcEndpointId')} ({service}) {problem}")
