@@ -154,6 +154,9 @@ class Settings:
         Whether a check that needs more time than one invocation continues the hook (ECS
         ``IN_PROGRESS``; CodeDeploy: the function invokes itself), and for how long at most on ECS
         (CodeDeploy: within its one-hour hook limit).
+    progress_key_arn
+        The HMAC KMS key that seals a continuing hook's progress (:mod:`trafficgate.seal`); None
+        leaves it unsealed (local runs).
     step_window_seconds
         How far back the ECS per-step canary gate (``cloudwatch.step_gate``) reads its per-minute
         metrics; never before the service deployment started.
@@ -187,6 +190,7 @@ class Settings:
     bake_seconds: float = bounded(60.0, Range(0, MAX_WAIT_S))
     continuation: bool = True
     max_wait_s: float = bounded(86_400.0, Range(0, MAX_WAIT_S))
+    progress_key_arn: str | None = None
     max_5xx_rate: float = bounded(0.01, Range(0, 1))
     max_target_p95_ms: float = bounded(1000.0, Range(0, LAMBDA_MAX_S * 1000, exclusive_minimum=True))
     max_unhealthy_hosts: float = bounded(0.0, Range(0, 10_000))
@@ -245,6 +249,7 @@ class Settings:
             bake_seconds=r.number(env.BAKE_SECONDS, cls, "bake_seconds"),
             continuation=r.flag(env.CONTINUATION, True),
             max_wait_s=r.number(env.MAX_WAIT_SECONDS, cls, "max_wait_s"),
+            progress_key_arn=r.read(env.PROGRESS_KEY_ARN, lambda: arn(r, env.PROGRESS_KEY_ARN, service="kms")),
             max_5xx_rate=r.number(env.MAX_5XX_RATE, cls, "max_5xx_rate"),
             max_target_p95_ms=r.number(env.MAX_TARGET_P95_MS, cls, "max_target_p95_ms"),
             max_unhealthy_hosts=r.number(env.MAX_UNHEALTHY_HOSTS, cls, "max_unhealthy_hosts"),

@@ -89,6 +89,9 @@ CONTINUATION = "TRAFFICGATE_CONTINUATION"
 #: How long an ECS hook may keep a stage waiting across calls, in seconds (CodeDeploy: at most
 #: its one-hour hook limit, whatever this says).
 MAX_WAIT_SECONDS = "TRAFFICGATE_MAX_WAIT_SECONDS"
+#: ARN of an HMAC KMS key (HMAC_256): a hook's progress carried to its next call is sealed with
+#: it, and a progress without a valid seal is not trusted (the checks run again).
+PROGRESS_KEY_ARN = "TRAFFICGATE_PROGRESS_KEY_ARN"
 #: Highest acceptable HTTPCode_Target_5XX_Count / RequestCount over the bake window.
 MAX_5XX_RATE = "TRAFFICGATE_MAX_5XX_RATE"
 #: Highest acceptable TargetResponseTime p95 over the bake window, in ms.
@@ -159,6 +162,7 @@ ALL = (
     BAKE_SECONDS,
     CONTINUATION,
     MAX_WAIT_SECONDS,
+    PROGRESS_KEY_ARN,
     MAX_5XX_RATE,
     MAX_TARGET_P95_MS,
     MAX_UNHEALTHY_HOSTS,

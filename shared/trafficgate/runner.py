@@ -35,6 +35,7 @@ from trafficgate.hooks import EcsStage, Hook
 from trafficgate.observability import SETTINGS as IMPORT_TIME_OBSERVABILITY
 from trafficgate.observability import begin_invocation, end_invocation, logger
 from trafficgate.reporting import CodeDeployReporter, Continuer, LambdaContinuer, Reporter, ReportOutcome
+from trafficgate.seal import ProgressSeal, SealError
 from trafficgate.telemetry import emit_metrics, emit_report_failed, publish_verdict, summarize
 from trafficgate.verdict import (
     CONFIG_CHECK_ID,
@@ -115,6 +116,8 @@ class HookRunner:
         self._plan_factory = plan_factory
         self._on_progress = on_progress
         self._continuer = continuer
+        # Seals the progress a continuing hook carries to its next call (trafficgate.seal).
+        self.seal = ProgressSeal(self.clients, settings.progress_key_arn if isinstance(settings, Settings) else None)
 
     @property
     def reporter(self) -> Reporter:
@@ -198,7 +201,9 @@ class HookRunner:
         link_s: float,
     ) -> Verdict | dict[str, Any]:
         """The verdict to report, or the summary of a link that handed over to the next one."""
-        progress = _progress(event.get(EVENT_KEY) if isinstance(event, Mapping) else None)
+        progress = _progress(
+            event.get(EVENT_KEY) if isinstance(event, Mapping) else None, self.seal, _binding(hook.value, ids)
+        )
         function_arn = getattr(context, "invoked_function_arn", None)
         can_continue = (
             isinstance(self.settings, Settings)
@@ -247,7 +252,8 @@ class HookRunner:
     ) -> Verdict | dict[str, Any]:
         """Start the next link with ``following``; a Failed verdict to report when it cannot be started."""
         try:
-            self.continuer.continue_hook(function_arn=function_arn, event={**event, EVENT_KEY: following.to_dict()})
+            sealed = self.seal.seal(following.to_dict(), binding=_binding(interim.hook, interim))
+            self.continuer.continue_hook(function_arn=function_arn, event={**event, EVENT_KEY: sealed})
         except Exception as exc:
             logger.exception("could not start the next link; reporting Failed")
             why = str(exc) if isinstance(exc, ReportError) else type(exc).__name__
@@ -315,7 +321,9 @@ class HookRunner:
             following: Progress | None = None
             try:
                 # Every stage runs its plan; a stage without a CodeDeploy hook at its moment's place.
-                progress = _progress(ids.hook_details.get(HOOK_DETAILS_KEY))
+                progress = _progress(
+                    ids.hook_details.get(HOOK_DETAILS_KEY), self.seal, _binding(ids.stage.value, ids)
+                )
                 settings = self.settings
                 wait_until = (
                     progress.started_at + settings.max_wait_s
@@ -340,14 +348,26 @@ class HookRunner:
                 verdict = _verdict(label, ids, status, reason, (record,), started)
                 following = None
             answer: dict[str, Any]
+            sealed: dict[str, Any] | None = None
             if following is not None:
+                try:
+                    sealed = self.seal.seal(following.to_dict(), binding=_binding(ids.stage.value, ids))
+                except SealError as exc:
+                    # Unsealed, the next call would not trust it and start again: fail now, saying why.
+                    logger.error(f"could not continue: {exc}; answering FAILED")
+                    record = CheckRecord.errored(CONTINUATION_CHECK_ID, str(exc))
+                    records = (*following.done, record)
+                    status, reason = decide(records)
+                    verdict = _verdict(label, ids, status, reason, records, started)
+                    following = None
+            if following is not None and sealed is not None:
                 # ECS calls again after callBackDelay with these hookDetails: the hook's own
                 # configured details are kept, ours go under one key.
                 kept = {key: value for key, value in ids.hook_details.items() if key != HOOK_DETAILS_KEY}
                 answer = {
                     "hookStatus": "IN_PROGRESS",
                     "callBackDelay": callback_delay(following.not_before - time.time()),
-                    "hookDetails": {**kept, HOOK_DETAILS_KEY: following.to_dict()},
+                    "hookDetails": {**kept, HOOK_DETAILS_KEY: sealed},
                 }
             else:
                 answer = {"hookStatus": "SUCCEEDED" if verdict.succeeded else "FAILED"}
@@ -514,12 +534,17 @@ def _reserve(left_s: float, rest_s: float = 0.0) -> float:
     return min(max(RERUN_RESERVE_S, rest_s), max(0.0, left_s) / 2)
 
 
-def _progress(data: Any) -> Progress:
+def _binding(hook: str, ids: Any) -> str:
+    """What a progress seal is bound to: the hook execution it belongs to."""
+    return f"{ids.deployment_id}|{ids.execution_id}|{hook}"
+
+
+def _progress(data: Any, seal: ProgressSeal, binding: str) -> Progress:
     """The progress an earlier call left (event or hookDetails), or a fresh one from now."""
     if data is None:
         return Progress(started_at=time.time())
     try:
-        progress = Progress.parse(data)
+        progress = Progress.parse(seal.check(data, binding=binding))
     except (ValueError, TypeError, OverflowError) as exc:
         # Not ours, or damaged: start again rather than trust it (the checks run again).
         logger.error(f"ignoring the progress carried by the event: {exc}")

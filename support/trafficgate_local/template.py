@@ -120,6 +120,10 @@ def find_function(
 def _env_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dict):
+        # An attribute of one of the stack's resources (Fn::GetAtt ProgressKey.Arn) has no value
+        # outside AWS: empty, which the library reads as unset.
+        return ""
     return str(value)
 
 

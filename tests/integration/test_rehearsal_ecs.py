@@ -324,6 +324,8 @@ def test_approve_after_holds_production_until_a_person_approves() -> None:
     pre_production = [h for h in result.hooks if h.hook == "PRE_PRODUCTION_TRAFFIC_SHIFT"]
     assert [h.hook_status for h in pre_production][-1] == "SUCCEEDED"
     assert all(h.hook_status == "IN_PROGRESS" for h in pre_production[:-1])
+    # What ECS handed back was sealed with the stand-in's ProgressKey, and trusted: the gate kept waiting.
+    assert all("mac" in (h.answer or {})["hookDetails"]["trafficgate"] for h in pre_production[:-1])
     assert pre_production[-1].summary is not None
     [gate] = [c for c in pre_production[-1].summary["checks"] if c["id"] == "approval.gate"]
     assert gate["outcome"] == "pass"

@@ -127,6 +127,13 @@ VALID: dict[str, list[tuple[str, Get, Any]]] = {
     env.BAKE_SECONDS: [("120", attr("bake_seconds"), 120.0), ("3600", attr("bake_seconds"), 3600.0)],
     env.CONTINUATION: [("off", attr("continuation"), False), ("on", attr("continuation"), True)],
     env.MAX_WAIT_SECONDS: [("7200", attr("max_wait_s"), 7200.0)],
+    env.PROGRESS_KEY_ARN: [
+        (
+            "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            attr("progress_key_arn"),
+            "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        )
+    ],
     env.MAX_5XX_RATE: [("0.05", attr("max_5xx_rate"), 0.05)],
     env.MAX_TARGET_P95_MS: [("800", attr("max_target_p95_ms"), 800.0)],
     env.MAX_UNHEALTHY_HOSTS: [("1", attr("max_unhealthy_hosts"), 1.0)],
@@ -209,6 +216,7 @@ INVALID: dict[str, list[tuple[str, str]]] = {
     env.BAKE_SECONDS: [("a minute", "number"), ("86401", "within [0, 86400]")],
     env.CONTINUATION: [("later", "true or false")],
     env.MAX_WAIT_SECONDS: [("-1", "within [0, 86400]"), ("a day", "number")],
+    env.PROGRESS_KEY_ARN: [("my-key", "expected an ARN"), ("arn:aws:sns:us-east-1:1:t", "expected an kms ARN")],
     env.MAX_5XX_RATE: [("2", "within [0, 1]")],
     env.MAX_TARGET_P95_MS: [("0", "> 0")],
     env.MAX_UNHEALTHY_HOSTS: [("-1", "within [0, 10000]")],

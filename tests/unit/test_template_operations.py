@@ -235,6 +235,7 @@ INTERFACE_SERVICES = {
     "sns",
     "lambda",
     "sts",
+    "kms",
 }
 ENI_ACTIONS = {
     "ec2:CreateNetworkInterface",
@@ -316,6 +317,7 @@ ENDPOINT_OF_CLIENT = {
     "ecs": "ecs",
     "elbv2": "elasticloadbalancing",
     "iam": "iam",
+    "kms": "kms",
     "lambda": "lambda",
     "logs": "logs",
     "s3": "s3",
@@ -580,7 +582,8 @@ def test_every_star_resource_says_why() -> None:
     """In the template text, each ``Resource: "*"`` has a comment starting ``# "*":`` in its statement."""
     lines = TEMPLATE.read_text().splitlines()
     starred = [i for i, line in enumerate(lines) if line.strip() == 'Resource: "*"']
-    assert len(starred) == len(STAR_STATEMENTS)
+    # The role statements', and the progress key policy's (where "*" is the key itself).
+    assert len(starred) == len(STAR_STATEMENTS) + 1
     for index in starred:
         start = max(i for i in range(index) if lines[i].strip().startswith("- Sid:"))
         reasons = [line for line in lines[start:index] if line.strip().startswith('# "*":')]
@@ -594,3 +597,15 @@ def test_each_open_checkov_finding_is_explained_in_the_template_and_the_readme(c
     assert f"#   {check} " in TEMPLATE.read_text()
     operating = (ROOT / "README.md").read_text().split("\n## Operating the gate\n", 1)[1].split("\n## ", 1)[0]
     assert f"| `{check}` " in operating
+
+
+def test_the_progress_key_seals_and_only_the_functions_role_may_use_it() -> None:
+    stack = Stack()
+    key = stack.properties("ProgressKey")
+    assert (key["KeySpec"], key["KeyUsage"]) == ("HMAC_256", "GENERATE_VERIFY_MAC")
+    statement = stack.statements()["SealProgress"]
+    assert _actions(statement) == ["kms:GenerateMac", "kms:VerifyMac"]
+    assert statement["Resource"] == "<ProgressKey.Arn>"
+    variables = stack.template["Globals"]["Function"]["Environment"]["Variables"]
+    assert stack.value(variables["TRAFFICGATE_PROGRESS_KEY_ARN"]) == "<ProgressKey.Arn>"
+

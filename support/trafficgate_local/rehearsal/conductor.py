@@ -171,6 +171,11 @@ class Rehearsal:
         prod_port, test_port = free_port(), free_port()
         self._build(prod_port, test_port)
         self.hooks = self._hook_caller()
+        # The stack's ProgressKey: an HMAC key in the stand-in, so a hook that continues seals its progress.
+        key = self.aws.kms.create_key(
+            KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC", Description="trafficgate rehearsal ProgressKey"
+        )
+        self.hooks.progress_key_arn = key["KeyMetadata"]["Arn"]
         layout = self.layout
         self.green_health = TargetHealthWatch(self.aws.elbv2, layout.green_tg, GREEN_TARGET_GROUP, self.timeline)
         self.lb = LocalLoadBalancer(

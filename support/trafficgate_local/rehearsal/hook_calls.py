@@ -86,6 +86,8 @@ class HookCaller:
         self._log: TextIO | None = None
         #: Called once, when ``--approve-after`` puts approval.gate in a plan (the approver's clock starts).
         self.on_gate: Callable[[], None] | None = None
+        #: The stand-in's HMAC key standing for the stack's ProgressKey (set by the conductor).
+        self.progress_key_arn: str | None = None
 
     def environment(self, spec: FunctionSpec) -> dict[str, str]:
         """Return the function's environment: the template's, then the rehearsal's settings on top."""
@@ -108,6 +110,9 @@ class HookCaller:
             env[constants.CHECK_PACKAGES] = ",".join(packages_in(options.check_paths))
         if options.green_is_ours:
             env.update(SCENARIO_SETTINGS.get(options.scenario, {}))
+        if self.progress_key_arn and not env.get(constants.PROGRESS_KEY_ARN):
+            # The stack's HMAC key, made in the stand-in: a hook that continues seals its progress.
+            env[constants.PROGRESS_KEY_ARN] = self.progress_key_arn
         env.update(options.env)
         return env
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
     from mypy_boto3_elbv2 import ElasticLoadBalancingv2Client
     from mypy_boto3_iam import IAMClient
+    from mypy_boto3_kms import KMSClient
     from mypy_boto3_logs import CloudWatchLogsClient
 
     from trafficgate_local.standin import StandIn
@@ -82,6 +83,7 @@ class Clients:
     iam: IAMClient
     ecr: ECRClient
     logs: CloudWatchLogsClient
+    kms: KMSClient
 
     @classmethod
     def connect(cls, endpoint_url: str, region: str) -> Clients:
@@ -96,6 +98,7 @@ class Clients:
             iam=session.client("iam", endpoint_url=endpoint_url),
             ecr=session.client("ecr", endpoint_url=endpoint_url),
             logs=session.client("logs", endpoint_url=endpoint_url),
+            kms=session.client("kms", endpoint_url=endpoint_url),
         )
 
 

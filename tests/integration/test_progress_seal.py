@@ -1,0 +1,137 @@
+"""The seal on a continuing hook's progress: KMS HMAC keys on moto, through the seal and the runner."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.integration.test_checks_alarms_metrics import hand_built
+from tests.support.fakes import FakeReporter, FixedContext
+from tests.unit.test_ecs_hook import sample
+from trafficgate.aws import AwsClients
+from trafficgate.checks.metrics import FiveXxRate
+from trafficgate.config import Settings
+from trafficgate.context import CheckContext
+from trafficgate.continuation import HOOK_DETAILS_KEY
+from trafficgate.hooks import EcsStage, Hook
+from trafficgate.runner import HookRunner
+from trafficgate.seal import MAC_KEY, ProgressSeal, SealError
+from trafficgate_local.standin.cloudwatch import install_cloudwatch
+
+pytestmark = pytest.mark.integration
+
+BINDING = "d-SEAL00001|exec-1|AfterAllowTraffic"
+PROGRESS: dict[str, Any] = {"v": 1, "started_at": 1.5, "calls": 2, "done": [], "waiting": None}
+
+
+@pytest.fixture
+def key() -> Iterator[str]:
+    with mock_aws():
+        install_cloudwatch()
+        kms = boto3.client("kms", region_name="us-east-1")
+        arn: str = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["Arn"]
+        yield arn
+
+
+def test_a_sealed_progress_is_read_back_and_nothing_else_is(key: str) -> None:
+    seal = ProgressSeal(AwsClients(), key)
+    sealed = seal.seal(PROGRESS, binding=BINDING)
+
+    assert set(sealed) == {*PROGRESS, MAC_KEY} and len(base64.b64decode(sealed[MAC_KEY])) == 32
+    assert seal.check(sealed, binding=BINDING) == PROGRESS
+    # Another hook execution, a changed field, no seal, a seal that is not base64: not trusted.
+    with pytest.raises(ValueError, match="does not match this progress and hook execution"):
+        seal.check(sealed, binding="d-OTHER0001|exec-1|AfterAllowTraffic")
+    with pytest.raises(ValueError, match="does not match"):
+        seal.check({**sealed, "calls": 0}, binding=BINDING)
+    with pytest.raises(ValueError, match="carries no seal"):
+        seal.check(PROGRESS, binding=BINDING)
+    with pytest.raises(ValueError, match="not base64"):
+        seal.check({**PROGRESS, MAC_KEY: "not base64!"}, binding=BINDING)
+
+
+def test_without_a_key_the_progress_passes_unsealed(key: str) -> None:
+    seal = ProgressSeal(AwsClients(), None)
+    assert seal.seal({**PROGRESS, MAC_KEY: "old"}, binding=BINDING) == PROGRESS
+    assert seal.check(PROGRESS, binding=BINDING) == PROGRESS
+
+
+#: A key this account does not have (deleted, or a wrong ARN in the stack's parameter).
+GONE = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+
+
+def test_a_key_kms_refuses_cannot_seal_and_says_which_call(key: str) -> None:
+    with pytest.raises(SealError, match=r"\(kms:GenerateMac\): AWS error NotFoundException"):
+        ProgressSeal(AwsClients(), GONE).seal(PROGRESS, binding=BINDING)
+    with pytest.raises(ValueError, match=r"could not be checked \(kms:VerifyMac\): AWS error NotFoundException"):
+        ProgressSeal(AwsClients(), GONE).check({**PROGRESS, MAC_KEY: "AAAA"}, binding=BINDING)
+
+
+def _bake(runner: HookRunner, event: dict[str, Any]) -> dict[str, Any]:
+    def plan(hook: Hook, ctx: CheckContext) -> list[FiveXxRate]:
+        ctx._deployment = hand_built()
+        return [FiveXxRate()]
+
+    answer: dict[str, Any] = runner.run_ecs(event, FixedContext(60_000), plan=plan)
+    return answer
+
+
+def test_the_runner_seals_what_it_hands_ecs_and_trusts_only_that(key: str) -> None:
+    runner = HookRunner(settings=Settings(bake_seconds=1200.0, progress_key_arn=key), reporter=FakeReporter())
+    event = sample(EcsStage.POST_PRODUCTION_TRAFFIC_SHIFT)
+
+    first = _bake(runner, event)
+    assert first["hookStatus"] == "IN_PROGRESS"
+    progress = first["hookDetails"][HOOK_DETAILS_KEY]
+    assert MAC_KEY in progress and progress["calls"] == 1
+
+    # ECS hands the details back: the bake goes on from where it was (one call more, same start).
+    second = _bake(runner, {**event, "hookDetails": first["hookDetails"]})
+    carried = second["hookDetails"][HOOK_DETAILS_KEY]
+    assert (carried["calls"], carried["started_at"]) == (2, progress["started_at"])
+
+    # A progress someone wrote by hand (here: claims an earlier start, seal kept) is not trusted:
+    # the hook starts again, from now.
+    forged = {**progress, "started_at": progress["started_at"] - 3000}
+    before = time.time()
+    third = _bake(runner, {**event, "hookDetails": {HOOK_DETAILS_KEY: forged}})
+    restarted = third["hookDetails"][HOOK_DETAILS_KEY]
+    assert restarted["calls"] == 1 and restarted["started_at"] >= round(before, 3) - 0.001
+
+
+def test_a_hook_that_cannot_seal_fails_instead_of_handing_over_an_unsealed_progress(key: str) -> None:
+    runner = HookRunner(settings=Settings(bake_seconds=1200.0, progress_key_arn=GONE), reporter=FakeReporter())
+
+    answer = _bake(runner, sample(EcsStage.POST_PRODUCTION_TRAFFIC_SHIFT))
+
+    assert answer == {"hookStatus": "FAILED"}
+
+
+def test_a_codedeploy_link_hands_over_a_sealed_progress_and_a_forged_one_runs_the_checks_again(key: str) -> None:
+    from tests.support.fakes import FakeContinuer, FunctionContext
+    from tests.unit.test_continuation import EVENT, Counts, Shrinking, Waits
+    from trafficgate.continuation import EVENT_KEY
+
+    continuer = FakeContinuer()
+    runner = HookRunner(settings=Settings(progress_key_arn=key), reporter=FakeReporter(), continuer=continuer)
+    before, waits = Counts(check_id="demo.before"), Waits(check_id="demo.waits", after_s=600)
+    plan = [before, waits]
+
+    runner.run(Hook.AFTER_ALLOW_TRAFFIC, EVENT, Shrinking(60_000), plan=plan)
+    ((_arn, linked),) = continuer.calls
+    assert MAC_KEY in linked[EVENT_KEY] and before.runs == [1]
+
+    # The next link trusts its sealed progress: demo.before is not run again.
+    runner.run(Hook.AFTER_ALLOW_TRAFFIC, linked, FunctionContext(6_000), plan=plan)
+    assert before.runs == [1] and continuer.calls[1][1][EVENT_KEY]["calls"] == linked[EVENT_KEY]["calls"] + 1
+
+    # A progress with a seal someone made up is not ours: everything runs again.
+    forged = {**linked, EVENT_KEY: {**linked[EVENT_KEY], "mac": base64.b64encode(b"x" * 32).decode()}}
+    runner.run(Hook.AFTER_ALLOW_TRAFFIC, forged, Shrinking(60_000), plan=plan)
+    assert before.runs == [1, 1]
