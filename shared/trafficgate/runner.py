@@ -535,7 +535,14 @@ def _reserve(left_s: float, rest_s: float = 0.0) -> float:
 
 
 def _binding(hook: str, ids: Any) -> str:
-    """What a progress seal is bound to: the hook execution it belongs to."""
+    """What a progress seal is bound to: the hook execution it belongs to.
+
+    CodeDeploy: the deployment, the lifecycle event's execution id (every link of a chain carries
+    the same event) and the hook. ECS: the service deployment and the stage, not ``executionId``,
+    which AWS does not document as the same across the IN_PROGRESS calls of one stage.
+    """
+    if isinstance(ids, EcsHookEvent):
+        return f"{ids.deployment_id}|{hook}"
     return f"{ids.deployment_id}|{ids.execution_id}|{hook}"
 
 

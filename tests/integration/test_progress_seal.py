@@ -96,6 +96,16 @@ def test_the_runner_seals_what_it_hands_ecs_and_trusts_only_that(key: str) -> No
     carried = second["hookDetails"][HOOK_DETAILS_KEY]
     assert (carried["calls"], carried["started_at"]) == (2, progress["started_at"])
 
+    # ECS may give a stage's next call another executionId: the seal is bound to the service
+    # deployment and the stage, so it still holds; handed to another stage, it does not.
+    renamed = _bake(runner, {**event, "executionId": "another-id", "hookDetails": second["hookDetails"]})
+    assert renamed["hookDetails"][HOOK_DETAILS_KEY]["calls"] == 3
+    elsewhere = sample(EcsStage.POST_TEST_TRAFFIC_SHIFT)
+    assert MAC_KEY in progress
+    moved = runner.seal.check  # the seal alone: the same progress under another stage's binding
+    with pytest.raises(ValueError, match="does not match"):
+        moved(carried, binding=f"{elsewhere['resourceArn']}|{EcsStage.POST_TEST_TRAFFIC_SHIFT.value}")
+
     # A progress someone wrote by hand (here: claims an earlier start, seal kept) is not trusted:
     # the hook starts again, from now.
     forged = {**progress, "started_at": progress["started_at"] - 3000}
