@@ -257,10 +257,12 @@ class HookRunner:
         except Exception as exc:
             logger.exception("could not start the next link; reporting Failed")
             why = str(exc) if isinstance(exc, ReportError) else type(exc).__name__
+            sealing = isinstance(exc, SealError)
+            needs = "kms:GenerateMac on its progress key" if sealing else "lambda:InvokeFunction on itself"
             record = CheckRecord.errored(
                 CONTINUATION_CHECK_ID,
-                f"could not continue past this invocation ({why}); the function needs lambda:InvokeFunction "
-                f"on itself, or set {env.CONTINUATION}=off to decide within one invocation",
+                f"could not continue past this invocation ({why}); the function needs {needs}, "
+                f"or set {env.CONTINUATION}=off to decide within one invocation",
             )
             records = (*following.done, record)
             status, reason = decide(records)

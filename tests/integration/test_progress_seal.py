@@ -145,3 +145,18 @@ def test_a_codedeploy_link_hands_over_a_sealed_progress_and_a_forged_one_runs_th
     forged = {**linked, EVENT_KEY: {**linked[EVENT_KEY], "mac": base64.b64encode(b"x" * 32).decode()}}
     runner.run(Hook.AFTER_ALLOW_TRAFFIC, forged, Shrinking(60_000), plan=plan)
     assert before.runs == [1, 1]
+
+
+def test_a_codedeploy_link_that_cannot_seal_reports_failed_naming_the_key_permission(key: str) -> None:
+    from tests.support.fakes import FakeContinuer
+    from tests.unit.test_continuation import EVENT, Shrinking, Waits
+
+    reporter, continuer = FakeReporter(), FakeContinuer()
+    runner = HookRunner(settings=Settings(progress_key_arn=GONE), reporter=reporter, continuer=continuer)
+
+    summary = runner.run(Hook.AFTER_ALLOW_TRAFFIC, EVENT, Shrinking(60_000), plan=[Waits(check_id="demo.waits")])
+
+    assert continuer.calls == []  # nothing unsealed is handed over
+    assert [status for _, _, status in reporter.calls] == ["Failed"]
+    assert "(kms:GenerateMac): AWS error NotFoundException); the function needs kms:GenerateMac" in summary["reason"]
+
