@@ -90,7 +90,7 @@ CONTINUATION = "TRAFFICGATE_CONTINUATION"
 #: its one-hour hook limit, whatever this says).
 MAX_WAIT_SECONDS = "TRAFFICGATE_MAX_WAIT_SECONDS"
 #: ARN of an HMAC KMS key (HMAC_256): a hook's progress carried to its next call is sealed with
-#: it, and a progress without a valid seal is not trusted (the checks run again).
+#: it, and a progress without a valid seal fails the hook.
 PROGRESS_KEY_ARN = "TRAFFICGATE_PROGRESS_KEY_ARN"
 #: Highest acceptable HTTPCode_Target_5XX_Count / RequestCount over the bake window.
 MAX_5XX_RATE = "TRAFFICGATE_MAX_5XX_RATE"

@@ -35,7 +35,7 @@ from trafficgate.hooks import EcsStage, Hook
 from trafficgate.observability import SETTINGS as IMPORT_TIME_OBSERVABILITY
 from trafficgate.observability import begin_invocation, end_invocation, logger
 from trafficgate.reporting import CodeDeployReporter, Continuer, LambdaContinuer, Reporter, ReportOutcome
-from trafficgate.seal import ProgressSeal, SealError
+from trafficgate.seal import ProgressSeal, SealError, UntrustedProgress
 from trafficgate.telemetry import emit_metrics, emit_report_failed, publish_verdict, summarize
 from trafficgate.verdict import (
     CONFIG_CHECK_ID,
@@ -201,9 +201,15 @@ class HookRunner:
         link_s: float,
     ) -> Verdict | dict[str, Any]:
         """The verdict to report, or the summary of a link that handed over to the next one."""
-        progress = _progress(
-            event.get(EVENT_KEY) if isinstance(event, Mapping) else None, self.seal, _binding(hook.value, ids)
-        )
+        try:
+            progress = _progress(
+                event.get(EVENT_KEY) if isinstance(event, Mapping) else None, self.seal, _binding(hook.value, ids)
+            )
+        except UntrustedProgress as exc:
+            logger.error(f"{exc}; reporting Failed")
+            record = _untrusted(exc)
+            status, reason = decide([record])
+            return _verdict(hook.value, ids, status, reason, (record,), started)
         function_arn = getattr(context, "invoked_function_arn", None)
         can_continue = (
             isinstance(self.settings, Settings)
@@ -343,6 +349,12 @@ class HookRunner:
                     progress=progress,
                     wait_until=wait_until,
                 )
+            except UntrustedProgress as exc:
+                logger.error(f"{exc}; answering FAILED")
+                record = _untrusted(exc)
+                status, reason = decide([record])
+                verdict = _verdict(label, ids, status, reason, (record,), started)
+                following = None
             except Exception:
                 logger.exception("runner error; answering FAILED")
                 record = CheckRecord.errored(RUNNER_CHECK_ID, "runner error (see logs)")
@@ -548,12 +560,28 @@ def _binding(hook: str, ids: Any) -> str:
     return f"{ids.deployment_id}|{ids.execution_id}|{hook}"
 
 
+def _untrusted(exc: UntrustedProgress) -> CheckRecord:
+    """The record of a hook that got a progress it cannot trust: it fails rather than start over,
+    since starting over would also restart its bounds (the hour, the wait, the call count)."""
+    return CheckRecord.errored(
+        CONTINUATION_CHECK_ID,
+        f"{exc}: the hook does not trust it, and does not start over with fresh bounds",
+    )
+
+
 def _progress(data: Any, seal: ProgressSeal, binding: str) -> Progress:
-    """The progress an earlier call left (event or hookDetails), or a fresh one from now."""
+    """The progress an earlier call left (event or hookDetails), or a fresh one from now.
+
+    Raises
+    ------
+    UntrustedProgress
+        A seal is required and this progress has no valid one.
+    """
     if data is None:
         return Progress(started_at=time.time())
+    checked = seal.check(data, binding=binding)
     try:
-        progress = Progress.parse(seal.check(data, binding=binding))
+        progress = Progress.parse(checked)
     except (ValueError, TypeError, OverflowError) as exc:
         # Not ours, or damaged: start again rather than trust it (the checks run again).
         logger.error(f"ignoring the progress carried by the event: {exc}")

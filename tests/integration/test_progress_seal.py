@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-import time
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +21,7 @@ from trafficgate.context import CheckContext
 from trafficgate.continuation import HOOK_DETAILS_KEY
 from trafficgate.hooks import EcsStage, Hook
 from trafficgate.runner import HookRunner
-from trafficgate.seal import MAC_KEY, ProgressSeal, SealError
+from trafficgate.seal import MAC_KEY, TEXT_KEY, ProgressSeal, SealError, UntrustedProgress
 from trafficgate_local.standin.cloudwatch import install_cloudwatch
 
 pytestmark = pytest.mark.integration
@@ -43,22 +43,29 @@ def test_a_sealed_progress_is_read_back_and_nothing_else_is(key: str) -> None:
     seal = ProgressSeal(AwsClients(), key)
     sealed = seal.seal(PROGRESS, binding=BINDING)
 
-    assert set(sealed) == {*PROGRESS, MAC_KEY} and len(base64.b64decode(sealed[MAC_KEY])) == 32
+    assert set(sealed) == {TEXT_KEY, MAC_KEY} and len(base64.b64decode(sealed[MAC_KEY])) == 32
     assert seal.check(sealed, binding=BINDING) == PROGRESS
-    # Another hook execution, a changed field, no seal, a seal that is not base64: not trusted.
-    with pytest.raises(ValueError, match="does not match this progress and hook execution"):
+    # The text travels as a string: JSON numbers re-encoded on the way (1.5 as 1.50) cannot reach it.
+    assert seal.check(json.loads(json.dumps(sealed)), binding=BINDING) == PROGRESS
+    # Another hook execution, a changed text, no seal, a bare progress, a seal that is not base64.
+    with pytest.raises(UntrustedProgress, match="does not match this progress and hook"):
         seal.check(sealed, binding="d-OTHER0001|exec-1|AfterAllowTraffic")
-    with pytest.raises(ValueError, match="does not match"):
-        seal.check({**sealed, "calls": 0}, binding=BINDING)
-    with pytest.raises(ValueError, match="carries no seal"):
+    with pytest.raises(UntrustedProgress, match="does not match"):
+        seal.check({**sealed, TEXT_KEY: sealed[TEXT_KEY].replace('"calls":2', '"calls":0')}, binding=BINDING)
+    with pytest.raises(UntrustedProgress, match="carries no seal"):
+        seal.check({TEXT_KEY: sealed[TEXT_KEY]}, binding=BINDING)
+    with pytest.raises(UntrustedProgress, match="carries no seal"):
         seal.check(PROGRESS, binding=BINDING)
-    with pytest.raises(ValueError, match="not base64"):
-        seal.check({**PROGRESS, MAC_KEY: "not base64!"}, binding=BINDING)
+    with pytest.raises(UntrustedProgress, match="not base64"):
+        seal.check({**sealed, MAC_KEY: "not base64!"}, binding=BINDING)
+    # A progress that is not JSON (NaN) is never handed over unsealed: sealing fails instead.
+    with pytest.raises(SealError, match="not JSON"):
+        seal.seal({**PROGRESS, "rest_s": float("nan")}, binding=BINDING)
 
 
 def test_without_a_key_the_progress_passes_unsealed(key: str) -> None:
     seal = ProgressSeal(AwsClients(), None)
-    assert seal.seal({**PROGRESS, MAC_KEY: "old"}, binding=BINDING) == PROGRESS
+    assert seal.seal(PROGRESS, binding=BINDING) == PROGRESS
     assert seal.check(PROGRESS, binding=BINDING) == PROGRESS
 
 
@@ -69,8 +76,8 @@ GONE = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000
 def test_a_key_kms_refuses_cannot_seal_and_says_which_call(key: str) -> None:
     with pytest.raises(SealError, match=r"\(kms:GenerateMac\): AWS error NotFoundException"):
         ProgressSeal(AwsClients(), GONE).seal(PROGRESS, binding=BINDING)
-    with pytest.raises(ValueError, match=r"could not be checked \(kms:VerifyMac\): AWS error NotFoundException"):
-        ProgressSeal(AwsClients(), GONE).check({**PROGRESS, MAC_KEY: "AAAA"}, binding=BINDING)
+    with pytest.raises(UntrustedProgress, match=r"could not be checked \(kms:VerifyMac\): AWS error NotFoundException"):
+        ProgressSeal(AwsClients(), GONE).check({TEXT_KEY: "{}", MAC_KEY: "AAAA"}, binding=BINDING)
 
 
 def _bake(runner: HookRunner, event: dict[str, Any]) -> dict[str, Any]:
@@ -82,37 +89,40 @@ def _bake(runner: HookRunner, event: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
+def _inside(envelope: dict[str, Any]) -> dict[str, Any]:
+    inner: dict[str, Any] = json.loads(envelope[TEXT_KEY])
+    return inner
+
+
 def test_the_runner_seals_what_it_hands_ecs_and_trusts_only_that(key: str) -> None:
     runner = HookRunner(settings=Settings(bake_seconds=1200.0, progress_key_arn=key), reporter=FakeReporter())
     event = sample(EcsStage.POST_PRODUCTION_TRAFFIC_SHIFT)
 
     first = _bake(runner, event)
     assert first["hookStatus"] == "IN_PROGRESS"
-    progress = first["hookDetails"][HOOK_DETAILS_KEY]
-    assert MAC_KEY in progress and progress["calls"] == 1
+    envelope = first["hookDetails"][HOOK_DETAILS_KEY]
+    assert set(envelope) == {TEXT_KEY, MAC_KEY} and _inside(envelope)["calls"] == 1
 
     # ECS hands the details back: the bake goes on from where it was (one call more, same start).
     second = _bake(runner, {**event, "hookDetails": first["hookDetails"]})
     carried = second["hookDetails"][HOOK_DETAILS_KEY]
-    assert (carried["calls"], carried["started_at"]) == (2, progress["started_at"])
+    assert (_inside(carried)["calls"], _inside(carried)["started_at"]) == (2, _inside(envelope)["started_at"])
 
     # ECS may give a stage's next call another executionId: the seal is bound to the service
     # deployment and the stage, so it still holds; handed to another stage, it does not.
     renamed = _bake(runner, {**event, "executionId": "another-id", "hookDetails": second["hookDetails"]})
-    assert renamed["hookDetails"][HOOK_DETAILS_KEY]["calls"] == 3
+    assert _inside(renamed["hookDetails"][HOOK_DETAILS_KEY])["calls"] == 3
     elsewhere = sample(EcsStage.POST_TEST_TRAFFIC_SHIFT)
-    assert MAC_KEY in progress
-    moved = runner.seal.check  # the seal alone: the same progress under another stage's binding
-    with pytest.raises(ValueError, match="does not match"):
-        moved(carried, binding=f"{elsewhere['resourceArn']}|{EcsStage.POST_TEST_TRAFFIC_SHIFT.value}")
+    with pytest.raises(UntrustedProgress, match="does not match"):
+        runner.seal.check(carried, binding=f"{elsewhere['resourceArn']}|{EcsStage.POST_TEST_TRAFFIC_SHIFT.value}")
 
-    # A progress someone wrote by hand (here: claims an earlier start, seal kept) is not trusted:
-    # the hook starts again, from now.
-    forged = {**progress, "started_at": progress["started_at"] - 3000}
-    before = time.time()
-    third = _bake(runner, {**event, "hookDetails": {HOOK_DETAILS_KEY: forged}})
-    restarted = third["hookDetails"][HOOK_DETAILS_KEY]
-    assert restarted["calls"] == 1 and restarted["started_at"] >= round(before, 3) - 0.001
+    # A progress someone wrote by hand (here: an earlier start, the seal kept) fails the stage: it is
+    # not started over either, which would give it fresh bounds.
+    text = _inside(envelope)
+    forged = {**envelope, TEXT_KEY: json.dumps({**text, "started_at": text["started_at"] - 3000})}
+    assert _bake(runner, {**event, "hookDetails": {HOOK_DETAILS_KEY: forged}}) == {"hookStatus": "FAILED"}
+    # So does a bare progress, with no seal at all.
+    assert _bake(runner, {**event, "hookDetails": {HOOK_DETAILS_KEY: text}}) == {"hookStatus": "FAILED"}
 
 
 def test_a_hook_that_cannot_seal_fails_instead_of_handing_over_an_unsealed_progress(key: str) -> None:
@@ -123,7 +133,7 @@ def test_a_hook_that_cannot_seal_fails_instead_of_handing_over_an_unsealed_progr
     assert answer == {"hookStatus": "FAILED"}
 
 
-def test_a_codedeploy_link_hands_over_a_sealed_progress_and_a_forged_one_runs_the_checks_again(key: str) -> None:
+def test_a_codedeploy_link_hands_over_a_sealed_progress_and_a_forged_one_fails(key: str) -> None:
     from tests.support.fakes import FakeContinuer, FunctionContext
     from tests.unit.test_continuation import EVENT, Counts, Shrinking, Waits
     from trafficgate.continuation import EVENT_KEY
@@ -135,16 +145,20 @@ def test_a_codedeploy_link_hands_over_a_sealed_progress_and_a_forged_one_runs_th
 
     runner.run(Hook.AFTER_ALLOW_TRAFFIC, EVENT, Shrinking(60_000), plan=plan)
     ((_arn, linked),) = continuer.calls
-    assert MAC_KEY in linked[EVENT_KEY] and before.runs == [1]
+    assert set(linked[EVENT_KEY]) == {TEXT_KEY, MAC_KEY} and before.runs == [1]
 
     # The next link trusts its sealed progress: demo.before is not run again.
     runner.run(Hook.AFTER_ALLOW_TRAFFIC, linked, FunctionContext(6_000), plan=plan)
-    assert before.runs == [1] and continuer.calls[1][1][EVENT_KEY]["calls"] == linked[EVENT_KEY]["calls"] + 1
+    assert before.runs == [1]
+    assert _inside(continuer.calls[1][1][EVENT_KEY])["calls"] == _inside(linked[EVENT_KEY])["calls"] + 1
 
-    # A progress with a seal someone made up is not ours: everything runs again.
-    forged = {**linked, EVENT_KEY: {**linked[EVENT_KEY], "mac": base64.b64encode(b"x" * 32).decode()}}
-    runner.run(Hook.AFTER_ALLOW_TRAFFIC, forged, Shrinking(60_000), plan=plan)
-    assert before.runs == [1, 1]
+    # A progress with a seal someone made up is not ours: the link reports Failed, running nothing.
+    reporter = FakeReporter()
+    strict = HookRunner(settings=Settings(progress_key_arn=key), reporter=reporter, continuer=FakeContinuer())
+    forged = {**linked, EVENT_KEY: {**linked[EVENT_KEY], MAC_KEY: base64.b64encode(b"x" * 32).decode()}}
+    summary = strict.run(Hook.AFTER_ALLOW_TRAFFIC, forged, Shrinking(60_000), plan=plan)
+    assert before.runs == [1] and [status for _, _, status in reporter.calls] == ["Failed"]
+    assert "the progress seal does not match this progress and hook: the hook does not trust it" in summary["reason"]
 
 
 def test_a_codedeploy_link_that_cannot_seal_reports_failed_naming_the_key_permission(key: str) -> None:

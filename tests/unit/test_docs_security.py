@@ -95,6 +95,11 @@ def _document(role: str, document: Mapping[str, Any], when: str | None, default_
         assert "NotAction" not in statement and "NotResource" not in statement, f"{role}: teach this test NotAction"
         sid = statement.get("Sid") or (default_sid if len(items) == 1 else f"{default_sid} {index + 1}")
         principal = statement.get("Principal") or {}
+        names = (
+            frozenset({"*"})
+            if principal == "*"
+            else frozenset(p for kind in ("Service", "AWS", "Federated") for p in _principals(principal.get(kind)))
+        )
         yield Statement(
             role=role,
             sid=str(sid),
@@ -102,8 +107,20 @@ def _document(role: str, document: Mapping[str, Any], when: str | None, default_
             actions=frozenset(_strings(statement["Action"])),
             star="*" in _strings(statement.get("Resource")),
             condition_keys=frozenset(k for test in (statement.get("Condition") or {}).values() for k in test),
-            principals=frozenset(p for kind in ("Service", "AWS", "Federated") for p in _strings(principal.get(kind))),
+            principals=names,
         )
+
+
+def _principals(value: Any) -> list[str]:
+    """Principals as the doc names them: a role by its logical id, the account as ``root``."""
+    if isinstance(value, list):
+        return [name for item in value for name in _principals(item)]
+    if isinstance(value, Mapping) and "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        return [str(target[0] if isinstance(target, list) else str(target).split(".")[0])]
+    if isinstance(value, Mapping) and "Fn::Sub" in value and str(value["Fn::Sub"]).endswith(":root"):
+        return ["root"]
+    return _strings(value)
 
 
 def template_statements(template: Mapping[str, Any]) -> list[Statement]:
@@ -121,6 +138,8 @@ def template_statements(template: Mapping[str, Any]) -> list[Statement]:
             for arn in props.get("ManagedPolicyArns") or []:
                 name = str(arn).rsplit("/", 1)[-1]
                 found.append(Statement(logical_id, f"managed {name}", when, frozenset({name}), star=False))
+        elif kind == "AWS::KMS::Key":
+            found += _document(logical_id, props["KeyPolicy"], when, "key policy")
         elif kind in {"AWS::Lambda::Permission", "AWS::Lambda::LayerVersionPermission"}:
             found.append(Statement(logical_id, "permission", when, frozenset(_strings(props["Action"])), star=False))
         elif kind == "AWS::Serverless::Function":

@@ -582,8 +582,8 @@ def test_every_star_resource_says_why() -> None:
     """In the template text, each ``Resource: "*"`` has a comment starting ``# "*":`` in its statement."""
     lines = TEMPLATE.read_text().splitlines()
     starred = [i for i, line in enumerate(lines) if line.strip() == 'Resource: "*"']
-    # The role statements', and the progress key policy's (where "*" is the key itself).
-    assert len(starred) == len(STAR_STATEMENTS) + 1
+    # The role statements', and the progress key policy's three (where "*" is the key itself).
+    assert len(starred) == len(STAR_STATEMENTS) + 3
     for index in starred:
         start = max(i for i in range(index) if lines[i].strip().startswith("- Sid:"))
         reasons = [line for line in lines[start:index] if line.strip().startswith('# "*":')]
@@ -603,9 +603,14 @@ def test_the_progress_key_seals_and_only_the_functions_role_may_use_it() -> None
     stack = Stack()
     key = stack.properties("ProgressKey")
     assert (key["KeySpec"], key["KeyUsage"]) == ("HMAC_256", "GENERATE_VERIFY_MAC")
-    statement = stack.statements()["SealProgress"]
-    assert _actions(statement) == ["kms:GenerateMac", "kms:VerifyMac"]
-    assert statement["Resource"] == "<ProgressKey.Arn>"
+    statements = {st["Sid"]: st for st in key["KeyPolicy"]["Statement"]}
+    mac = ["kms:GenerateMac", "kms:VerifyMac"]
+    assert statements["FunctionsSeal"]["Principal"] == {"AWS": "<HookFunctionRole.Arn>"}
+    assert (statements["FunctionsSeal"]["Effect"], _actions(statements["FunctionsSeal"])) == ("Allow", mac)
+    deny = statements["NobodyElseSeals"]
+    assert (deny["Effect"], deny["Principal"], _actions(deny)) == ("Deny", "*", mac)
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": "<HookFunctionRole.Arn>"}}
+    # No identity policy grants it (the key policy does), so no other role's kms:* on "*" can make a MAC.
+    assert not any("kms:" in a for st in stack.statements().values() for a in _actions(st))
     variables = stack.template["Globals"]["Function"]["Environment"]["Variables"]
     assert stack.value(variables["TRAFFICGATE_PROGRESS_KEY_ARN"]) == "<ProgressKey.Arn>"
-
