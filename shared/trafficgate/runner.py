@@ -207,9 +207,7 @@ class HookRunner:
             )
         except UntrustedProgress as exc:
             logger.error(f"{exc}; reporting Failed")
-            record = _untrusted(exc)
-            status, reason = decide([record])
-            return _verdict(hook.value, ids, status, reason, (record,), started)
+            return _untrusted(hook.value, ids, exc, started)
         function_arn = getattr(context, "invoked_function_arn", None)
         can_continue = (
             isinstance(self.settings, Settings)
@@ -262,15 +260,7 @@ class HookRunner:
             self.continuer.continue_hook(function_arn=function_arn, event={**event, EVENT_KEY: sealed})
         except Exception as exc:
             logger.exception("could not start the next link; reporting Failed")
-            why = str(exc) if isinstance(exc, ReportError) else type(exc).__name__
-            sealing = isinstance(exc, SealError)
-            needs = "kms:GenerateMac on its progress key" if sealing else "lambda:InvokeFunction on itself"
-            record = CheckRecord.errored(
-                CONTINUATION_CHECK_ID,
-                f"could not continue past this invocation ({why}); the function needs {needs}, "
-                f"or set {env.CONTINUATION}=off to decide within one invocation",
-            )
-            records = (*following.done, record)
+            records = (*following.done, _cannot_continue(exc))
             status, reason = decide(records)
             duration_ms = (time.monotonic() - started) * 1000.0
             return dataclasses.replace(interim, status=status, reason=reason, checks=records, duration_ms=duration_ms)
@@ -351,9 +341,7 @@ class HookRunner:
                 )
             except UntrustedProgress as exc:
                 logger.error(f"{exc}; answering FAILED")
-                record = _untrusted(exc)
-                status, reason = decide([record])
-                verdict = _verdict(label, ids, status, reason, (record,), started)
+                verdict = _untrusted(label, ids, exc, started)
                 following = None
             except Exception:
                 logger.exception("runner error; answering FAILED")
@@ -367,10 +355,9 @@ class HookRunner:
                 try:
                     sealed = self.seal.seal(following.to_dict(), binding=_binding(ids.stage.value, ids))
                 except SealError as exc:
-                    # Unsealed, the next call would not trust it and start again: fail now, saying why.
+                    # Unsealed, the next call would not trust it: fail now, saying why.
                     logger.error(f"could not continue: {exc}; answering FAILED")
-                    record = CheckRecord.errored(CONTINUATION_CHECK_ID, str(exc))
-                    records = (*following.done, record)
+                    records = (*following.done, _cannot_continue(exc))
                     status, reason = decide(records)
                     verdict = _verdict(label, ids, status, reason, records, started)
                     following = None
@@ -560,12 +547,25 @@ def _binding(hook: str, ids: Any) -> str:
     return f"{ids.deployment_id}|{ids.execution_id}|{hook}"
 
 
-def _untrusted(exc: UntrustedProgress) -> CheckRecord:
-    """The record of a hook that got a progress it cannot trust: it fails rather than start over,
-    since starting over would also restart its bounds (the hour, the wait, the call count)."""
-    return CheckRecord.errored(
+def _untrusted(label: str, ids: Any, exc: UntrustedProgress, started: float) -> Verdict:
+    """The Failed verdict of a hook that got a progress it cannot trust: it fails rather than start
+    over, since starting over would also restart its bounds (the hour, the wait, the call count)."""
+    record = CheckRecord.errored(
         CONTINUATION_CHECK_ID,
         f"{exc}: the hook does not trust it, and does not start over with fresh bounds",
+    )
+    status, reason = decide([record])
+    return _verdict(label, ids, status, reason, (record,), started)
+
+
+def _cannot_continue(exc: Exception) -> CheckRecord:
+    """The record of a hook that could not hand its progress on (seal it, or start the next link)."""
+    why = str(exc) if isinstance(exc, ReportError) else type(exc).__name__
+    needs = "kms:GenerateMac on its progress key" if isinstance(exc, SealError) else "lambda:InvokeFunction on itself"
+    return CheckRecord.errored(
+        CONTINUATION_CHECK_ID,
+        f"could not continue past this invocation ({why}); the function needs {needs}, "
+        f"or set {env.CONTINUATION}=off to decide within one invocation",
     )
 
 

@@ -41,8 +41,8 @@ def plan_for(hook: Hook, ctx: CheckContext) -> list[Check]:
             return planned
         if stage.hook is None:
             return default_stage_plan(stage, ctx.settings)
-        green = ctx.green_production_percent() or 0.0
-        if stage is EcsStage.PRE_PRODUCTION_TRAFFIC_SHIFT and green > 0:
+        green = ctx.green_production_percent() if stage is EcsStage.PRE_PRODUCTION_TRAFFIC_SHIFT else None
+        if green is not None and green > 0:
             logger.info(
                 f"{stage.value} between production steps (green already has {green:g} % of production): "
                 f"{stage.hook.value}'s plan ran before the first step; PRODUCTION_TRAFFIC_SHIFT judges each step",
