@@ -4,8 +4,14 @@ Monte Carlo over simulated green/blue pairs, no network. Each run draws requests
 
 - old: the fixed burst on green alone, 50 requests, success rate >= 0.99 (so the first error fails
   it: it stops there) and p95 <= 1000 ms;
-- new: trafficgate.stats.PairedComparison (errors and latency, alpha 0.01, beta 0.05), at most 400
-  pairs; still open at the cap is inconclusive (counted apart: the check's policy decides).
+- new: trafficgate.stats.PairedComparison at http.compare's defaults (errors and latency, alpha
+  0.01, beta 0.05, tolerated increase 1 point, detectable increase 2.5 points), at most 1000 pairs;
+  still open at the cap is inconclusive (counted apart: the check's policy decides);
+- fixed: the fixed-sample test with the same guarantees, for each background error rate: the
+  exact one-sided McNemar test (green's share of the pairs where only one side failed, against
+  1/2) at the errors' share of alpha, with the fewest pairs that fail a green 3 points worse than
+  blue 95 % of the time (computed exactly, not simulated). Target: an equal green passes in at
+  most half of that.
 
 A second table judges green alone, as http.test_listener does: the old fixed burst (50 requests, the
 first error fails it at 0.99) against the sequential burst (trafficgate.probe.sequential.
@@ -34,15 +40,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
 
+from scipy import stats as scipy_stats  # bench only: the exact fixed-sample design
+
+from trafficgate.probe.compare_spec import CompareSpec
 from trafficgate.probe.sequential import SuccessRateTest
-from trafficgate.stats import PairedComparison
+from trafficgate.stats import ERROR_ALPHA_SHARE, PairedComparison
 
 BLUE_MEDIAN_MS = 50.0
 SIGMA = 0.4
 OLD_REQUESTS = 50
 OLD_MIN_SUCCESS = 0.99
 OLD_MAX_P95_MS = 1000.0
-NEW_MAX_PAIRS = 400
+NEW_MAX_PAIRS = CompareSpec().max_requests
+ALPHA = CompareSpec().alpha
+#: The regression the guarantees are stated for: P(Failed) >= POWER at this many points more errors.
+TARGET_INCREASE = 0.03
+POWER = 0.95
 ABSOLUTE_CAP = 400
 ABSOLUTE_RATES = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.10, 0.20, 1.0)
 
@@ -64,6 +77,7 @@ CELLS = (
     Cell("equal, 0.5 % errors", 0.005, 0.005),
     Cell("equal, 2 % errors", 0.02, 0.02),
     Cell("+1 point (0.5 % -> 1.5 %)", 0.005, 0.015),
+    Cell("+2 points (0.5 % -> 2.5 %)", 0.005, 0.025),
     Cell("+3 points (0.5 % -> 3.5 %)", 0.005, 0.035),
     Cell("+10 points (0.5 % -> 10.5 %)", 0.005, 0.105),
     Cell("+3 points (0 % -> 3 %)", 0.0, 0.03),
@@ -98,6 +112,25 @@ def new_run(cell: Cell, rng: random.Random, max_pairs: int = NEW_MAX_PAIRS) -> t
         if verdict is not None:
             return verdict, comparison.pairs
     return "open", max_pairs
+
+
+def fixed_sample_pairs(blue_error: float, increase: float = TARGET_INCREASE) -> int:
+    """Pairs the exact one-sided McNemar test at the errors' share of alpha needs to fail a green
+    ``increase`` worse than blue with probability POWER: the fixed-sample design with the same
+    guarantees (a green as good as blue fails at most that share of alpha)."""
+    import numpy as np
+
+    green_error = blue_error + increase
+    green_only, blue_only = green_error * (1 - blue_error), blue_error * (1 - green_error)
+    discordant, share = green_only + blue_only, green_only / (green_only + blue_only)
+    level = ALPHA * ERROR_ALPHA_SHARE
+    for n in range(10, 10_000, 10):
+        counts = np.arange(n + 1)
+        critical = scipy_stats.binom.isf(level, counts, 0.5) + 1
+        rejects = scipy_stats.binom.sf(critical - 1, counts, share)
+        if float(np.sum(scipy_stats.binom.pmf(counts, n, discordant) * rejects)) >= POWER:
+            return n
+    raise ValueError(f"no fixed sample size below 10000 for blue_error={blue_error}")
 
 
 def simulate(args: tuple[Cell, int, int, int]) -> dict[str, float]:
@@ -151,13 +184,30 @@ def main() -> int:
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         rows = list(pool.map(simulate, [(cell, args.runs, args.seed, args.max_pairs) for cell in CELLS]))
     print(f"{args.runs} runs per cell; new: at most {args.max_pairs} pairs per side")
-    print("| cell | old P(Failed) | old mean requests | new P(Failed) | new P(open) | new mean requests |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| cell | old P(Failed) | old mean requests | new P(Failed) | new P(open) | new mean pairs "
+        "| new mean pairs to a pass |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for cell, row in zip(CELLS, rows, strict=True):
         print(
             f"| {cell.name} | {row['old_fail']:.3f} | {row['old_requests']:.0f} | {row['new_fail']:.3f} | "
-            f"{row['new_open']:.3f} | {row['new_requests']:.0f} |"
+            f"{row['new_open']:.3f} | {row['new_requests']:.0f} | {row['new_pass_requests']:.0f} |"
         )
+    print()
+    print(
+        f"fixed-sample design with the same guarantees (alpha {ALPHA * ERROR_ALPHA_SHARE:g} on errors, "
+        f"P(Failed) >= {POWER:g} at +{TARGET_INCREASE:g}) against the new procedure's equal green"
+    )
+    print("| background error rate | fixed-sample pairs | half of it | new mean pairs | new mean pairs to a pass |")
+    print("|---|---|---|---|---|")
+    for cell, row in zip(CELLS, rows, strict=True):
+        if cell.equal:
+            fixed = fixed_sample_pairs(cell.blue_error)
+            print(
+                f"| {cell.blue_error:.1%} | {fixed} | {fixed / 2:.0f} | {row['new_requests']:.0f} | "
+                f"{row['new_pass_requests']:.0f} |"
+            )
     print()
     floors = (0.99, 0.95)
     jobs = [(rate, floor, args.runs, args.seed) for floor in floors for rate in ABSOLUTE_RATES]

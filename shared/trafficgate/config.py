@@ -25,7 +25,7 @@ from trafficgate.exceptions import ConfigError
 from trafficgate.probe.compare_spec import CompareSpec
 from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.spec import DECISIONS, LAMBDA_MAX_S, ProbeSpec, StatusSet
-from trafficgate.ranges import Range, bounded, check_ranges, range_of
+from trafficgate.ranges import Range, RangeError, bounded, check_ranges, range_of
 
 NoListenerPolicy = Literal["pass", "fail"]
 ScanNoData = Literal["warn", "pass", "fail"]
@@ -232,13 +232,7 @@ class Settings:
             verdict_topic_arn=r.read(env.VERDICT_TOPIC_ARN, lambda: arn(r, env.VERDICT_TOPIC_ARN, service="sns")),
             probe=_probe_spec(r),
             compare=r.flag(env.COMPARE, True),
-            comparison=CompareSpec(
-                max_error_rate_increase=r.number(env.MAX_ERROR_RATE_INCREASE, CompareSpec, "max_error_rate_increase"),
-                max_latency_increase=r.number(env.MAX_LATENCY_INCREASE, CompareSpec, "max_latency_increase"),
-                min_latency_increase_ms=r.number(env.MIN_LATENCY_INCREASE_MS, CompareSpec, "min_latency_increase_ms"),
-                alpha=r.number(env.COMPARE_ALPHA, CompareSpec, "alpha"),
-                max_requests=r.number(env.COMPARE_MAX_REQUESTS, CompareSpec, "max_requests"),
-            ),
+            comparison=_compare_spec(r),
             disabled_checks=frozenset(r.names(env.DISABLED_CHECKS)),
             required_env=r.names(env.REQUIRED_ENV),
             health_check_status=_status_set(r, env.HEALTH_CHECK_STATUS, DEFAULT_HEALTH_CHECK_STATUS),
@@ -284,6 +278,7 @@ NUMERIC_VARIABLES: Mapping[str, tuple[type, str]] = {
     env.PROBE_ALPHA: (ProbeSpec, "alpha"),
     env.MAX_P95_MS: (ProbeSpec, "max_p95_ms"),
     env.MAX_ERROR_RATE_INCREASE: (CompareSpec, "max_error_rate_increase"),
+    env.DETECT_ERROR_RATE_INCREASE: (CompareSpec, "detect_error_rate_increase"),
     env.MAX_LATENCY_INCREASE: (CompareSpec, "max_latency_increase"),
     env.MIN_LATENCY_INCREASE_MS: (CompareSpec, "min_latency_increase_ms"),
     env.COMPARE_ALPHA: (CompareSpec, "alpha"),
@@ -318,6 +313,31 @@ def _status_set(r: EnvReader, name: str, default: StatusSet) -> StatusSet:
         return StatusSet.parse(raw)
     except ValueError as exc:
         raise ConfigError(f"{name}={r.shown(name)}: expected codes and ranges such as 200 or 200,302 ({exc})") from None
+
+
+
+def _compare_spec(r: EnvReader) -> CompareSpec:
+    values = {
+        "max_error_rate_increase": r.number(env.MAX_ERROR_RATE_INCREASE, CompareSpec, "max_error_rate_increase"),
+        "detect_error_rate_increase": r.number(
+            env.DETECT_ERROR_RATE_INCREASE, CompareSpec, "detect_error_rate_increase"
+        ),
+        "max_latency_increase": r.number(env.MAX_LATENCY_INCREASE, CompareSpec, "max_latency_increase"),
+        "min_latency_increase_ms": r.number(env.MIN_LATENCY_INCREASE_MS, CompareSpec, "min_latency_increase_ms"),
+        "alpha": r.number(env.COMPARE_ALPHA, CompareSpec, "alpha"),
+        "max_requests": r.number(env.COMPARE_MAX_REQUESTS, CompareSpec, "max_requests"),
+    }
+    try:
+        return CompareSpec(**values)
+    except RangeError as exc:  # a rule across fields (each one's range was checked as it was read)
+        detect, margin = env.DETECT_ERROR_RATE_INCREASE, env.MAX_ERROR_RATE_INCREASE
+        if exc.field != "detect_error_rate_increase":
+            raise ConfigError(f"comparison settings: {exc}") from None
+        raise ConfigError(
+            f"{detect}={r.shown(detect)}: expected at least {margin} ({values['max_error_rate_increase']:g}): "
+            f"a pass shows green less than this much worse than blue, and a green within the tolerated "
+            f"increase must be able to pass"
+        ) from None
 
 
 def _probe_spec(r: EnvReader) -> ProbeSpec:

@@ -55,6 +55,9 @@ RESOLVE = "TRAFFICGATE_RESOLVE"
 COMPARE = "TRAFFICGATE_COMPARE"
 #: How much higher green's error rate may be than blue's (absolute, 0 to 1).
 MAX_ERROR_RATE_INCREASE = "TRAFFICGATE_MAX_ERROR_RATE_INCREASE"
+#: The error-rate increase the comparison is sized to catch: it passes only once green is shown
+#: less than this much worse than blue (at 95 %); at least MAX_ERROR_RATE_INCREASE.
+DETECT_ERROR_RATE_INCREASE = "TRAFFICGATE_DETECT_ERROR_RATE_INCREASE"
 #: How many times slower than blue green may be (a ratio >= 1, on the median).
 MAX_LATENCY_INCREASE = "TRAFFICGATE_MAX_LATENCY_INCREASE"
 #: A slowdown must also exceed this many milliseconds to count.
@@ -148,6 +151,7 @@ ALL = (
     RESOLVE,
     COMPARE,
     MAX_ERROR_RATE_INCREASE,
+    DETECT_ERROR_RATE_INCREASE,
     MAX_LATENCY_INCREASE,
     MIN_LATENCY_INCREASE_MS,
     COMPARE_ALPHA,

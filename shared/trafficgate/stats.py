@@ -377,15 +377,23 @@ def failing_run_to_fail(
 Verdict = Literal["fail", "pass"]
 
 
+#: Share of the comparison's false-rollback level ``alpha`` given to the error test; the latency
+#: test has the rest. Errors are the scarce evidence (a 3-point regression shows itself only in a
+#: few dozen discordant pairs), while a latency regression is seen in every pair.
+ERROR_ALPHA_SHARE = 0.8
+
+
 @dataclass
 class PairedComparison:
     """Green against blue on interleaved request pairs: is green worse, or shown good enough?
 
-    Two sequential tests share the false-rollback level ``alpha`` (half each, so together at most
-    ``alpha``), and each shows "good enough" at ``beta``:
+    The two tests split the false-rollback level ``alpha`` (:data:`ERROR_ALPHA_SHARE` to errors, the
+    rest to latency; together at most ``alpha``), and each shows "good enough" at ``beta``:
 
-    - errors: fail once green is shown to fail more often than blue *and* the observed increase
-      exceeds ``max_error_increase`` (absolute); pass once the increase is shown below it;
+    - errors: fail once green is shown to fail more often than blue (null: green's error rate is
+      no higher than blue's, level ``alpha * ERROR_ALPHA_SHARE``) *and* the observed increase
+      exceeds ``max_error_increase`` (absolute); pass once the increase is shown below
+      ``detect_error_increase`` (null: green is at least that much worse, level ``beta``);
     - latency, on the pairs where both answered: fail once green is shown slower than
       ``max_latency_ratio`` times blue and ``min_latency_increase_ms`` more, as stochastic order
       (:func:`slowdown_pair`: the clipped log of green's time over the allowed time, mean above
@@ -394,21 +402,27 @@ class PairedComparison:
     The comparison fails at the first regression shown, passes once both tests passed, and is
     open (``None``) until then.
 
-    The error test's null is "green fails no more often than blue", not "no more than the margin
-    more": at 400 pairs a margin-sized test could not see a 3-point regression (it needs the
-    evidence of about 7 more green errors than the margin explains), while "worse than blue" is
-    what a rollback needs to be sure of; the margin then keeps a shown but small increase from
-    failing the deployment.
+    The error test is an indifference-zone design, as a power analysis sizes a fixed-sample test:
+    a green as good as blue is rolled back with probability at most ``alpha`` (whenever one looks),
+    and a green ``detect_error_increase`` or more worse passes with probability at most ``beta``.
+    Between the two lies the zone where either answer is acceptable: the tolerated increase
+    ``max_error_increase`` sits in it, and a green near it is failed only when its observed increase
+    exceeds it (a shown but small increase does not fail the deployment), passed when the evidence
+    allows, and otherwise left open. Neither side is put at the margin itself: showing "green fails
+    no more than 1 point more often than blue" takes at least ln(1/beta)/0.01, some 300 pairs, even
+    for a green with no errors at all, and showing "more than 1 point worse" of a 3-point
+    regression needs about 2.5 times the pairs of showing "worse than blue".
     """
 
     max_error_increase: float = 0.01
+    detect_error_increase: float = 0.025
     max_latency_ratio: float = 1.25
     min_latency_increase_ms: float = 5.0
     alpha: float = 0.01
     beta: float = 0.05
     bet_cap: float = DEFAULT_BET_CAP
     errors: SequentialMean = field(init=False)
-    margin: SequentialMean = field(init=False)
+    within: SequentialMean = field(init=False)
     latency: SequentialMean = field(init=False)
     pairs: int = field(default=0, init=False)
     green_errors: int = field(default=0, init=False)
@@ -418,20 +432,32 @@ class PairedComparison:
 
     def __post_init__(self) -> None:
         _require_fraction("max_error_increase", self.max_error_increase)
+        _require_fraction("detect_error_increase", self.detect_error_increase)
+        if self.detect_error_increase < self.max_error_increase:
+            raise ValueError(
+                f"detect_error_increase must be at least max_error_increase ({self.max_error_increase!r}), "
+                f"got {self.detect_error_increase!r}"
+            )
         _require_fraction("alpha", self.alpha)
         _require_fraction("beta", self.beta)
         if not (math.isfinite(self.max_latency_ratio) and self.max_latency_ratio >= 1.0):
             raise ValueError(f"max_latency_ratio must be a number >= 1, got {self.max_latency_ratio!r}")
         if not (math.isfinite(self.min_latency_increase_ms) and self.min_latency_increase_ms >= 0.0):
             raise ValueError(f"min_latency_increase_ms must be a number >= 0, got {self.min_latency_increase_ms!r}")
-        half = self.alpha / 2.0
+        to_errors = self.alpha * ERROR_ALPHA_SHARE
+        to_latency = self.alpha - to_errors
         # Worse than blue at all (above 1/2); the "below" side of this one is not used.
-        self.errors = SequentialMean(0.5, alpha_above=half, alpha_below=half, bet_cap=self.bet_cap)
-        # Within the margin (below its threshold); the "above" side of this one is not used.
-        self.margin = SequentialMean(
-            error_threshold(self.max_error_increase), alpha_above=half, alpha_below=self.beta, bet_cap=self.bet_cap
+        self.errors = SequentialMean(0.5, alpha_above=to_errors, alpha_below=to_errors, bet_cap=self.bet_cap)
+        # Less than the detectable increase worse (below its threshold); the "above" side is not used.
+        self.within = SequentialMean(
+            error_threshold(self.detect_error_increase),
+            alpha_above=to_errors,
+            alpha_below=self.beta,
+            bet_cap=self.bet_cap,
         )
-        self.latency = SequentialMean(SLOWER_THRESHOLD, alpha_above=half, alpha_below=self.beta, bet_cap=self.bet_cap)
+        self.latency = SequentialMean(
+            SLOWER_THRESHOLD, alpha_above=to_latency, alpha_below=self.beta, bet_cap=self.bet_cap
+        )
 
     @property
     def error_increase(self) -> float:
@@ -446,7 +472,7 @@ class PairedComparison:
         self.blue_errors += blue_failed
         x = error_pair(green_failed, blue_failed)
         worse = self.errors.add(x) == "above"
-        within = self.margin.add(x) == "below"
+        within = self.within.add(x) == "below"
         slower = faster = False
         if green_ms is not None and blue_ms is not None:
             decision = self.latency.add(

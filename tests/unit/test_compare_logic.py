@@ -74,10 +74,11 @@ def test_a_slower_green_fails_naming_both_medians_the_limits_and_when_it_was_sho
     assert 0.5 < low <= 1.0 == details["slower_share"] == high
     assert details["thresholds"] == {
         "max_error_rate_increase": 0.01,
+        "detect_error_rate_increase": 0.025,
         "max_latency_increase": 1.25,
         "min_latency_increase_ms": 5.0,
         "alpha": 0.01,
-        "max_requests": 400,
+        "max_requests": 1200,
         "beta": 0.05,
     }
 
@@ -237,12 +238,19 @@ def test_a_long_comparison_of_an_equal_green_reports_finite_evidence() -> None:
 def test_the_time_a_comparison_claims_from_the_checks_before_it_is_bounded() -> None:
     import types
 
-    from trafficgate.checks.compare import MAX_EXPECTED_S
+    from trafficgate.checks.compare import _EXPECTED_PAIRS, MAX_EXPECTED_S
 
-    small = types.SimpleNamespace(settings=Settings(comparison=CompareSpec(max_requests=20)))
-    huge = types.SimpleNamespace(settings=Settings(comparison=CompareSpec(max_requests=10_000)))
-    assert HttpCompare().expected_s(small) < MAX_EXPECTED_S  # type: ignore[arg-type]
-    assert HttpCompare().expected_s(huge) == MAX_EXPECTED_S  # type: ignore[arg-type]
+    def ctx(cap: int) -> Any:
+        return types.SimpleNamespace(settings=Settings(comparison=CompareSpec(max_requests=cap)))
+
+    small = HttpCompare().expected_s(ctx(20))
+    typical = HttpCompare().expected_s(ctx(_EXPECTED_PAIRS))
+    assert small < typical < MAX_EXPECTED_S
+    # A cap above what a healthy green takes claims no more than that (it is reached only near the
+    # margin, and then the pairs stop at the check's own deadline)...
+    assert HttpCompare().expected_s(ctx(10_000)) == typical
+    # ...and one request at a time claims at most MAX_EXPECTED_S.
+    assert HttpCompare(probe_overrides={"concurrency": 1}).expected_s(ctx(10_000)) == MAX_EXPECTED_S
 
 
 def test_a_pair_keeps_no_body_of_a_success_and_only_the_start_of_a_failure() -> None:

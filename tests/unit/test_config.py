@@ -102,6 +102,10 @@ VALID: dict[str, list[tuple[str, Get, Any]]] = {
         ("0", comparison("max_error_rate_increase"), 0.0),
         ("0.999", comparison("max_error_rate_increase"), 0.999),
     ],
+    env.DETECT_ERROR_RATE_INCREASE: [
+        ("0.04", comparison("detect_error_rate_increase"), 0.04),
+        ("0.01", comparison("detect_error_rate_increase"), 0.01),
+    ],
     env.MAX_LATENCY_INCREASE: [
         ("1.5", comparison("max_latency_increase"), 1.5),
         ("1", comparison("max_latency_increase"), 1.0),
@@ -198,6 +202,11 @@ INVALID: dict[str, list[tuple[str, str]]] = {
     env.RESOLVE: [("alb.example.com", "host=address"), ("alb.example.com=localhost", "IPv4 or IPv6")],
     env.COMPARE: [("sometimes", "true or false")],
     env.MAX_ERROR_RATE_INCREASE: [("-0.01", ">= 0 and < 1"), ("1", ">= 0 and < 1"), ("nan", "number")],
+    env.DETECT_ERROR_RATE_INCREASE: [
+        ("0", "> 0 and < 1"),
+        ("1", "> 0 and < 1"),
+        ("0.005", "expected at least TRAFFICGATE_MAX_ERROR_RATE_INCREASE (0.01)"),
+    ],
     env.MAX_LATENCY_INCREASE: [("0.9", "within [1, 100]"), ("101", "within [1, 100]"), ("x2", "number")],
     env.MIN_LATENCY_INCREASE_MS: [("-1", "within [0, 900000]"), ("5ms", "number")],
     env.COMPARE_ALPHA: [
@@ -306,3 +315,24 @@ def test_a_margin_narrower_than_the_report_budget_is_refused_naming_both() -> No
     )
     widened = Settings.from_env({env.REPORT_BUDGET_MS: "2000", env.DEADLINE_MARGIN_MS: "9000"})
     assert (widened.report_budget_ms, widened.deadline_margin_ms) == (2000, 9000)
+
+
+@pytest.mark.parametrize(
+    ("margin", "detect"),
+    [("0.01", 0.025), ("0", 0.025), ("0.02", 0.05), ("0.5", 0.75), ("0.9", 0.95)],
+)
+def test_the_detectable_increase_follows_the_margin_when_unset(margin: str, detect: float) -> None:
+    # 2.5 times the tolerated increase, at least 0.025, and below 1 (halfway from the margin at most),
+    # so raising the margin alone never makes the settings invalid.
+    compare = Settings.from_env({env.MAX_ERROR_RATE_INCREASE: margin}).comparison
+    assert compare.detect_error_rate_increase is None
+    assert compare.detect_increase == pytest.approx(detect)
+    assert compare.detect_increase >= compare.max_error_rate_increase
+
+
+def test_a_detectable_increase_below_the_margin_names_both_variables() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({env.MAX_ERROR_RATE_INCREASE: "0.03", env.DETECT_ERROR_RATE_INCREASE: "0.02"})
+    message = str(caught.value)
+    assert message.startswith("TRAFFICGATE_DETECT_ERROR_RATE_INCREASE='0.02': expected at least ")
+    assert "TRAFFICGATE_MAX_ERROR_RATE_INCREASE (0.03)" in message

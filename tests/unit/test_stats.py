@@ -235,8 +235,9 @@ def test_a_mean_slowdown_score_reads_back_as_a_ratio_to_the_allowed_time() -> No
 def test_a_green_exactly_as_slow_as_allowed_fails_at_most_alpha(draw: str) -> None:
     # The null's edge: green's time is `ratio` times an independent copy of blue's, whatever the
     # shape of the distribution (skewed, heavy-tailed, two modes). The latency test may say
-    # "slower" at most alpha/2 of the time; 400 runs of 400 pairs, alpha 0.1 so that a broken
-    # test would show (expected failures at most 20; a sign-blind or biased score gives far more).
+    # "slower" at most its share of alpha (0.2 of 0.1) of the time; 400 runs of 400 pairs, alpha
+    # 0.1 so that a broken test would show (expected failures at most 8; a sign-blind or biased
+    # score gives far more).
     rng = random.Random(f"edge:{draw}")
 
     def blue_time() -> float:
@@ -253,7 +254,7 @@ def test_a_green_exactly_as_slow_as_allowed_fails_at_most_alpha(draw: str) -> No
             if comparison.add(1.25 * blue_time(), blue_time()) is not None:
                 break
         failed += comparison.latency.decision == "above"
-    assert failed <= 30  # alpha/2 = 5 % of 400 is 20; 30 leaves room for chance, not for bias
+    assert failed <= 30  # 2 % of 400 is 8; 30 leaves room for chance (and for a share of 5 %), not for bias
 
 
 def test_a_green_half_again_as_slow_as_blue_is_shown_slower() -> None:
@@ -327,10 +328,62 @@ def test_a_shown_but_small_error_increase_does_not_fail() -> None:
     assert comparison.verdict != "fail"
 
 
+def test_a_green_as_much_worse_as_the_comparison_must_catch_passes_at_most_beta() -> None:
+    # The pass side's null edge: green fails exactly `detect_error_increase` more often than blue.
+    # At beta 0.2 (so that a broken test would show) at most 20 % of runs may pass; 300 runs of up
+    # to 600 pairs: expected passes at most 60 (the betting test is conservative: far fewer).
+    rng = random.Random("detect-edge")
+    passed = 0
+    for _ in range(300):
+        comparison = stats.PairedComparison(beta=0.2)
+        for _ in range(600):
+            green = None if rng.random() < 0.035 else 50.0
+            blue = None if rng.random() < 0.01 else 50.0
+            if comparison.add(green, blue) is not None:
+                break
+        passed += comparison.verdict == "pass"
+    assert passed <= 75
+
+
+def fixed_sample_pairs(blue_error: float, green_error: float, alpha: float, power: float) -> int:
+    """The fewest pairs at which the exact one-sided McNemar test (green's share of the discordant
+    pairs against 1/2, at ``alpha``) fails a green with ``green_error`` against ``blue_error`` with
+    probability ``power``: the fixed-sample design with the sequential comparison's guarantees."""
+    green_only, blue_only = green_error * (1 - blue_error), blue_error * (1 - green_error)
+    discordant, share = green_only + blue_only, green_only / (green_only + blue_only)
+    for n in range(20, 5000, 20):
+        counts = np.arange(n + 1)
+        # The smallest number of green-only pairs, out of d discordant ones, that rejects at alpha.
+        critical = np.array([scipy_stats.binom.isf(alpha, d, 0.5) + 1 for d in counts])
+        rejects = scipy_stats.binom.sf(critical - 1, counts, share)
+        if float(np.sum(scipy_stats.binom.pmf(counts, n, discordant) * rejects)) >= power:
+            return n
+    raise AssertionError("no fixed sample size found")
+
+
+def test_an_equal_green_passes_in_under_half_the_pairs_of_the_fixed_sample_test() -> None:
+    # Issue 12's target, for a green and a blue without errors: the fixed-sample test that fails
+    # a 3-point increase 95 % of the time at the errors' share of alpha needs about 400 pairs; the
+    # sequential comparison shows a clean green good enough (both tests) in under half of that.
+    fixed = fixed_sample_pairs(0.0, 0.03, 0.01 * stats.ERROR_ALPHA_SHARE, 0.95)
+    assert 300 <= fixed <= 500
+    comparison = stats.PairedComparison()
+    for _ in range(fixed):
+        if comparison.add(5.0, 5.0) is not None:
+            break
+    assert comparison.verdict == "pass"
+    assert comparison.decided_at is not None and comparison.decided_at <= fixed / 2
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         ({"max_error_increase": 0.0}, "max_error_increase must be a number in"),
+        ({"detect_error_increase": 0.0}, "detect_error_increase must be a number in"),
+        (
+            {"max_error_increase": 0.03, "detect_error_increase": 0.02},
+            r"detect_error_increase must be at least max_error_increase \(0.03\), got 0.02",
+        ),
         ({"max_latency_ratio": 0.9}, "max_latency_ratio must be a number >= 1, got 0.9"),
         ({"min_latency_increase_ms": -1.0}, "min_latency_increase_ms must be a number >= 0, got -1.0"),
         ({"alpha": 0.0}, "alpha must be a number in"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -162,13 +163,22 @@ def test_numeric_parameters_carry_the_ranges_the_hook_accepts(variable: str) -> 
     else:  # a fraction, as a String with a pattern: [0, 1], or [0, 1) with an exclusive maximum
         pattern = str(parameter["AllowedPattern"])
         assert (valid.minimum, valid.maximum) == (0, 1), variable
-        ones = ("1", "1.0")
-        for accepted in ("0", "0.5", "0.999", *(() if valid.exclusive_maximum else ones)):
-            assert re.fullmatch(pattern, accepted), (variable, accepted)
-        for refused in ("-0.1", "1.5", "2", "inf", "nan", "1e-3", *(ones if valid.exclusive_maximum else ())):
-            assert not re.fullmatch(pattern, refused), (variable, refused)
+        ones, zeros = ("1", "1.0"), ("0", "0.0", "0.000")
+        accepted = ("0.5", "0.999", "0.001", *(() if valid.exclusive_maximum else ones))
+        for value in (*accepted, *(() if valid.exclusive_minimum else zeros)):
+            assert re.fullmatch(pattern, value), (variable, value)
+        refused = ("-0.1", "1.5", "2", "inf", "nan", "1e-3")
+        refused += (*(ones if valid.exclusive_maximum else ()), *(zeros if valid.exclusive_minimum else ()))
+        for value in refused:
+            assert not re.fullmatch(pattern, value), (variable, value)
+    owner, field_name = NUMERIC_VARIABLES[variable]
+    declared = next(f for f in dataclasses.fields(owner) if f.name == field_name).default
+    if parameter["Default"] == "":  # unset: the hook derives the value (the field's default is None)
+        assert declared is None, variable
+        return
     default = float(str(parameter["Default"]))
     assert valid.problem(int(default) if valid.integer else default) is None, variable
+    assert declared is None or default == declared, (variable, default, declared)
 
 
 def test_every_numeric_variable_is_a_template_parameter() -> None:

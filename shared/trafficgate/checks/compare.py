@@ -24,6 +24,7 @@ from trafficgate.probe.compare_spec import CompareSpec
 from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.spec import ProbeSpec
 from trafficgate.stats import (
+    ERROR_ALPHA_SHARE,
     PairedComparison,
     confidence_interval,
     error_pair,
@@ -63,7 +64,8 @@ PROBE_FIELDS = (
 #: The most time the comparison claims from the checks before it (see ``expected_s``).
 MAX_EXPECTED_S = 45.0
 
-#: The chance, for a green that is worse than allowed, of ever calling it good enough.
+#: The chance, for a green the detectable error-rate increase worse than blue (or slower than
+#: allowed), of ever calling it good enough.
 BETA = 0.05
 
 #: The built-in entries' policy. Inconclusive at the cap means "not shown either way": it is
@@ -84,6 +86,8 @@ RETURN_RESERVE_S = 1.0
 JUDGE_S_PER_PAIR = 0.001
 #: Bisection steps of the confidence intervals: bounds to 1e-6, shown to 1e-4.
 _CI_HALVINGS = 20
+#: Pairs a comparison is expected to take for :meth:`HttpCompare.expected_s`, if its cap allows.
+_EXPECTED_PAIRS = 400
 #: What one request is expected to take for :meth:`HttpCompare.expected_s` (a healthy listener).
 _EXPECTED_REQUEST_S = 0.25
 
@@ -139,13 +143,15 @@ class HttpCompare(Check):
         return dataclasses.replace(self.comparison or ctx.settings.comparison, **self.overrides)
 
     def expected_s(self, ctx: CheckContext) -> float:
-        # An equal green is shown good enough near the cap (see the README), so the cap it is, up
-        # to MAX_EXPECTED_S: the pairs stop themselves at the check's deadline, and the time they
-        # claim is taken from the checks before them (elb.targets_healthy stops waiting for
-        # targets that early), which a large cap must not starve.
+        # A green as good as blue is shown so in a few hundred pairs (the README's decision
+        # quality: 150 to 600 on average, by blue's own error rate), so the cap up to
+        # _EXPECTED_PAIRS, and at most MAX_EXPECTED_S: the pairs stop themselves at the check's
+        # deadline, and the time they claim is taken from the checks before them
+        # (elb.targets_healthy stops waiting for targets that early), which a large cap must not
+        # starve.
         spec = ctx.settings.probe
         concurrency = int(self.probe_overrides.get("concurrency", spec.concurrency))
-        pairs = self.spec(ctx).max_requests
+        pairs = min(self.spec(ctx).max_requests, _EXPECTED_PAIRS)
         return min(math.ceil(pairs / max(1, concurrency)) * 2 * _EXPECTED_REQUEST_S + 1.0, MAX_EXPECTED_S)
 
     def run(self, ctx: CheckContext) -> CheckResult:
@@ -191,6 +197,7 @@ def paired_comparison(compare: CompareSpec) -> PairedComparison:
     """
     return PairedComparison(
         max_error_increase=max(compare.max_error_rate_increase, _EDGE),
+        detect_error_increase=compare.detect_increase,
         max_latency_ratio=compare.max_latency_increase,
         min_latency_increase_ms=compare.min_latency_increase_ms,
         alpha=compare.alpha,
@@ -198,9 +205,17 @@ def paired_comparison(compare: CompareSpec) -> PairedComparison:
     )
 
 
+def interval_alphas(compare: CompareSpec) -> tuple[float, float]:
+    """The two-sided levels of the error and the latency intervals: twice each test's share of
+    ``alpha`` (:data:`~trafficgate.stats.ERROR_ALPHA_SHARE`), so each side is at its test's level."""
+    errors = compare.alpha * ERROR_ALPHA_SHARE
+    return 2.0 * errors, 2.0 * (compare.alpha - errors)
+
+
 def judge(comparison: PairedComparison, pairs: PairsResult, compare: CompareSpec) -> CheckResult:
     """The check's result from a finished comparison: outcome, a reason with both sides' figures, details."""
     seen = _Figures.of(comparison, pairs, compare)
+    errors_ci_alpha, latency_ci_alpha = interval_alphas(compare)
     n = comparison.pairs
     details = {
         "green": _side(pairs.green, n),
@@ -220,19 +235,25 @@ def judge(comparison: PairedComparison, pairs: PairsResult, compare: CompareSpec
         "slower_share_ci": seen.slower_ci,
         "slowdown": seen.slowdown,
         "slowdown_ci": seen.slowdown_ci,
-        "confidence": 1.0 - compare.alpha,
+        # Of the intervals: each side at its test's share of alpha (see interval_alphas).
+        "confidence": {"errors": _round(1.0 - errors_ci_alpha), "latency": _round(1.0 - latency_ci_alpha)},
         "evidence": {
             "errors_worse": _round(comparison.errors.evidence_above),
-            "errors_within_margin": _round(comparison.margin.evidence_below),
+            "errors_within_detectable": _round(comparison.within.evidence_below),
             "slower": _round(comparison.latency.evidence_above),
             "not_slower": _round(comparison.latency.evidence_below),
         },
-        "thresholds": {**dataclasses.asdict(compare), "beta": BETA},
+        "thresholds": {
+            **dataclasses.asdict(compare),
+            "detect_error_rate_increase": compare.detect_increase,
+            "beta": BETA,
+        },
         "duration_s": pairs.duration_s,
     }
     value = {"error_rate_increase": seen.increase, "latency_ratio": seen.ratio}
     threshold = {
         "max_error_rate_increase": compare.max_error_rate_increase,
+        "detect_error_rate_increase": compare.detect_increase,
         "max_latency_increase": compare.max_latency_increase,
         "min_latency_increase_ms": compare.min_latency_increase_ms,
     }
@@ -252,7 +273,11 @@ def judge(comparison: PairedComparison, pairs: PairsResult, compare: CompareSpec
             found.append(f"green slower than blue: {seen.latency()}")
         return CheckResult.failed(f"{'; '.join(found)}, {shown}", **common)
     if comparison.verdict == "pass":
-        return CheckResult.passed(f"green no worse than blue: {seen.errors()}, {seen.latency()}, {shown}", **common)
+        return CheckResult.passed(
+            f"green no worse than blue: {seen.errors()}, {seen.latency()}; shown after {comparison.decided_at} "
+            f"pairs at {1 - BETA:.0%}: error increase below +{compare.detect_increase:.3f}, no slower than allowed",
+            **common,
+        )
     why = {
         "cap": f"the cap of {compare.max_requests} requests per side",
         "deadline": "the deadline",
@@ -306,7 +331,10 @@ class _Figures:
         if green_median is not None and blue_median is not None:
             ratio = green_median / blue_median if blue_median else None
             difference = green_median - blue_median
-        low, high = confidence_interval(errors, compare.alpha, halvings=_CI_HALVINGS) if errors else (0.0, 1.0)
+        # Each interval at its test's level on either side, so the two agree: the interval replays
+        # the test's own bets, and a regression that test shows at the last pair lies outside it.
+        errors_alpha, latency_alpha = interval_alphas(compare)
+        low, high = confidence_interval(errors, errors_alpha, halvings=_CI_HALVINGS) if errors else (0.0, 1.0)
         return cls(
             compare=compare,
             green_rate=comparison.green_errors / n if n else None,
@@ -319,12 +347,12 @@ class _Figures:
             ratio=_round(ratio),
             difference_ms=_round(difference),
             slower=slower,
-            slower_ci=[_round(v) for v in confidence_interval(slower, compare.alpha, halvings=_CI_HALVINGS)]
+            slower_ci=[_round(v) for v in confidence_interval(slower, latency_alpha, halvings=_CI_HALVINGS)]
             if slower
             else None,
             slowdown=_round(slowdown_of(sum(scores) / len(scores))) if scores else None,
             slowdown_ci=[
-                _round(slowdown_of(v)) for v in confidence_interval(scores, compare.alpha, halvings=_CI_HALVINGS)
+                _round(slowdown_of(v)) for v in confidence_interval(scores, latency_alpha, halvings=_CI_HALVINGS)
             ]
             if scores
             else None,
