@@ -5,7 +5,8 @@ Monte Carlo over simulated green/blue pairs, no network. Each run draws requests
 - old: the fixed burst on green alone, 50 requests, success rate >= 0.99 (so the first error fails
   it: it stops there) and p95 <= 1000 ms;
 - new: trafficgate.stats.PairedComparison at http.compare's defaults (errors and latency, alpha
-  0.01, beta 0.05, tolerated increase 1 point, detectable increase 2.5 points), at most 1000 pairs;
+  0.01, beta 0.05, tolerated increase 1 point, detectable increase 2.5 points), at most its cap
+  (TRAFFICGATE_COMPARE_MAX_REQUESTS, 1200) pairs;
   still open at the cap is inconclusive (counted apart: the check's policy decides);
 - fixed: the fixed-sample test with the same guarantees, for each background error rate: the
   exact one-sided McNemar test (green's share of the pairs where only one side failed, against
@@ -40,8 +41,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
 
-from scipy import stats as scipy_stats  # bench only: the exact fixed-sample design
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.support.fixed_sample import fixed_sample_pairs  # scipy: the exact fixed-sample design
 from trafficgate.probe.compare_spec import CompareSpec
 from trafficgate.probe.sequential import SuccessRateTest
 from trafficgate.stats import ERROR_ALPHA_SHARE, PairedComparison
@@ -114,23 +116,9 @@ def new_run(cell: Cell, rng: random.Random, max_pairs: int = NEW_MAX_PAIRS) -> t
     return "open", max_pairs
 
 
-def fixed_sample_pairs(blue_error: float, increase: float = TARGET_INCREASE) -> int:
-    """Pairs the exact one-sided McNemar test at the errors' share of alpha needs to fail a green
-    ``increase`` worse than blue with probability POWER: the fixed-sample design with the same
-    guarantees (a green as good as blue fails at most that share of alpha)."""
-    import numpy as np
-
-    green_error = blue_error + increase
-    green_only, blue_only = green_error * (1 - blue_error), blue_error * (1 - green_error)
-    discordant, share = green_only + blue_only, green_only / (green_only + blue_only)
-    level = ALPHA * ERROR_ALPHA_SHARE
-    for n in range(10, 10_000, 10):
-        counts = np.arange(n + 1)
-        critical = scipy_stats.binom.isf(level, counts, 0.5) + 1
-        rejects = scipy_stats.binom.sf(critical - 1, counts, share)
-        if float(np.sum(scipy_stats.binom.pmf(counts, n, discordant) * rejects)) >= POWER:
-            return n
-    raise ValueError(f"no fixed sample size below 10000 for blue_error={blue_error}")
+def fixed_pairs(blue_error: float) -> int:
+    """The fixed-sample design with the same guarantees at ``blue_error`` (tests/support/fixed_sample.py)."""
+    return fixed_sample_pairs(blue_error, TARGET_INCREASE, ALPHA * ERROR_ALPHA_SHARE, POWER)
 
 
 def simulate(args: tuple[Cell, int, int, int]) -> dict[str, float]:
@@ -203,7 +191,7 @@ def main() -> int:
     print("|---|---|---|---|---|")
     for cell, row in zip(CELLS, rows, strict=True):
         if cell.equal:
-            fixed = fixed_sample_pairs(cell.blue_error)
+            fixed = fixed_pairs(cell.blue_error)
             print(
                 f"| {cell.blue_error:.1%} | {fixed} | {fixed / 2:.0f} | {row['new_requests']:.0f} | "
                 f"{row['new_pass_requests']:.0f} |"

@@ -130,9 +130,11 @@ class SequentialMean:
     threshold
         The mean to compare with, in (0, 1).
     alpha_above
-        Chance, when the mean is at most ``threshold``, that the test ever says "above".
+        Chance, when the mean is at most ``threshold``, that the test ever says "above"; None: it
+        never says "above" (a one-sided test; the evidence is still kept).
     alpha_below
-        Chance, when the mean is at least ``threshold``, that the test ever says "below".
+        Chance, when the mean is at least ``threshold``, that the test ever says "below"; None: it
+        never says "below".
     bet_cap
         Share of the ruin-free stake a bet may take (see :data:`DEFAULT_BET_CAP`).
     mixture_above
@@ -144,8 +146,8 @@ class SequentialMean:
     """
 
     threshold: float
-    alpha_above: float
-    alpha_below: float
+    alpha_above: float | None
+    alpha_below: float | None
     bet_cap: float = DEFAULT_BET_CAP
     mixture_above: bool = False
     n: int = field(default=0, init=False)
@@ -158,8 +160,9 @@ class SequentialMean:
 
     def __post_init__(self) -> None:
         _require_fraction("threshold", self.threshold)
-        _require_fraction("alpha_above", self.alpha_above)
-        _require_fraction("alpha_below", self.alpha_below)
+        for name, level in (("alpha_above", self.alpha_above), ("alpha_below", self.alpha_below)):
+            if level is not None:
+                _require_fraction(name, level)
         _require_fraction("bet_cap", self.bet_cap)
         self._above = (
             _Mixture(self.threshold, +1, self.bet_cap)
@@ -200,9 +203,9 @@ class SequentialMean:
         self.total += x
         self.squares += x * x
         if self.decision is None:
-            if self._above.log_capital >= -math.log(self.alpha_above):
+            if self.alpha_above is not None and self._above.log_capital >= -math.log(self.alpha_above):
                 self.decision = "above"
-            elif self._below.log_capital >= -math.log(self.alpha_below):
+            elif self.alpha_below is not None and self._below.log_capital >= -math.log(self.alpha_below):
                 self.decision = "below"
             if self.decision is not None:
                 self.decided_at = self.n
@@ -411,7 +414,7 @@ class PairedComparison:
     allows, and otherwise left open. Neither side is put at the margin itself: showing "green fails
     no more than 1 point more often than blue" takes at least ln(1/beta)/0.01, some 300 pairs, even
     for a green with no errors at all, and showing "more than 1 point worse" of a 3-point
-    regression needs about 2.5 times the pairs of showing "worse than blue".
+    regression needs about twice the pairs of showing "worse than blue".
     """
 
     max_error_increase: float = 0.01
@@ -446,12 +449,14 @@ class PairedComparison:
             raise ValueError(f"min_latency_increase_ms must be a number >= 0, got {self.min_latency_increase_ms!r}")
         to_errors = self.alpha * ERROR_ALPHA_SHARE
         to_latency = self.alpha - to_errors
-        # Worse than blue at all (above 1/2); the "below" side of this one is not used.
-        self.errors = SequentialMean(0.5, alpha_above=to_errors, alpha_below=to_errors, bet_cap=self.bet_cap)
-        # Less than the detectable increase worse (below its threshold); the "above" side is not used.
+        # Worse than blue at all (above 1/2), one-sided: a "better than blue" side could decide
+        # first (blue erring in a burst early on) and, decisions being final, keep a green that
+        # degrades later from ever failing on errors.
+        self.errors = SequentialMean(0.5, alpha_above=to_errors, alpha_below=None, bet_cap=self.bet_cap)
+        # Less than the detectable increase worse (below its threshold), one-sided likewise.
         self.within = SequentialMean(
             error_threshold(self.detect_error_increase),
-            alpha_above=to_errors,
+            alpha_above=None,
             alpha_below=self.beta,
             bet_cap=self.bet_cap,
         )

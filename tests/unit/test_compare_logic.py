@@ -62,7 +62,7 @@ def test_a_slower_green_fails_naming_both_medians_the_limits_and_when_it_was_sho
     assert shown is not None and shown < 400
     assert result.reason == (
         "green slower than blue: median 61 ms vs 20 ms (x3.05 > x1.25 and +41 ms > 5 ms; "
-        f"slower than allowed in {shown}/{shown} pairs), shown after {shown} pairs at alpha 0.01"
+        f"slower than allowed in {shown}/{shown} pairs), shown after {shown} pairs at alpha 0.002"
     )
     assert result.samples == shown
     details = result.details
@@ -89,7 +89,7 @@ def test_an_erroring_green_fails_naming_both_error_rates() -> None:
 
     assert result.outcome is Outcome.FAIL
     assert result.reason.startswith("green fails more often than blue: error rate 0.")
-    assert f"shown after {comparison.decided_at} pairs at alpha 0.01" in result.reason
+    assert f"shown after {comparison.decided_at} pairs at alpha 0.008" in result.reason
     details = result.details
     increase = details["error_rate_increase"]
     low, high = details["error_rate_increase_ci"]
@@ -113,7 +113,7 @@ def test_open_at_the_cap_is_inconclusive_with_both_sides_figures() -> None:
 
     assert result.outcome is Outcome.INCONCLUSIVE
     assert result.reason.startswith("inconclusive after 40 pairs (the cap of 40 requests per side): error rate 0.000")
-    assert result.reason.endswith("neither a regression nor no worse shown at alpha 0.01")
+    assert result.reason.endswith("neither a regression shown (alpha 0.01) nor green no worse (at 95%)")
     assert result.details["decided_at"] is None and result.details["stopped"] == "cap"
 
 
@@ -261,3 +261,40 @@ def test_a_pair_keeps_no_body_of_a_success_and_only_the_start_of_a_failure() -> 
     failed = _slim(RequestOutcome(index=1, ok=False, status=500, body=b"y" * 1_000_000))
     assert ok.body == b""
     assert failed.body == b"y" * KEPT_BODY_BYTES
+
+
+def test_a_plan_moving_only_the_margin_above_the_operators_detectable_increase_gets_the_derived_one() -> None:
+    import types
+
+    operator = types.SimpleNamespace(
+        settings=Settings(comparison=CompareSpec(detect_error_rate_increase=0.025))
+    )
+    spec = HttpCompare(overrides={"max_error_rate_increase": 0.05}).spec(operator)  # type: ignore[arg-type]
+    assert spec.detect_error_rate_increase is None and spec.detect_increase == pytest.approx(0.125)
+    # A plan margin the operator's detectable increase still covers keeps it.
+    kept = HttpCompare(overrides={"max_error_rate_increase": 0.02}).spec(operator)  # type: ignore[arg-type]
+    assert kept.detect_increase == 0.025
+
+
+def test_a_plans_detectable_increase_below_the_operators_margin_names_both() -> None:
+    import types
+
+    from trafficgate.checks.base import CheckError
+
+    operator = types.SimpleNamespace(settings=Settings(comparison=CompareSpec(max_error_rate_increase=0.03)))
+    check = HttpCompare(overrides={"detect_error_rate_increase": 0.02})
+    with pytest.raises(CheckError, match=r"^detect_error_rate_increase 0.02 is below the operator's "
+                       r"max_error_rate_increase 0.03: expected at least the tolerated increase$"):
+        check.spec(operator)  # type: ignore[arg-type]
+    # The plan's own pair is refused when the plan is read, naming the field.
+    with pytest.raises(ValueError, match="detect_error_rate_increase must be at least max_error_rate_increase"):
+        HttpCompare.from_plan(
+            "http.compare", {"max_error_rate_increase": 0.03, "detect_error_rate_increase": 0.02}
+        )
+
+
+def test_a_detectable_increase_under_the_smallest_margin_still_runs() -> None:
+    # Margin 0 ("any increase shown fails") runs as a margin of 1e-9; a detectable increase below
+    # that is taken as the margin, not refused when the pairs have already been sent.
+    comparison = paired_comparison(CompareSpec(max_error_rate_increase=0.0, detect_error_rate_increase=1e-12))
+    assert comparison.detect_error_increase == comparison.max_error_increase > 0

@@ -139,8 +139,32 @@ class HttpCompare(Check):
         return cls(check_id=check_id, overrides=compare, probe_overrides=probe, **common)
 
     def spec(self, ctx: CheckContext) -> CompareSpec:
-        """The comparison's settings: the given ones, or the operator's, with the plan's on top."""
-        return dataclasses.replace(self.comparison or ctx.settings.comparison, **self.overrides)
+        """The comparison's settings: the given ones, or the operator's, with the plan's on top.
+
+        The detectable increase must stay at least the tolerated one, and each side may set either:
+        a plan that moves only the margin above the operator's detectable increase gets the
+        derived one (:attr:`CompareSpec.detect_increase`); a plan's detectable increase below the
+        operator's margin is the plan's error, named with both values.
+
+        Raises
+        ------
+        CheckError
+            The plan's ``detect_error_rate_increase`` is below the margin in force.
+        """
+        base = self.comparison or ctx.settings.comparison
+        overrides = dict(self.overrides)
+        margin = overrides.get("max_error_rate_increase", base.max_error_rate_increase)
+        detect = overrides.get("detect_error_rate_increase", base.detect_error_rate_increase)
+        if detect is not None and detect < margin:
+            if "detect_error_rate_increase" not in overrides:
+                overrides["detect_error_rate_increase"] = None  # the operator's no longer fits: derive
+            else:
+                whose = "the plan's" if "max_error_rate_increase" in overrides else "the operator's"
+                raise CheckError(
+                    f"detect_error_rate_increase {detect:g} is below {whose} max_error_rate_increase {margin:g}: "
+                    f"expected at least the tolerated increase"
+                )
+        return dataclasses.replace(base, **overrides)
 
     def expected_s(self, ctx: CheckContext) -> float:
         # A green as good as blue is shown so in a few hundred pairs (the README's decision
@@ -195,9 +219,10 @@ def paired_comparison(compare: CompareSpec) -> PairedComparison:
     A margin of 0 ("any increase shown fails") is taken as the smallest margin PairedComparison
     accepts: an observed increase is a multiple of 1/pairs, so it means the same.
     """
+    margin = max(compare.max_error_rate_increase, _EDGE)
     return PairedComparison(
-        max_error_increase=max(compare.max_error_rate_increase, _EDGE),
-        detect_error_increase=compare.detect_increase,
+        max_error_increase=margin,
+        detect_error_increase=max(compare.detect_increase, margin),
         max_latency_ratio=compare.max_latency_increase,
         min_latency_increase_ms=compare.min_latency_increase_ms,
         alpha=compare.alpha,
@@ -264,14 +289,19 @@ def judge(comparison: PairedComparison, pairs: PairsResult, compare: CompareSpec
         "samples": n,
         "warnings": pairs.warnings,
     }
-    shown = f"shown after {comparison.decided_at} pairs at alpha {compare.alpha:g}"
     if comparison.verdict == "fail":
-        found = []
+        found, levels = [], []
         if comparison.errors.decision == "above" and comparison.error_increase > comparison.max_error_increase:
             found.append(f"green fails more often than blue: {seen.errors()}")
+            levels.append(comparison.errors.alpha_above)
         if comparison.latency.decision == "above":
             found.append(f"green slower than blue: {seen.latency()}")
-        return CheckResult.failed(f"{'; '.join(found)}, {shown}", **common)
+            levels.append(comparison.latency.alpha_above)
+        # Each regression at its own test's share of alpha (together at most alpha).
+        level = " and ".join(f"{v:.3g}" for v in levels if v is not None)
+        return CheckResult.failed(
+            f"{'; '.join(found)}, shown after {comparison.decided_at} pairs at alpha {level}", **common
+        )
     if comparison.verdict == "pass":
         return CheckResult.passed(
             f"green no worse than blue: {seen.errors()}, {seen.latency()}; shown after {comparison.decided_at} "
@@ -287,7 +317,7 @@ def judge(comparison: PairedComparison, pairs: PairsResult, compare: CompareSpec
         return CheckResult.inconclusive(f"inconclusive: no pair completed before {why}", **common)
     return CheckResult.inconclusive(
         f"inconclusive after {n} pairs ({why}): {seen.errors()}, {seen.latency()}; "
-        f"neither a regression nor no worse shown at alpha {compare.alpha:g}",
+        f"neither a regression shown (alpha {compare.alpha:g}) nor green no worse (at {1 - BETA:.0%})",
         **common,
     )
 

@@ -35,7 +35,7 @@ class CompareSpec:
         ``max_error_rate_increase``: it passes only once green is shown less than this much worse
         than blue (at 95 %), so a green this much worse or more passes at most 5 % of the time.
         Between the two is the zone where either answer is acceptable; the narrower it is, the
-        more pairs a pass takes (at 0.01 over a margin of 0.01, an equal green needs about 300).
+        more pairs a pass takes (at 0.01 over a margin of 0.01, a clean equal green needs 363).
         Omitted: :data:`DETECT_FACTOR` times the margin, at least :data:`DETECT_FLOOR`
         (:attr:`detect_increase`).
     max_latency_increase
