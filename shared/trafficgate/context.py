@@ -95,6 +95,9 @@ class CheckContext:
     resumed
         The state the running check left when it last asked to wait (:meth:`CheckResult.wait`);
         None on its first run. The runner sets it for that check only.
+    empty_plan_reason
+        Why the plan chosen for this call has no checks, when that is a decision and not a gap
+        (an ECS call between production steps); the verdict says it instead of "no checks in plan".
     """
 
     hook: Hook
@@ -119,6 +122,7 @@ class CheckContext:
     first_called_at: float = field(default_factory=time.time)
     wait_until: float | None = None
     resumed: Mapping[str, Any] | None = None
+    empty_plan_reason: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def resumed_time(self, key: str) -> float | None:

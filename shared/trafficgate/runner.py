@@ -457,7 +457,7 @@ class HookRunner:
                 return _verdict(label, ids, IN_PROGRESS, reason, tuple(records), started), following
             # Judged as it stands: a failure elsewhere decides already, or the hook cannot continue.
             records = [without_resume(record) for record in records]
-        status, reason = decide(records)
+        status, reason = decide(records, empty_reason=ctx.empty_plan_reason)
         return _verdict(label, ids, status, reason, tuple(records), started), None
 
     def _report(self, verdict: Verdict, reporter: Reporter, context: LambdaContextLike) -> dict[str, Any]:

@@ -156,13 +156,17 @@ class Verdict:
         }
 
 
-def decide(records: Sequence[CheckRecord]) -> tuple[str, str]:
-    """Succeeded only if no check blocks; the reason names each blocking check id and its reason."""
+def decide(records: Sequence[CheckRecord], *, empty_reason: str | None = None) -> tuple[str, str]:
+    """Succeeded only if no check blocks; the reason names each blocking check id and its reason.
+
+    With no records at all, the reason is ``empty_reason`` (why the plan chose no checks), or
+    "no checks in plan".
+    """
     blocking = [r for r in records if r.blocks]
     if blocking:
         return FAILED, "; ".join(f"{r.check_id}: {r.reason}" for r in blocking)
     if not records:
-        return SUCCEEDED, "no checks in plan"
+        return SUCCEEDED, empty_reason or "no checks in plan"
     advisory = [r for r in records if r.outcome is not Outcome.PASS]
     passed = len(records) - len(advisory)
     reason = f"{passed}/{len(records)} checks passed"

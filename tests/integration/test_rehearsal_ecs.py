@@ -238,6 +238,10 @@ def test_linear_calls_production_traffic_shift_once_per_step_with_its_weights(wr
     checks = [[c["id"] for c in (h.summary or {}).get("checks", [])] for h in before]
     assert "http.test_listener" in checks[0] and "cloudwatch.alarms" in checks[0]
     assert checks[1:] == [[], [], []]
+    reasons = [(h.summary or {}).get("reason", "") for h in before[1:]]
+    assert [r.split(";")[0] for r in reasons] == [
+        f"no checks between production steps: green already has {p} % of production" for p in (25, 50, 75)
+    ]
     order = [h.hook for h in result.hooks if h.hook.endswith("PRODUCTION_TRAFFIC_SHIFT")]
     assert order == ["PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"] * 4 + ["POST_PRODUCTION_TRAFFIC_SHIFT"]
 

@@ -291,7 +291,13 @@ def test_pre_production_runs_before_allow_traffics_plan_before_the_first_step_on
     stage = EcsStage.PRE_PRODUCTION_TRAFFIC_SHIFT
     first = [c.check_id for c in plan_for(Hook.BEFORE_ALLOW_TRAFFIC, _ctx(stage, None, green_percent=0))]
     assert "http.test_listener" in first and "cloudwatch.alarms" in first
-    assert plan_for(Hook.BEFORE_ALLOW_TRAFFIC, _ctx(stage, None, green_percent=25)) == []
+    between_steps = _ctx(stage, None, green_percent=25)
+    assert plan_for(Hook.BEFORE_ALLOW_TRAFFIC, between_steps) == []
+    # ...and the verdict says why there was nothing to run (the runner hands this to decide()).
+    assert between_steps.empty_plan_reason == (
+        "no checks between production steps: green already has 25 % of production; BeforeAllowTraffic's plan "
+        "ran before the first step, and PRODUCTION_TRAFFIC_SHIFT judges each step"
+    )
     # No weights in the event: taken for the first call (judging once more beats judging never).
     assert plan_for(Hook.BEFORE_ALLOW_TRAFFIC, _ctx(stage, None)) != []
     # A plan that names the stage itself runs it before every step.

@@ -43,10 +43,10 @@ def plan_for(hook: Hook, ctx: CheckContext) -> list[Check]:
             return default_stage_plan(stage, ctx.settings)
         green = ctx.green_production_percent() if stage is EcsStage.PRE_PRODUCTION_TRAFFIC_SHIFT else None
         if green is not None and green > 0:
-            logger.info(
-                f"{stage.value} between production steps (green already has {green:g} % of production): "
-                f"{stage.hook.value}'s plan ran before the first step; PRODUCTION_TRAFFIC_SHIFT judges each step",
-                extra={"stage": stage.value, "green_percent": green},
+            ctx.empty_plan_reason = (
+                f"no checks between production steps: green already has {green:g} % of production; "
+                f"{stage.hook.value}'s plan ran before the first step, and PRODUCTION_TRAFFIC_SHIFT judges each step"
             )
+            logger.info(ctx.empty_plan_reason, extra={"stage": stage.value, "green_percent": green})
             return []
     return checks_or_defaults(plan, hook, default_plan(hook, ctx.settings))
