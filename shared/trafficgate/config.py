@@ -315,7 +315,6 @@ def _status_set(r: EnvReader, name: str, default: StatusSet) -> StatusSet:
         raise ConfigError(f"{name}={r.shown(name)}: expected codes and ranges such as 200 or 200,302 ({exc})") from None
 
 
-
 def _compare_spec(r: EnvReader) -> CompareSpec:
     values = {
         "max_error_rate_increase": r.number(env.MAX_ERROR_RATE_INCREASE, CompareSpec, "max_error_rate_increase"),
