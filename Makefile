@@ -33,10 +33,11 @@ $(SAM):
 	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/python -m pip install --quiet '$(SAM_CLI_SPEC)'
 
-# Three workers on CI's two cores: most tests wait on sockets, subprocesses and the stand-in
-# rather than compute (two workers kept both cores near half busy). Measured on this 2-core box,
-# 1872 tests: 560 s with -n 2, 470 s with -n 3. `make test PYTEST_ARGS=` runs in one process.
-PYTEST_ARGS ?= -n 3
+# Four workers on CI's two cores: most tests wait on sockets, subprocesses and the stand-in
+# rather than compute (two workers kept both cores near half busy). Measured on this 2-core box:
+# 1872 tests, 560 s with -n 2 and 470 s with -n 3; 1905 tests, 550 s with -n 3 and 441 s with
+# -n 4 (about 0.9 GB a worker). `make test PYTEST_ARGS=` runs in one process.
+PYTEST_ARGS ?= -n 4
 
 # The docs tests run cfn-lint from .venv-sam on every CloudFormation snippet in docs/.
 test: $(STAMP) $(SAM) browser
