@@ -50,9 +50,9 @@ class CompareSpec:
     max_requests
         Requests per side at most; a comparison still open there is inconclusive. The default,
         1200, is what failing a 3-point increase over a 0.5 % background 95 % of the time takes
-        (about 0.94 at 1000; no test at this level can at 400: see the README's decision
-        quality); a green as good as blue is shown so in a few hundred pairs, so the cap is
-        reached mostly by greens near the tolerated increase.
+        (about 0.94 at 1000; at 400 even the exact fixed-sample test reaches only 0.72: see the
+        README's decision quality); a green as good as blue is shown so in a few hundred pairs,
+        so the cap is reached mostly by greens near the tolerated increase.
     """
 
     max_error_rate_increase: float = bounded(0.01, Range(0, 1, exclusive_maximum=True))
