@@ -11,6 +11,9 @@ import sys
 import traceback
 from pathlib import Path
 
+#: The line the worker writes as each invocation starts (after the init); never shown as output.
+INVOKE_MARK = "\x1etrafficgate-local:invoke"
+
 
 def main(argv: list[str]) -> int:
     code_dir, handler_ref, event_path, result_path, function_name, timeout_s, memory_mb = argv
@@ -23,6 +26,10 @@ def main(argv: list[str]) -> int:
     from trafficgate_local.lambda_context import LocalLambdaContext
 
     def new_context() -> LocalLambdaContext:
+        # Each invocation's timeout starts here, after the init (imports, module load), as on
+        # Lambda: the parent restarts its kill timer when it reads this line.
+        sys.stdout.write(INVOKE_MARK + "\n")
+        sys.stdout.flush()
         return LocalLambdaContext(
             function_name=function_name, timeout_s=float(timeout_s), memory_limit_in_mb=int(memory_mb)
         )

@@ -7,6 +7,7 @@ Independent invocations run concurrently to keep the suite fast (each is a cold 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -274,3 +275,32 @@ def test_worker_reports_a_bad_handler_ref_by_name(tmp_path: Path) -> None:
 
     assert error["errorType"] == "HandlerError"
     assert "handler 'app.missing'" in error["errorMessage"]
+
+
+def test_the_timeout_counts_from_the_invocation_not_from_the_process_start() -> None:
+    # Lambda gives the init (imports, module load) its own limit and the function its timeout from
+    # the invocation: a busy machine's slow interpreter start must not eat into the function's time.
+    # Here the "init" takes 7 s, longer than the 5 s timeout plus the kill's grace, and the
+    # invocation after it is instant: it runs to the end.
+    from trafficgate_local.invoke import INIT_LIMIT_S, _pump
+    from trafficgate_local.worker import INVOKE_MARK
+
+    script = f"import time, sys; time.sleep(7); print({INVOKE_MARK!r}, flush=True); print('handled', flush=True)"
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = io.StringIO()
+    deadline = [time.monotonic() + INIT_LIMIT_S + 1.0]
+    _pump(proc, seen, deadline, 5.0 + 1.0)
+    assert proc.wait(timeout=30) == 0
+    assert seen.getvalue() == "handled\n"  # the mark is not the function's output
+    # An invocation that outlasts its timeout is still cut: the deadline moved to the mark + 6 s.
+    script = f"import time; print({INVOKE_MARK!r}, flush=True); time.sleep(60)"
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    initial = time.monotonic() + INIT_LIMIT_S + 1.0
+    deadline = [initial]
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            _pump(proc, io.StringIO(), deadline, 2.0)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert deadline[0] < initial  # the mark set the invocation's own deadline, which then passed
