@@ -40,8 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # tests/support: the fixed design
 
 from tests.support.fixed_sample import fixed_sample_pairs  # scipy: the exact fixed-sample design
 from trafficgate.probe.compare_spec import CompareSpec

@@ -447,8 +447,7 @@ class PairedComparison:
             raise ValueError(f"max_latency_ratio must be a number >= 1, got {self.max_latency_ratio!r}")
         if not (math.isfinite(self.min_latency_increase_ms) and self.min_latency_increase_ms >= 0.0):
             raise ValueError(f"min_latency_increase_ms must be a number >= 0, got {self.min_latency_increase_ms!r}")
-        to_errors = self.alpha * ERROR_ALPHA_SHARE
-        to_latency = self.alpha - to_errors
+        to_errors, to_latency = self.error_alpha, self.latency_alpha
         # Worse than blue at all (above 1/2), one-sided: a "better than blue" side could decide
         # first (blue erring in a burst early on) and, decisions being final, keep a green that
         # degrades later from ever failing on errors.
@@ -463,6 +462,16 @@ class PairedComparison:
         self.latency = SequentialMean(
             SLOWER_THRESHOLD, alpha_above=to_latency, alpha_below=self.beta, bet_cap=self.bet_cap
         )
+
+    @property
+    def error_alpha(self) -> float:
+        """The error test's share of ``alpha`` (its false-rollback level)."""
+        return self.alpha * ERROR_ALPHA_SHARE
+
+    @property
+    def latency_alpha(self) -> float:
+        """The latency test's share of ``alpha``: the rest."""
+        return self.alpha - self.error_alpha
 
     @property
     def error_increase(self) -> float:

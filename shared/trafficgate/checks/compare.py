@@ -24,7 +24,6 @@ from trafficgate.probe.compare_spec import CompareSpec
 from trafficgate.probe.exceptions import ProbeConfigError
 from trafficgate.probe.spec import ProbeSpec
 from trafficgate.stats import (
-    ERROR_ALPHA_SHARE,
     PairedComparison,
     confidence_interval,
     error_pair,
@@ -230,17 +229,16 @@ def paired_comparison(compare: CompareSpec) -> PairedComparison:
     )
 
 
-def interval_alphas(compare: CompareSpec) -> tuple[float, float]:
+def interval_alphas(comparison: PairedComparison) -> tuple[float, float]:
     """The two-sided levels of the error and the latency intervals: twice each test's share of
-    ``alpha`` (:data:`~trafficgate.stats.ERROR_ALPHA_SHARE`), so each side is at its test's level."""
-    errors = compare.alpha * ERROR_ALPHA_SHARE
-    return 2.0 * errors, 2.0 * (compare.alpha - errors)
+    ``alpha``, so each side is at its test's level."""
+    return 2.0 * comparison.error_alpha, 2.0 * comparison.latency_alpha
 
 
 def judge(comparison: PairedComparison, pairs: PairsResult, compare: CompareSpec) -> CheckResult:
     """The check's result from a finished comparison: outcome, a reason with both sides' figures, details."""
     seen = _Figures.of(comparison, pairs, compare)
-    errors_ci_alpha, latency_ci_alpha = interval_alphas(compare)
+    errors_ci_alpha, latency_ci_alpha = interval_alphas(comparison)
     n = comparison.pairs
     details = {
         "green": _side(pairs.green, n),
@@ -293,12 +291,12 @@ def judge(comparison: PairedComparison, pairs: PairsResult, compare: CompareSpec
         found, levels = [], []
         if comparison.errors.decision == "above" and comparison.error_increase > comparison.max_error_increase:
             found.append(f"green fails more often than blue: {seen.errors()}")
-            levels.append(comparison.errors.alpha_above)
+            levels.append(comparison.error_alpha)
         if comparison.latency.decision == "above":
             found.append(f"green slower than blue: {seen.latency()}")
-            levels.append(comparison.latency.alpha_above)
+            levels.append(comparison.latency_alpha)
         # Each regression at its own test's share of alpha (together at most alpha).
-        level = " and ".join(f"{v:.3g}" for v in levels if v is not None)
+        level = " and ".join(f"{v:.3g}" for v in levels)
         return CheckResult.failed(
             f"{'; '.join(found)}, shown after {comparison.decided_at} pairs at alpha {level}", **common
         )
@@ -363,7 +361,7 @@ class _Figures:
             difference = green_median - blue_median
         # Each interval at its test's level on either side, so the two agree: the interval replays
         # the test's own bets, and a regression that test shows at the last pair lies outside it.
-        errors_alpha, latency_alpha = interval_alphas(compare)
+        errors_alpha, latency_alpha = interval_alphas(comparison)
         low, high = confidence_interval(errors, errors_alpha, halvings=_CI_HALVINGS) if errors else (0.0, 1.0)
         return cls(
             compare=compare,
